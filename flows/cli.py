@@ -1,0 +1,122 @@
+"""The `chartsift` command line."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+# Rich tracebacks with locals would print note text: tracebacks show code and types only.
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_show_locals=False, help="chartsift: de-identify clinical notes, "
+                  "extract structured facts with vLLM, write Parquet.")  # fmt: skip
+console = Console(stderr=True)
+
+
+def _quiet_runtime(verbose: bool) -> None:
+    """Defaults that keep a CLI run offline and its terminal readable (overridable by env)."""
+    os.environ.setdefault("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", "")
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+    if not verbose:
+        os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+        os.environ.setdefault("VLLM_LOGGING_LEVEL", "WARNING")
+        os.environ.setdefault("TQDM_DISABLE", "1")
+
+
+@app.command()
+def run(
+    source: str = typer.Option("samples/notes", help="Local folder/file or s3://bucket/prefix."),
+    output: str = typer.Option("out", help="Local folder or s3://bucket/prefix for Parquet."),
+    engine: str = typer.Option(None, help="cpu | gpu | fake | auto (default: settings, else auto)."),
+    model: str | None = typer.Option(None, help="Model id or folder (default per engine)."),
+    limit: int | None = typer.Option(None, help="Process at most N notes."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Show Prefect and vLLM logs."),
+) -> None:
+    """Run the extract-notes flow: read -> de-identify -> extract -> write Parquet."""
+    _quiet_runtime(verbose)
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from flows import progress as events
+    from flows.extract_notes import extract_notes
+
+    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=console, transient=False) as bar:  # fmt: skip
+        notes_task = bar.add_task("notes processed", total=None)
+
+        def on_event(stage: str, done: int, total: int) -> None:
+            if stage == "plan":
+                bar.update(notes_task, total=total)
+            elif stage == "notes":
+                bar.update(notes_task, completed=done, total=total)
+
+        events.subscribe(on_event)
+        try:
+            result = extract_notes(source=source, output=output, engine=engine, model=model, limit=limit)
+        finally:
+            events.unsubscribe(on_event)
+    print_summary(result)
+
+
+def print_summary(run: dict) -> None:
+    t = Table(title=f"run {run['run_id']}", show_header=False)
+    rows = [
+        ("notes in", run["notes_input"]), ("notes out", run["notes_output"]),
+        ("quarantined", f"{run['notes_quarantined']} {dict(run['quarantine_by_reason']) or ''}"),
+        ("extraction errors", run["notes_extraction_error"]), ("facts", run["facts_output"]),
+        ("PHI found", ", ".join(f"{k} {v}" for k, v in sorted(run["phi_by_type"].items())) or "none"),
+        ("engine / model", f"{run['engine']} / {run['model_id']} ({run['model_revision']})"),
+        ("wall time", f"{run['wall_seconds']:.1f} s (de-id {run['deid_seconds']:.1f} s, inference {run['inference_seconds']:.1f} s)"),
+        ("notes/s", f"{run['notes_per_second']:.2f}" if run["notes_per_second"] else "-"),
+        ("generated tokens/s", f"{run['generated_tokens_per_second']:.1f}" if run["generated_tokens_per_second"] else "-"),
+        ("output", run["output_uri"]),
+    ]  # fmt: skip
+    for k, v in rows:
+        t.add_row(k, str(v))
+    console.print(t)
+    if run.get("notice"):
+        console.print(f"[yellow]NOTE:[/yellow] {run['notice']}")
+    ok = run["notes_input"] == run["notes_output"] + run["notes_quarantined"]
+    if not ok:
+        console.print("[red]counts do not add up[/red]")
+        raise typer.Exit(2)
+
+
+@app.command()
+def deid(
+    input: Path = typer.Option(..., "--input", help="JSONL with {id, text, [patient_id, note_date]}."),
+    output: Path = typer.Option(..., "--output", help="JSONL: {id, text, spans:[{start,end,type}]}."),
+    mode: str | None = typer.Option(None, help="surrogate | redact | mask (default: settings)."),
+) -> None:
+    """De-identify only. Span offsets are into the ORIGINAL text (a stable contract)."""
+    _quiet_runtime(False)
+    from flows.deid_cli import deidentify_jsonl
+
+    counts = deidentify_jsonl(input, output, mode)
+    console.print(f"de-identified {counts['written']} notes, quarantined {counts['quarantined']} "
+                  f"(reasons: {counts['reasons'] or 'none'}) -> {output}")  # fmt: skip
+    if counts["quarantined"]:
+        raise typer.Exit(1)
+
+
+@app.command("prepare-model")
+def prepare_model() -> None:
+    """Convert the packaged SmolLM2 GGUF to a folder vLLM loads (done automatically on first use)."""
+    _quiet_runtime(False)
+    from flows.engines.models import smollm2
+
+    m = smollm2()
+    console.print(json.dumps({"path": m.path, "model_id": m.model_id, "revision": m.revision}))
+
+
+def main() -> None:
+    app(prog_name="chartsift")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,42 @@
+"""`chartsift deid`: JSONL in, de-identified JSONL out, without Prefect or a model."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+from flows.settings import Settings
+from flows.tasks import deid_policy, get_deidentifier
+from transforms import keys
+from transforms.deid import DeidError
+from transforms.parse import parse_jsonl_lines
+
+
+def deidentify_jsonl(input_path: Path, output_path: Path, mode: str | None = None, batch: int = 256) -> dict:
+    settings = Settings()
+    if mode:
+        settings.deid.mode = mode  # type: ignore[assignment]
+        settings = Settings.model_validate(settings.model_dump())
+    policy = deid_policy(settings.deid)
+    deidentifier = get_deidentifier(policy)
+    notes, bad = parse_jsonl_lines(str(input_path), enumerate(input_path.read_bytes().splitlines(), start=1))
+    reasons = Counter(q.reason for q in bad)
+    written = 0
+    output_path.parent.mkdir(parents=True, exist_ok=True)
+    with output_path.open("w", encoding="utf-8") as out:
+        for lo in range(0, len(notes), batch):
+            chunk = notes[lo : lo + batch]
+            for note, analysis in zip(chunk, deidentifier.analyze_batch([n.text for n in chunk]), strict=True):
+                scope = keys.patient_key(policy.secret, note.patient_id) or keys.note_key(policy.secret, note.source_id)
+                try:
+                    if isinstance(analysis, DeidError):
+                        raise analysis
+                    res = deidentifier.deidentify(note.text, analysis, scope, note.note_date)
+                except DeidError:
+                    reasons["deid_error"] += 1
+                    continue
+                spans = [{"start": s.start, "end": s.end, "type": s.entity_type} for s in res.spans]
+                out.write(json.dumps({"id": note.source_id, "text": res.text, "spans": spans}) + "\n")
+                written += 1
+    return {"written": written, "quarantined": sum(reasons.values()), "reasons": dict(reasons)}

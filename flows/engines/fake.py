@@ -1,0 +1,84 @@
+"""A deterministic engine for unit tests, with fault-injection knobs.
+
+It answers with schema-valid JSON built from simple patterns in the note ("<drug> <n> mg",
+"Assessment:"/"Diagnosis:" lines, smoking words), quoting the note so grounding works. Faults are
+decided by a hash of the prompt, so they are reproducible: fail_prob raises TransientError,
+invalid_json_prob returns broken JSON, truncate_prob returns finish_reason="length" unless the
+request's budget is at least `truncate_below` (so a retry with a larger budget succeeds).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+
+from flows.engines.base import EngineInfo, GenerationRequest, GenerationResult
+from flows.errors import TransientError
+
+_MED = re.compile(
+    r"\b([A-Za-z][a-z]{3,})\s+(\d+(?:\.\d+)?\s?(?:mg|mcg|g|units|mL|%))\b"
+    r"(?:\s+(by mouth|orally|po|iv|subcutaneously|inhaled|topically))?"
+    r"(?:\s+((?:once|twice|three times|four times) (?:daily|a day)|daily|nightly|every \d+ hours|as needed|bid|tid|qid|qhs|prn))?",
+    re.IGNORECASE,
+)
+_DX = re.compile(r"^(?:assessment|diagnos[ie]s|impression|problem)s?\s*:\s*(.+)$", re.IGNORECASE | re.MULTILINE)
+_SMOKE = [("never", r"\bnever smoke[dr]|non-?smoker\b"), ("former", r"\bformer smoker|quit smoking|ex-smoker\b"),
+          ("current", r"\bcurrent(?:ly)? smok|\bsmokes\b|pack[- ]?years?\b")]  # fmt: skip
+
+
+def _roll(text: str, salt: str) -> float:
+    return int.from_bytes(hashlib.sha256((salt + text).encode()).digest()[:4], "big") / 2**32
+
+
+class FakeEngine:
+    def __init__(self, fail_prob: float = 0.0, invalid_json_prob: float = 0.0, truncate_prob: float = 0.0,
+                 truncate_below: int = 512, max_model_len: int = 4096, name: str = "fake-extractor"):  # fmt: skip
+        self.fail_prob = fail_prob
+        self.invalid_json_prob = invalid_json_prob
+        self.truncate_prob = truncate_prob
+        self.truncate_below = truncate_below
+        self.info = EngineInfo("fake", f"chartsift/{name}", "1", max_model_len)
+        self.calls = 0
+
+    def count_tokens(self, messages: list[dict[str, str]]) -> int:
+        return sum(len(m["content"]) for m in messages) // 4 + 4 * len(messages)
+
+    def generate(self, requests: list[GenerationRequest]) -> list[GenerationResult]:
+        self.calls += 1
+        out = []
+        for r in requests:
+            note = r.messages[-1]["content"].split("Note:\n", 1)[-1]
+            if _roll(note, f"fail{self.calls}") < self.fail_prob:
+                raise TransientError("fake engine: injected transient failure")
+            ptoks = self.count_tokens(r.messages)
+            if _roll(note, "json") < self.invalid_json_prob:
+                out.append(GenerationResult('{"medications": [{"name": ', "stop", ptoks, 8))
+                continue
+            answer = json.dumps(self._answer(note), separators=(",", ":"))
+            if _roll(note, "trunc") < self.truncate_prob and r.max_tokens < self.truncate_below:
+                out.append(GenerationResult(answer[: len(answer) // 2], "length", ptoks, r.max_tokens))
+                continue
+            out.append(GenerationResult(answer, "stop", ptoks, len(answer) // 4))
+        return out
+
+    @staticmethod
+    def _answer(note: str) -> dict:
+        meds = []
+        for m in _MED.finditer(note):
+            if len(meds) == 8:
+                break
+            meds.append({"name": m.group(1), "dose": m.group(2), "route": m.group(3) or "",
+                         "frequency": m.group(4) or "", "evidence": m.group(0)[:160]})  # fmt: skip
+        dxs = []
+        for m in _DX.finditer(note):
+            for part in re.split(r"[;,]|\.\s", m.group(1)):
+                part = part.strip(" .")
+                if 2 < len(part) <= 80 and len(dxs) < 8:
+                    dxs.append({"name": part, "evidence": part})
+        smoking = "unknown"
+        for status, rx in _SMOKE:
+            if re.search(rx, note, re.IGNORECASE):
+                smoking = status
+                break
+        return {"medications": meds, "diagnoses": dxs, "smoking_status": smoking}

@@ -1,0 +1,17 @@
+"""Errors say whether they are worth retrying. Messages carry types and counts, never note text."""
+
+
+class ChartsiftError(Exception):
+    pass
+
+
+class TransientError(ChartsiftError):
+    """Worth retrying: throttling, 5xx, dropped connections, a busy engine."""
+
+
+class TerminalError(ChartsiftError):
+    """Not worth retrying: missing source, access denied, bad configuration."""
+
+
+def is_transient(exc: BaseException) -> bool:
+    return isinstance(exc, TransientError)

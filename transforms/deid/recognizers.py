@@ -1,0 +1,105 @@
+"""Build Presidio recognizers from declared pattern data (recognizers.yaml and site files)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import regex
+import yaml
+from presidio_analyzer import EntityRecognizer, RecognizerResult
+
+ENTITIES = (
+    "PERSON", "DATE", "AGE", "PHONE", "EMAIL", "URL", "IP_ADDRESS", "SSN", "MRN", "ID",
+    "ADDRESS", "LOCATION", "ZIP", "ORGANIZATION",
+)  # fmt: skip
+
+_FLAG_NAMES = {"ignorecase": regex.IGNORECASE, "multiline": regex.MULTILINE}
+
+
+@dataclass(frozen=True)
+class PatternSpec:
+    name: str
+    entity: str
+    regex: str
+    score: float
+    group: int = 0
+    flags: tuple[str, ...] = ("ignorecase",)
+    deny_context: str | None = None
+
+
+def _expand(pattern: str, macros: dict[str, str]) -> str:
+    for key, value in macros.items():
+        pattern = pattern.replace("{" + key + "}", value)
+    return pattern
+
+
+def load_pattern_specs(extra_files: tuple[str, ...] = ()) -> list[PatternSpec]:
+    """The packaged patterns plus any site files; a site file may reuse the packaged macros."""
+    base = yaml.safe_load(resources.files("transforms.deid").joinpath("recognizers.yaml").read_text())
+    docs = [base] + [yaml.safe_load(Path(f).read_text()) for f in extra_files]
+    macros: dict[str, str] = {}
+    specs: list[PatternSpec] = []
+    for doc in docs:
+        macros.update(doc.get("macros") or {})
+        for p in doc.get("patterns") or []:
+            if p["entity"] not in ENTITIES:
+                raise ValueError(f"pattern {p['name']!r}: unknown entity {p['entity']!r}")
+            specs.append(
+                PatternSpec(
+                    name=p["name"],
+                    entity=p["entity"],
+                    regex=_expand(p["regex"], macros),
+                    score=float(p["score"]),
+                    group=int(p.get("group", 0)),
+                    flags=tuple(p.get("flags", ["ignorecase"])),
+                    deny_context=p.get("deny_context"),
+                )
+            )
+    return specs
+
+
+def load_clinical_terms(extra_files: tuple[str, ...] = ()) -> frozenset[str]:
+    base = yaml.safe_load(resources.files("transforms.deid").joinpath("clinical_terms.yaml").read_text())
+    terms = set(base["terms"])
+    for f in extra_files:
+        terms.update(yaml.safe_load(Path(f).read_text())["terms"])
+    return frozenset(str(t).lower() for t in terms)
+
+
+class ClinicalPatternRecognizer(EntityRecognizer):
+    """Regex recognizer over declared specs: capture groups, case flags and deny contexts.
+
+    Presidio's PatternRecognizer marks whole matches only; labelled identifiers ("MRN: 123") need
+    the value alone, so this recognizer reports `group`.
+    """
+
+    def __init__(self, specs: list[PatternSpec]):
+        self._compiled = []
+        for s in specs:
+            flags = 0
+            for f in s.flags:
+                flags |= _FLAG_NAMES[f]
+            deny = regex.compile(s.deny_context) if s.deny_context else None
+            self._compiled.append((s, regex.compile(s.regex, flags), deny))
+        entities = sorted({s.entity for s in specs})
+        super().__init__(supported_entities=entities, name="chartsift_patterns", supported_language="en")
+
+    def load(self) -> None:  # nothing to load
+        pass
+
+    def analyze(self, text, entities, nlp_artifacts=None):  # noqa: ANN001 - Presidio's signature
+        results = []
+        wanted = set(entities) if entities else None
+        for spec, rx, deny in self._compiled:
+            if wanted is not None and spec.entity not in wanted:
+                continue
+            for m in rx.finditer(text):
+                start, end = m.span(spec.group)
+                if start < 0 or end <= start:
+                    continue
+                if deny is not None and deny.search(text[max(0, start - 24) : start]):
+                    continue
+                results.append(RecognizerResult(spec.entity, start, end, spec.score))
+        return results

@@ -1,0 +1,104 @@
+"""Surrogate values: realistic stand-ins chosen by a keyed hash, so the same real value maps to the
+same surrogate for the same patient in every note and every process (no state to share)."""
+
+from __future__ import annotations
+
+import re
+import string
+
+from transforms.keys import keyed_int
+
+FIRST_NAMES = (
+    "Avery", "Blake", "Casey", "Dana", "Emery", "Finley", "Gale", "Harper", "Indy", "Jules",
+    "Kendall", "Lane", "Morgan", "Noel", "Oakley", "Parker", "Quinn", "Reese", "Sage", "Tatum",
+    "Umber", "Vale", "Wren", "Xen", "Yael", "Zion", "Arden", "Briar", "Cove", "Drew",
+)  # fmt: skip
+LAST_NAMES = (
+    "Ashdown", "Birchfield", "Copperly", "Dunmore", "Eastwick", "Fairhollow", "Glenrock",
+    "Hartsell", "Ivywood", "Juniper", "Kestrel", "Larkspur", "Merriwell", "Northam", "Oakridge",
+    "Pembrook", "Quarry", "Rowntree", "Stonefield", "Thistle", "Underhill", "Vantry", "Westover",
+    "Yarrow", "Zephyr", "Alder", "Brookside", "Calloway", "Denholm", "Everly",
+)  # fmt: skip
+CITIES = ("Millbrook", "Cedar Falls", "Riverton", "Lakeshore", "Pine Hollow", "Ashford", "Greendale")
+STREETS = ("Maple", "Elm", "Harbor", "Willow", "Summit", "Orchard", "Juniper", "Meadow")
+STREET_KINDS = ("Street", "Avenue", "Road", "Lane", "Drive")
+FACILITIES = (
+    "Riverside Medical Center", "Lakeview General Hospital", "Cedar Valley Clinic",
+    "Northgate Health Center", "Summit Community Hospital", "Willow Creek Clinic",
+)  # fmt: skip
+
+_WORD = re.compile(r"[A-Za-z][A-Za-z'\-]*")
+
+
+def _pick(options: tuple[str, ...], secret: bytes, *key: str) -> str:
+    return options[keyed_int(secret, *key) % len(options)]
+
+
+def _case_like(template: str, word: str) -> str:
+    if template.isupper() and len(template) > 1:
+        return word.upper()
+    if template.islower():
+        return word.lower()
+    return word
+
+
+def normalize_name(value: str) -> str:
+    return " ".join(w.lower().rstrip("'s") if w.lower().endswith("'s") else w.lower() for w in _WORD.findall(value))
+
+
+def surrogate_name(value: str, secret: bytes, scope: str) -> str:
+    """Each word of a name maps on its own, so "John Smith", "Smith" and "SMITH, JOHN" agree."""
+    out: list[str] = []
+    last = 0
+    words = list(_WORD.finditer(value))
+    for m in words:
+        word = m.group(0)
+        out.append(value[last : m.start()])
+        key = word.lower().removesuffix("'s")
+        # a word is drawn from the same pool wherever it stands, so "Smith, John" and "John Smith" agree
+        pool = LAST_NAMES if keyed_int(secret, "pool", key) % 2 else FIRST_NAMES
+        fake = _pick(pool, secret, "name", scope, key)
+        if len(key) == 1:  # an initial stays an initial
+            fake = fake[0]
+        out.append(_case_like(word, fake) + ("'s" if word.lower().endswith("'s") else ""))
+        last = m.end()
+    out.append(value[last:])
+    result = "".join(out)
+    return result if words else "[NAME]"
+
+
+def surrogate_shape(value: str, secret: bytes, scope: str, kind: str) -> str:
+    """Same shape (digits stay digits, letters stay letters, punctuation kept), keyed content."""
+    seed = keyed_int(secret, kind, scope, value)
+    out = []
+    for i, ch in enumerate(value):
+        step = (seed >> (i % 56)) + i * 7919
+        if ch.isdigit():
+            out.append(str(step % 10))
+        elif ch.isalpha():
+            letters = string.ascii_uppercase if ch.isupper() else string.ascii_lowercase
+            out.append(letters[step % 26])
+        else:
+            out.append(ch)
+    result = "".join(out)
+    return result if result != value else "".join("0" if c.isdigit() else c for c in value)
+
+
+def surrogate_place(value: str, secret: bytes, scope: str, kind: str) -> str:
+    if kind == "ORGANIZATION":
+        return _case_like(value, _pick(FACILITIES, secret, kind, scope, value.lower()))
+    if kind == "ADDRESS":
+        n = keyed_int(secret, "addrnum", scope, value.lower()) % 900 + 100
+        street = _pick(STREETS, secret, "street", scope, value.lower())
+        kind_word = _pick(STREET_KINDS, secret, "kind", scope, value.lower())
+        return _case_like(value, f"{n} {street} {kind_word}")
+    return _case_like(value, _pick(CITIES, secret, kind, scope, value.lower()))
+
+
+def surrogate_email(value: str, secret: bytes, scope: str) -> str:
+    first = _pick(FIRST_NAMES, secret, "email", scope, value.lower()).lower()
+    return f"{first}{keyed_int(secret, 'emailn', scope, value) % 100}@example.org"
+
+
+def surrogate_url(value: str, secret: bytes, scope: str) -> str:
+    return f"https://example.org/r/{keyed_int(secret, 'url', scope, value) % 10**6:06d}"

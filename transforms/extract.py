@@ -1,0 +1,114 @@
+"""Turn a model's JSON answer into fact rows grounded to character spans of the de-identified note.
+
+Every answer is validated against the JSON schema (jsonschema) and the pydantic model; an answer
+that fails becomes an error outcome with a code, never a crash and never partial facts. Error
+messages name the failure, never the text.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+
+import jsonschema
+from pydantic import ValidationError
+
+from transforms.chunking import Chunk
+from transforms.schema import Extraction, extraction_json_schema
+
+_VALIDATOR = jsonschema.Draft202012Validator(extraction_json_schema())
+
+
+@dataclass(frozen=True)
+class Grounding:
+    start: int | None
+    end: int | None
+    status: str  # exact | case_insensitive | whitespace_normalized | name_only | ungrounded
+
+
+@dataclass
+class ParsedAnswer:
+    extraction: Extraction | None
+    error: str | None = None  # invalid_json | schema_violation | truncated | empty_output | engine_error
+    facts: list[dict] = field(default_factory=list)
+
+
+def parse_answer(text: str, finish_reason: str | None) -> ParsedAnswer:
+    if finish_reason == "length":
+        return ParsedAnswer(None, "truncated")
+    if not text.strip():
+        return ParsedAnswer(None, "empty_output")
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError:
+        return ParsedAnswer(None, "invalid_json")
+    if next(_VALIDATOR.iter_errors(data), None) is not None:
+        return ParsedAnswer(None, "schema_violation")
+    try:
+        return ParsedAnswer(Extraction.model_validate(data))
+    except ValidationError:
+        return ParsedAnswer(None, "schema_violation")
+
+
+def ground(text: str, evidence: str, fallback: str = "") -> Grounding:
+    """Locate `evidence` in `text`: exact, then case-insensitive, then whitespace-normalized; then
+    the fact's name alone. `text[start:end]` is what was located."""
+    for needle, suffix in ((evidence.strip(), ""), (fallback.strip(), "name_only")):
+        if not needle:
+            continue
+        i = text.find(needle)
+        if i >= 0:
+            return Grounding(i, i + len(needle), suffix or "exact")
+        i = text.lower().find(needle.lower())
+        if i >= 0:
+            return Grounding(i, i + len(needle), suffix or "case_insensitive")
+        words = [re.escape(w) for w in needle.split()]
+        if words:
+            m = re.search(r"\s+".join(words), text, flags=re.IGNORECASE)
+            if m:
+                return Grounding(m.start(), m.end(), suffix or "whitespace_normalized")
+    return Grounding(None, None, "ungrounded")
+
+
+def facts_from_extraction(extraction: Extraction, note_text: str, chunk: Chunk) -> list[dict]:
+    """Fact dicts with offsets into the whole note (chunk offsets mapped back)."""
+    facts: list[dict] = []
+
+    def add(fact_type: str, name: str, attributes: dict[str, str], evidence: str) -> None:
+        g = ground(chunk.text, evidence, fallback=name)
+        start = g.start + chunk.start if g.start is not None else None
+        end = g.end + chunk.start if g.end is not None else None
+        facts.append({
+            "fact_type": fact_type,
+            "name": name.strip(),
+            "attributes": {k: v.strip() for k, v in attributes.items() if v and v.strip()},
+            "evidence": note_text[start:end] if start is not None else evidence,
+            "evidence_start": start,
+            "evidence_end": end,
+            "grounding": g.status,
+            "chunk_index": chunk.index,
+        })  # fmt: skip
+
+    for m in extraction.medications:
+        add("medication", m.name, {"dose": m.dose, "route": m.route, "frequency": m.frequency}, m.evidence)
+    for d in extraction.diagnoses:
+        add("diagnosis", d.name, {}, d.evidence)
+    if extraction.smoking_status != "unknown":
+        add("smoking_status", extraction.smoking_status, {}, "")
+    return facts
+
+
+def merge_chunk_facts(facts: list[dict]) -> list[dict]:
+    """Facts found twice (overlapping chunks) are kept once: same type, name, attributes and span."""
+    seen = set()
+    out = []
+    for f in facts:
+        key = (f["fact_type"], f["name"].lower(), tuple(sorted(f["attributes"].items())),
+               f["evidence_start"] if f["evidence_start"] is not None else f["evidence"].lower())  # fmt: skip
+        if f["fact_type"] == "smoking_status":
+            key = ("smoking_status", f["name"])
+        if key not in seen:
+            seen.add(key)
+            out.append(f)
+    return out

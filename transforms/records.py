@@ -1,0 +1,53 @@
+"""The records that flow through a run. Plain dataclasses; text fields may hold PHI until de-identified."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class SourceNote:
+    """One note as read from a source object, before de-identification (holds PHI)."""
+
+    source_id: str
+    text: str
+    source_uri: str
+    locator: str  # where in the object: "line 12", "file", ... (no PHI)
+    source_format: str
+    patient_id: str | None = None
+    note_date: str | None = None  # ISO date string as given by the source
+    note_type: str | None = None
+
+
+@dataclass(frozen=True)
+class Quarantined:
+    """A record or object that could not be processed. `message` never holds note text."""
+
+    source_uri: str
+    locator: str
+    source_format: str
+    stage: str  # read | parse | deid
+    reason: str  # stable reason code, e.g. invalid_json, empty_note, deid_error
+    message: str
+    note_key: str | None = None
+
+
+@dataclass(frozen=True)
+class PhiSpan:
+    start: int
+    end: int
+    entity_type: str
+    score: float = 1.0
+
+
+@dataclass
+class DeidentifiedNote:
+    """A note after de-identification. Only `text` (de-identified) and keys leave the de-id stage."""
+
+    note_key: str
+    patient_key: str | None
+    note_date: str | None  # shifted
+    note_type: str | None
+    text: str
+    phi_counts: dict[str, int] = field(default_factory=dict)
+    source_format: str = ""

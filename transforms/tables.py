@@ -1,0 +1,127 @@
+"""Explicit Arrow schemas for the output tables, and builders from plain records."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+import pyarrow as pa
+
+from transforms.records import Quarantined
+
+_STR_MAP = pa.map_(pa.string(), pa.string())
+_INT_MAP = pa.map_(pa.string(), pa.int32())
+
+NOTES = pa.schema([
+    pa.field("note_key", pa.string(), nullable=False),
+    pa.field("patient_key", pa.string()),
+    pa.field("note_date", pa.date32(), metadata={"doc": "shifted by the patient's date offset"}),
+    pa.field("note_type", pa.string()),
+    pa.field("source_format", pa.string()),
+    pa.field("text", pa.large_string(), metadata={"doc": "de-identified note text"}),
+    pa.field("phi_counts", _INT_MAP),
+    pa.field("phi_total", pa.int32()),
+    pa.field("extraction_status", pa.string(), metadata={"doc": "ok | error"}),
+    pa.field("extraction_error", pa.string()),
+    pa.field("n_facts", pa.int32()),
+    pa.field("n_chunks", pa.int16()),
+    pa.field("prompt_tokens", pa.int32()),
+    pa.field("generated_tokens", pa.int32()),
+    pa.field("deid_version", pa.string()),
+    pa.field("run_id", pa.string(), nullable=False),
+])  # fmt: skip
+
+FACTS = pa.schema([
+    pa.field("fact_id", pa.string(), nullable=False),
+    pa.field("note_key", pa.string(), nullable=False),
+    pa.field("patient_key", pa.string()),
+    pa.field("fact_type", pa.string(), nullable=False),
+    pa.field("name", pa.string(), nullable=False),
+    pa.field("attributes", _STR_MAP),
+    pa.field("evidence", pa.string()),
+    pa.field("evidence_start", pa.int32()),
+    pa.field("evidence_end", pa.int32()),
+    pa.field("grounding", pa.string()),
+    pa.field("chunk_index", pa.int16()),
+    pa.field("model_id", pa.string(), nullable=False),
+    pa.field("model_revision", pa.string(), nullable=False),
+    pa.field("prompt_version", pa.string(), nullable=False),
+    pa.field("schema_version", pa.string(), nullable=False),
+    pa.field("deid_version", pa.string(), nullable=False),
+    pa.field("run_id", pa.string(), nullable=False),
+])  # fmt: skip
+
+QUARANTINE = pa.schema([
+    pa.field("run_id", pa.string(), nullable=False),
+    pa.field("source_uri", pa.string(), nullable=False),
+    pa.field("locator", pa.string()),
+    pa.field("source_format", pa.string()),
+    pa.field("stage", pa.string(), nullable=False),
+    pa.field("reason", pa.string(), nullable=False),
+    pa.field("message", pa.string()),
+    pa.field("note_key", pa.string()),
+    pa.field("quarantined_at", pa.timestamp("us", tz="UTC")),
+])  # fmt: skip
+
+RUNS = pa.schema([
+    pa.field("run_id", pa.string(), nullable=False),
+    pa.field("started_at", pa.timestamp("us", tz="UTC")),
+    pa.field("ended_at", pa.timestamp("us", tz="UTC")),
+    pa.field("status", pa.string()),
+    pa.field("source_uri", pa.string()),
+    pa.field("output_uri", pa.string()),
+    pa.field("n_shards", pa.int32()),
+    pa.field("notes_input", pa.int64()),
+    pa.field("notes_output", pa.int64()),
+    pa.field("notes_quarantined", pa.int64()),
+    pa.field("notes_extraction_error", pa.int64()),
+    pa.field("facts_output", pa.int64()),
+    pa.field("quarantine_by_reason", _INT_MAP),
+    pa.field("phi_by_type", _INT_MAP),
+    pa.field("engine", pa.string()),
+    pa.field("model_id", pa.string()),
+    pa.field("model_revision", pa.string()),
+    pa.field("prompt_version", pa.string()),
+    pa.field("schema_version", pa.string()),
+    pa.field("deid_version", pa.string()),
+    pa.field("chartsift_version", pa.string()),
+    pa.field("settings_fingerprint", pa.string()),
+    pa.field("deid_seconds", pa.float64()),
+    pa.field("inference_seconds", pa.float64()),
+    pa.field("wall_seconds", pa.float64()),
+    pa.field("notes_per_second", pa.float64()),
+    pa.field("prompt_tokens", pa.int64()),
+    pa.field("generated_tokens", pa.int64()),
+    pa.field("generated_tokens_per_second", pa.float64()),
+    pa.field("notice", pa.string()),
+])  # fmt: skip
+
+
+def _map(d: dict | list | None) -> list[tuple[str, object]] | None:
+    """Map values as sorted pairs; accepts a dict or the pair list Arrow reads a map back as."""
+    if d is None:
+        return None
+    return sorted(d.items()) if isinstance(d, dict) else sorted(tuple(p) for p in d)
+
+
+def _date(value: str | None) -> dt.date | None:
+    return dt.date.fromisoformat(value[:10]) if value else None
+
+
+def build_table(rows: Sequence[dict], schema: pa.Schema) -> pa.Table:
+    """Rows (dicts keyed by column) to a table with exactly `schema`; map columns take dicts."""
+    cols = {}
+    for f in schema:
+        values = [r.get(f.name) for r in rows]
+        if pa.types.is_map(f.type):
+            values = [_map(v) for v in values]
+        elif pa.types.is_date32(f.type):
+            values = [_date(v) if isinstance(v, str) else v for v in values]
+        cols[f.name] = pa.array(values, type=f.type)
+    return pa.Table.from_pydict(cols, schema=schema)
+
+
+def quarantine_rows(items: Sequence[Quarantined], run_id: str, at: dt.datetime) -> list[dict]:
+    return [{"run_id": run_id, "source_uri": q.source_uri, "locator": q.locator, "source_format": q.source_format,
+             "stage": q.stage, "reason": q.reason, "message": q.message, "note_key": q.note_key,
+             "quarantined_at": at} for q in items]  # fmt: skip
