@@ -55,7 +55,7 @@ class InferenceSettings(BaseModel):
     data_parallel_size: int = Field(1, ge=1, description="GPU only: model replicas.")
     gpu_memory_utilization: float = Field(0.9, gt=0, le=1, description="GPU only: share of GPU memory vLLM may use.")
     cpu_kvcache_gib: int = Field(2, ge=1, le=64, description="CPU only: KV cache size (VLLM_CPU_KVCACHE_SPACE).")
-    prompt_template: str = Field("extract_v1", description="Prompt file in transforms/prompts/.")
+    prompt_template: str = Field("extract_v1", description="Prompt file in transforms/prompt_templates/.")
     fake_fail_prob: float = Field(0.0, ge=0, le=1, description="Fake engine: share of transient failures.")
     fake_invalid_json_prob: float = Field(0.0, ge=0, le=1, description="Fake engine: share of invalid JSON answers.")
     fake_truncate_prob: float = Field(0.0, ge=0, le=1, description="Fake engine: share of truncated answers.")

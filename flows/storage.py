@@ -57,7 +57,8 @@ def _client(endpoint_url: str | None, region: str | None, max_attempts: int):
     from botocore.config import Config
 
     cfg = Config(retries={"mode": "standard", "max_attempts": max_attempts}, connect_timeout=10, read_timeout=60)
-    return boto3.client("s3", endpoint_url=endpoint_url, region_name=region, config=cfg)
+    # a fresh session: boto3's default session caches credentials for the life of the process
+    return boto3.session.Session().client("s3", endpoint_url=endpoint_url, region_name=region, config=cfg)
 
 
 def s3_client():

@@ -1,15 +1,16 @@
-"""Prompt templates are versioned files (transforms/prompts/*.txt); prompt_version is their content
+"""Prompt templates are versioned files (transforms/prompt_templates/*.txt); prompt_version is their content
 hash, so a changed prompt is a changed version in every fact row it produced."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from importlib import resources
+from pathlib import Path
 
 from transforms.keys import content_hash
 
 DEFAULT_TEMPLATE = "extract_v1"
+TEMPLATE_DIR = Path(__file__).parent / "prompt_templates"
 _SECTION = re.compile(r"^=== (\w+)\n", re.M)
 
 
@@ -32,7 +33,7 @@ class PromptTemplate:
 
 
 def load_template(name: str = DEFAULT_TEMPLATE) -> PromptTemplate:
-    raw = resources.files("transforms").joinpath("prompts", f"{name}.txt").read_text(encoding="utf-8")
+    raw = (TEMPLATE_DIR / f"{name}.txt").read_text(encoding="utf-8")
     parts = _SECTION.split(raw)
     sections = {parts[i]: parts[i + 1].strip("\n") for i in range(1, len(parts), 2)}
     return PromptTemplate(

@@ -5,8 +5,8 @@ import subprocess
 import sys
 
 import pytest
-from conftest import SAMPLES, SECRET
 
+from tests.support import SAMPLES, SECRET
 from transforms.deid import DeidError
 from transforms.deid.engine import date_shift_days, merge_spans
 from transforms.parse import parse_object

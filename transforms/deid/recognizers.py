@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
 import regex
@@ -15,6 +14,7 @@ ENTITIES = (
     "ADDRESS", "LOCATION", "ZIP", "ORGANIZATION",
 )  # fmt: skip
 
+_HERE = Path(__file__).parent
 _FLAG_NAMES = {"ignorecase": regex.IGNORECASE, "multiline": regex.MULTILINE}
 
 
@@ -37,7 +37,7 @@ def _expand(pattern: str, macros: dict[str, str]) -> str:
 
 def load_pattern_specs(extra_files: tuple[str, ...] = ()) -> list[PatternSpec]:
     """The packaged patterns plus any site files; a site file may reuse the packaged macros."""
-    base = yaml.safe_load(resources.files("transforms.deid").joinpath("recognizers.yaml").read_text())
+    base = yaml.safe_load((_HERE / "recognizers.yaml").read_text())
     docs = [base] + [yaml.safe_load(Path(f).read_text()) for f in extra_files]
     macros: dict[str, str] = {}
     specs: list[PatternSpec] = []
@@ -61,7 +61,7 @@ def load_pattern_specs(extra_files: tuple[str, ...] = ()) -> list[PatternSpec]:
 
 
 def load_clinical_terms(extra_files: tuple[str, ...] = ()) -> frozenset[str]:
-    base = yaml.safe_load(resources.files("transforms.deid").joinpath("clinical_terms.yaml").read_text())
+    base = yaml.safe_load((_HERE / "clinical_terms.yaml").read_text())
     terms = set(base["terms"])
     for f in extra_files:
         terms.update(yaml.safe_load(Path(f).read_text())["terms"])

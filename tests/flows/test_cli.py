@@ -1,0 +1,47 @@
+import json
+
+import duckdb
+import pytest
+from typer.testing import CliRunner
+
+from flows.cli import app
+from tests.support import ROOT, SAMPLES
+
+runner = CliRunner()
+
+
+def test_when_deid_runs_then_output_keeps_the_contract_with_offsets_into_the_original(tmp_path, sample_phi):
+    out = tmp_path / "deid.jsonl"
+    res = runner.invoke(app, ["deid", "--input", str(SAMPLES / "clinic.jsonl"), "--output", str(out)])
+    assert res.exit_code == 0, res.output
+    originals = {json.loads(line)["id"]: json.loads(line)["text"] for line in (SAMPLES / "clinic.jsonl").open()}
+    rows = [json.loads(line) for line in out.open()]
+    assert len(rows) == len(originals)
+    for row in rows:
+        assert set(row) == {"id", "text", "spans"}
+        original = originals[row["id"]]
+        for s in row["spans"]:
+            assert set(s) == {"start", "end", "type"} and 0 <= s["start"] < s["end"] <= len(original)
+        assert not [p for p in sample_phi if p in row["text"]]
+    first = rows[0]
+    assert {originals[first["id"]][s["start"] : s["end"]] for s in first["spans"]} >= {"Harold Beckwith"}
+
+
+def test_when_deid_input_has_a_bad_line_then_exit_code_is_1_and_good_lines_are_written(tmp_path):
+    src = tmp_path / "in.jsonl"
+    src.write_text('{"id": "a", "text": "Seen by Dr. Smith."}\n{"id": "b", "text": \n')
+    res = runner.invoke(app, ["deid", "--input", str(src), "--output", str(tmp_path / "o.jsonl")])
+    assert res.exit_code == 1 and "invalid_json" in res.output
+    assert len((tmp_path / "o.jsonl").read_text().splitlines()) == 1
+
+
+@pytest.mark.integration
+def test_when_run_is_called_then_summary_adds_up_and_sql_views_work(prefect_harness, tmp_path, monkeypatch):
+    res = runner.invoke(app, ["run", "--source", str(SAMPLES), "--output", str(tmp_path / "out"), "--engine", "fake"])
+    assert res.exit_code == 0, res.output
+    assert "notes in" in res.output and "12" in res.output
+    monkeypatch.chdir(tmp_path)
+    con = duckdb.connect()
+    con.sql((ROOT / "sql" / "views.sql").read_text())
+    assert con.sql("select count(*) from notes").fetchone()[0] == 12
+    assert con.sql("select count(*) from facts").fetchone()[0] > 0

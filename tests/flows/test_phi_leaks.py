@@ -1,0 +1,51 @@
+"""No PHI from the sample notes in the Prefect database, task results, logs, or output columns."""
+
+import json
+import logging
+from pathlib import Path
+
+import polars as pl
+import pytest
+from prefect.logging.handlers import APILogWorker
+from prefect.settings import get_current_settings
+
+from flows.extract_notes import extract_notes
+from tests.support import SAMPLES
+
+pytestmark = pytest.mark.integration
+
+
+def _db_path() -> Path:
+    url = get_current_settings().server.database.connection_url.get_secret_value()
+    return Path(url.split("///", 1)[1])
+
+
+def _find(blob: str, phi: list[str]) -> list[str]:
+    return [s for s in phi if s in blob]
+
+
+def test_when_the_flow_runs_then_no_sample_phi_leaves_the_deidentified_output(
+    prefect_harness, tmp_path, sample_phi, caplog, capfd
+):
+    caplog.set_level(logging.DEBUG)
+    out = tmp_path / "out"
+    result = extract_notes(source=str(SAMPLES), output=str(out), engine="fake")
+    APILogWorker.drain_all(timeout=30)  # logs reach the database before we read it
+
+    # the flow's return value (what Prefect would persist as a result) and what it printed or logged
+    assert _find(json.dumps(result, default=str), sample_phi) == []
+    captured = capfd.readouterr()
+    assert _find(captured.out + captured.err, sample_phi) == []
+    assert _find("\n".join(r.getMessage() for r in caplog.records), sample_phi) == []
+
+    # Prefect's database: flow/task runs, parameters, states, logs (checked to be non-empty)
+    db = _db_path()
+    blob = b"".join(p.read_bytes() for p in db.parent.glob(db.name + "*")).decode("utf-8", "replace")
+    assert "extract-notes" in blob and "deidentify-shard" in blob
+    assert _find(blob, sample_phi) == []
+
+    # every output column of every table, the de-identified text included
+    for table in ("notes", "facts", "runs"):
+        frame = pl.read_parquet(out / table / "*.parquet")
+        assert frame.height > 0
+        assert _find(frame.write_json(), sample_phi) == [], table

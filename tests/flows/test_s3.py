@@ -1,0 +1,47 @@
+"""s3:// to s3:// through a real S3 server over HTTP (SeaweedFS, signatures checked)."""
+
+import io
+
+import boto3
+import pyarrow.parquet as pq
+import pytest
+
+from flows import storage
+from flows.errors import TerminalError
+from flows.extract_notes import extract_notes
+from tests.support import SAMPLES
+
+pytestmark = pytest.mark.integration
+
+
+def test_when_source_and_output_are_s3_then_the_flow_reads_and_writes_parquet_there(prefect_harness, s3_server):
+    s3 = boto3.client("s3", endpoint_url=s3_server)
+    s3.create_bucket(Bucket="archive")
+    s3.create_bucket(Bucket="lake")
+    for p in sorted(SAMPLES.iterdir()):
+        s3.upload_file(str(p), "archive", f"notes/2024/{p.name}")
+    storage._client.cache_clear()
+
+    result = extract_notes(source="s3://archive/notes/", output="s3://lake/chartsift", engine="fake")
+
+    assert result["notes_input"] == 12 == result["notes_output"]
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket="lake", Prefix="chartsift/")["Contents"]]
+    assert not [k for k in keys if "/_staging/" in k]
+    tables = {}
+    for name in ("notes", "facts", "runs"):
+        [key] = [k for k in keys if k.startswith(f"chartsift/{name}/")]
+        body = s3.get_object(Bucket="lake", Key=key)["Body"].read()
+        tables[name] = pq.read_table(io.BytesIO(body))
+    assert tables["notes"].num_rows == 12 and tables["facts"].num_rows == result["facts_output"]
+    assert tables["runs"].column("source_uri").to_pylist() == ["s3://archive/notes/"]
+
+
+def test_when_credentials_are_wrong_then_the_error_is_terminal_and_names_no_data(s3_server, monkeypatch):
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "wrong")
+    storage._client.cache_clear()
+    try:
+        with pytest.raises(TerminalError):
+            storage.list_objects("s3://archive/notes/")
+    finally:
+        monkeypatch.undo()
+        storage._client.cache_clear()

@@ -1,0 +1,31 @@
+import pytest
+from pydantic import ValidationError
+
+from flows.settings import Settings
+
+
+def test_when_env_sets_nested_values_then_settings_read_them(monkeypatch):
+    monkeypatch.setenv("CHARTSIFT_INFERENCE__ENGINE", "fake")
+    monkeypatch.setenv("CHARTSIFT_SOURCE__SHARD_SIZE", "7")
+    s = Settings()
+    assert s.inference.engine == "fake" and s.source.shard_size == 7
+
+
+def test_when_only_locations_change_then_fingerprint_is_stable():
+    a, b = Settings(), Settings()
+    b.source.uri, b.sink.uri = "s3://x/y", "elsewhere"
+    assert a.fingerprint() == b.fingerprint()
+    b.inference.max_tokens = 100
+    assert a.fingerprint() != b.fingerprint()
+
+
+def test_when_fingerprinted_then_the_secret_itself_is_not_in_it(monkeypatch):
+    monkeypatch.setenv("CHARTSIFT_DEID__SECRET", "hunter2-very-secret")
+    s = Settings()
+    assert "hunter2" not in s.fingerprint() and "hunter2" not in repr(s)
+    assert s.fingerprint() != Settings(deid={"secret": "other"}).fingerprint()
+
+
+def test_when_parallelism_is_asked_of_the_cpu_engine_then_settings_refuse():
+    with pytest.raises(ValidationError):
+        Settings(inference={"engine": "cpu", "tensor_parallel_size": 2})

@@ -1,0 +1,63 @@
+import json
+
+from transforms.chunking import Chunk, chunk_text
+from transforms.extract import facts_from_extraction, ground, merge_chunk_facts, parse_answer
+from transforms.schema import Extraction, extraction_json_schema
+
+GOOD = {"medications": [{"name": "metformin", "dose": "500 mg", "route": "", "frequency": "twice daily",
+                         "evidence": "metformin 500 mg twice daily"}],
+        "diagnoses": [{"name": "diabetes", "evidence": "Type 2 diabetes"}], "smoking_status": "never"}  # fmt: skip
+
+
+def test_when_answer_is_valid_then_it_parses():
+    assert parse_answer(json.dumps(GOOD), "stop").extraction is not None
+
+
+def test_when_answer_is_broken_then_error_codes_say_why():
+    assert parse_answer('{"medications": [', "stop").error == "invalid_json"
+    assert parse_answer(json.dumps(GOOD), "length").error == "truncated"
+    assert parse_answer("  ", "stop").error == "empty_output"
+    assert parse_answer(json.dumps({**GOOD, "smoking_status": "sometimes"}), "stop").error == "schema_violation"
+    assert parse_answer(json.dumps({**GOOD, "extra": 1}), "stop").error == "schema_violation"
+
+
+def test_when_schema_is_generated_then_lists_and_strings_are_bounded():
+    s = extraction_json_schema()
+    assert s["properties"]["medications"]["maxItems"] == 8
+    assert s["$defs"]["Medication"]["properties"]["evidence"]["maxLength"] == 160
+
+
+def test_when_evidence_is_found_then_offsets_select_it_exactly():
+    text = "Plan: continue Metformin 500 mg  twice daily."
+    for ev, status in [("Metformin 500 mg", "exact"), ("metformin 500 MG", "case_insensitive"),
+                       ("metformin 500 mg twice daily", "whitespace_normalized")]:  # fmt: skip
+        g = ground(text, ev)
+        assert g.status == status
+        assert text[g.start : g.end].lower().split() == ev.lower().split()
+    assert ground(text, "insulin glargine").status == "ungrounded"
+
+
+def test_when_facts_come_from_a_later_chunk_then_offsets_point_into_the_whole_note():
+    note = "A" * 50 + " Type 2 diabetes. metformin 500 mg twice daily."
+    chunk = Chunk(1, 50, note[50:])
+    facts = facts_from_extraction(Extraction.model_validate(GOOD), note, chunk)
+    for f in facts:
+        if f["evidence_start"] is not None:
+            assert note[f["evidence_start"] : f["evidence_end"]] == f["evidence"]
+    assert {f["fact_type"] for f in facts} == {"medication", "diagnosis", "smoking_status"}
+
+
+def test_when_chunks_overlap_then_duplicate_facts_merge():
+    f = {"fact_type": "diagnosis", "name": "Asthma", "attributes": {}, "evidence": "asthma", "evidence_start": 5}
+    assert len(merge_chunk_facts([f, dict(f), {**f, "evidence_start": 90}])) == 2
+
+
+def test_when_note_is_long_then_chunks_cover_it_with_overlap_and_true_offsets():
+    text = "\n\n".join(f"Section {i}. " + "word " * 60 for i in range(20))
+    chunks = chunk_text(text, 500, overlap=100)
+    assert len(chunks) > 1
+    for c in chunks:
+        assert text[c.start : c.start + len(c.text)] == c.text and len(c.text) <= 500
+    assert chunks[-1].start + len(chunks[-1].text) == len(text)
+    for a, b in zip(chunks, chunks[1:], strict=False):
+        assert b.start < a.start + len(a.text)  # overlap, no gap
