@@ -1,0 +1,39 @@
+"""De-identification quality as regression guards on the committed gold sets (real Presidio).
+The figures reported for the issue come from `chartsift eval-deid`; these only stop regressions."""
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from flows.cli import app
+from flows.evaluation import evaluate_deid
+from tests.support import ROOT
+
+SYNTHEA = ROOT.parent / "shared" / "data" / "synthea-notes-gold.jsonl"
+
+
+@pytest.mark.parametrize(("gold", "min_recall", "min_precision"), [
+    (ROOT / "benchmarks" / "data" / "deid-dev.jsonl", 0.999, 0.99),
+    (ROOT / "benchmarks" / "data" / "deid-heldout.jsonl", 0.98, 0.90),
+    (SYNTHEA, 0.999, 0.99),
+])  # fmt: skip
+def test_when_gold_sets_are_scored_then_quality_does_not_regress(gold: Path, min_recall, min_precision):
+    if not gold.exists():
+        pytest.skip(f"{gold} not present")
+    ev = evaluate_deid(gold)
+    assert ev.overall.recall >= min_recall and ev.overall.precision >= min_precision
+
+
+def test_when_eval_deid_runs_then_its_last_line_has_the_agreed_fields():
+    res = CliRunner().invoke(app, ["eval-deid", "--gold", str(ROOT / "benchmarks" / "data" / "deid-dev.jsonl")])
+    assert res.exit_code == 0, res.output
+    last = res.output.strip().splitlines()[-1]
+    assert [kv.split("=")[0] for kv in last.split()] == ["recall", "precision", "span_recall", "leaks", "notes"]
+
+
+@pytest.mark.slow
+def test_when_bench_deid_runs_then_it_prints_both_engines_and_the_ratio():
+    res = CliRunner().invoke(app, ["bench", "deid", "--n", "24", "--workers", "1"])
+    assert res.exit_code == 0, res.output
+    assert "stock presidio" in res.output and "chartsift" in res.output and "ratio per CPU-second=" in res.output
