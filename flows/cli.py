@@ -36,6 +36,7 @@ def run(
     engine: str = typer.Option(None, help="cpu | gpu | fake | auto (default: settings, else auto)."),
     model: str | None = typer.Option(None, help="Model id or folder (default per engine)."),
     limit: int | None = typer.Option(None, help="Process at most N notes."),
+    full_refresh: bool = typer.Option(False, "--full-refresh", help="Re-read every object, not only new or changed ones."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Show Prefect and vLLM logs."),
 ) -> None:
     """Run the extract-notes flow: read -> de-identify -> extract -> write Parquet."""
@@ -57,7 +58,8 @@ def run(
 
         events.subscribe(on_event)
         try:
-            result = extract_notes(source=source, output=output, engine=engine, model=model, limit=limit)
+            result = extract_notes(source=source, output=output, engine=engine, model=model, limit=limit,
+                                   full_refresh=full_refresh)  # fmt: skip
         finally:
             events.unsubscribe(on_event)
     print_summary(result)
@@ -69,6 +71,8 @@ def print_summary(run: dict) -> None:
         ("notes in", run["notes_input"]), ("notes out", run["notes_output"]),
         ("quarantined", f"{run['notes_quarantined']} {dict(run['quarantine_by_reason']) or ''}"),
         ("extraction errors", run["notes_extraction_error"]), ("facts", run["facts_output"]),
+        ("objects unchanged / changed", f"{run['objects_unchanged']} / {run['objects_changed']} "
+                                        f"({run.get('notes_superseded', 0)} earlier rows superseded)"),
         ("PHI found", ", ".join(f"{k} {v}" for k, v in sorted(run["phi_by_type"].items())) or "none"),
         ("engine / model", f"{run['engine']} / {run['model_id']} ({run['model_revision']})"),
         ("wall time", f"{run['wall_seconds']:.1f} s (de-id {run['deid_seconds']:.1f} s, inference {run['inference_seconds']:.1f} s)"),

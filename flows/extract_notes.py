@@ -43,7 +43,7 @@ def build_settings(source: str | None = None, output: str | None = None, engine:
 
 @flow(name="extract-notes", log_prints=False)
 def extract_notes(source: str | None = None, output: str | None = None, engine: str | None = None,
-                  model: str | None = None, limit: int | None = None) -> dict:  # fmt: skip
+                  model: str | None = None, limit: int | None = None, full_refresh: bool = False) -> dict:  # fmt: skip
     settings = build_settings(source, output, engine, model, limit)
     storage.configure_s3(settings.s3)
     run_id = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ-") + uuid.uuid4().hex[:8]
@@ -51,7 +51,7 @@ def extract_notes(source: str | None = None, output: str | None = None, engine: 
     t0 = time.perf_counter()
     log = get_run_logger()
 
-    plan = plan_source(settings.source, settings.sink, run_id)
+    plan = plan_source(settings.source, settings.sink, run_id, full_refresh)
     progress.report("plan", plan["n_records"], plan["n_records"])
     deid_parts, extract_parts = [], []
     for shard in range(plan["n_shards"]):
@@ -62,7 +62,9 @@ def extract_notes(source: str | None = None, output: str | None = None, engine: 
         progress.report("notes", sum(p["n_notes"] + p["n_quarantined"] for p in deid_parts), plan["n_records"])
 
     run = summarize(run_id, started, time.perf_counter() - t0, settings, plan, deid_parts, extract_parts)
-    run = finalize_run(run, [d["quarantine_uri"] for d in deid_parts], settings.sink)
+    if sum(e["n_notes"] for e in extract_parts) != sum(d["n_notes"] for d in deid_parts):
+        raise RuntimeError("notes were lost between de-identification and extraction")  # counts only
+    run = finalize_run(run, [d["quarantine_uri"] for d in deid_parts], plan["plan_uri"], settings.sink)
     log.info("run %s: %d in, %d out, %d quarantined, %d facts", run_id, run["notes_input"],
              run["notes_output"], run["notes_quarantined"], run["facts_output"])  # fmt: skip
     return run
@@ -91,6 +93,7 @@ def summarize(run_id: str, started: dt.datetime, wall: float, settings: Settings
         "notes_input": out + quarantined, "notes_output": out, "notes_quarantined": quarantined,
         "notes_extraction_error": sum(e["n_errors"] for e in extract_parts),
         "facts_output": sum(e["n_facts"] for e in extract_parts),
+        "objects_unchanged": plan["objects_unchanged"], "objects_changed": plan["objects_changed"],
         "quarantine_by_reason": dict(reasons), "phi_by_type": dict(phi),
         "engine": first.get("engine", settings.inference.engine), "model_id": first.get("model_id"),
         "model_revision": first.get("model_revision"), "prompt_version": first.get("prompt_version"),

@@ -4,12 +4,13 @@ index, so object names never travel as Prefect parameters."""
 
 from __future__ import annotations
 
+import hashlib
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 from flows import storage
 from flows.settings import SourceSettings
-from transforms.parse import count_records, detect_format
+from transforms.parse import LINE_FORMATS, DecodeFailure, detect_format, record_lines
 
 
 @dataclass(frozen=True)
@@ -22,17 +23,64 @@ class ShardItem:
     n_records: int
 
 
-def plan_shards(source: SourceSettings) -> list[list[ShardItem]]:
+@dataclass
+class Plan:
+    shards: list[list[ShardItem]]
+    seen: dict[str, dict] = field(default_factory=dict)  # object uri -> {"etag", "size"} fully planned
+    changed: list[str] = field(default_factory=list)  # planned objects an earlier run already wrote
+    skipped_unchanged: int = 0
+
+
+def state_uri(output_uri: str, source_uri: str) -> str:
+    """The incremental state of one source, kept next to the output."""
+    digest = hashlib.sha256(source_uri.rstrip("/").encode()).hexdigest()[:16]
+    return storage.join(output_uri, "_state", f"source-{digest}.json")
+
+
+def load_state(uri: str) -> dict:
+    try:
+        return json.loads(storage.read_bytes(uri))
+    except FileNotFoundError:
+        return {"objects": {}}
+    except Exception as exc:  # noqa: BLE001
+        from flows.errors import TransientError
+
+        if isinstance(exc, TransientError):
+            raise
+        return {"objects": {}}  # S3 NoSuchKey and friends: no state yet
+
+
+def plan_shards(source: SourceSettings, state: dict | None = None, full_refresh: bool = False) -> Plan:
+    """Shards over the objects that are new or changed since `state` (all of them on a full refresh)."""
+    previous = (state or {}).get("objects", {})
     items: list[ShardItem] = []
+    seen: dict[str, dict] = {}
+    changed: list[str] = []
+    skipped = 0
     remaining = source.limit
     for obj in storage.list_objects(source.uri):
         if remaining is not None and remaining <= 0:
             break
-        fmt, _ = detect_format(obj.name)
-        lines = count_records(obj.name, storage.read_bytes(obj.uri)) if fmt == "jsonl" else [0]
+        before = previous.get(obj.uri)
+        if before is not None and not full_refresh and before.get("etag") == obj.etag and before.get("size") == obj.size:
+            skipped += 1
+            continue
+        fmt, gz = detect_format(obj.name)
+        lines = [0]
+        if fmt in LINE_FORMATS:
+            try:
+                lines = record_lines(storage.iter_lines(obj.uri, gz))
+            except DecodeFailure:
+                lines = [0]  # one item: the read stage quarantines the object with the reason
+        complete = True
         if remaining is not None:
+            complete = len(lines) <= remaining
             lines = lines[:remaining]
             remaining -= len(lines)
+        if complete:  # an object cut by --limit is not recorded, so the next run reads it again
+            seen[obj.uri] = {"etag": obj.etag, "size": obj.size}
+        if before is not None:
+            changed.append(obj.uri)
         # a big JSONL object is cut into several items so shards stay near shard_size
         for i in range(0, len(lines), source.shard_size):
             part = lines[i : i + source.shard_size]
@@ -49,12 +97,17 @@ def plan_shards(source: SourceSettings) -> list[list[ShardItem]]:
         count += item.n_records
     if current:
         shards.append(current)
-    return shards
+    return Plan(shards, seen, changed, skipped)
 
 
-def save_plan(uri: str, shards: list[list[ShardItem]]) -> None:
-    storage.write_bytes(uri, json.dumps([[asdict(i) for i in s] for s in shards]).encode())
+def save_plan(uri: str, plan: Plan) -> None:
+    doc = {"shards": [[asdict(i) for i in s] for s in plan.shards], "seen": plan.seen, "changed": plan.changed}
+    storage.write_bytes(uri, json.dumps(doc).encode())
+
+
+def load_plan(uri: str) -> dict:
+    return json.loads(storage.read_bytes(uri))
 
 
 def load_shard(uri: str, index: int) -> list[ShardItem]:
-    return [ShardItem(**i) for i in json.loads(storage.read_bytes(uri))[index]]
+    return [ShardItem(**i) for i in load_plan(uri)["shards"][index]]

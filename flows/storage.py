@@ -6,9 +6,12 @@ tasks retry only those.
 
 from __future__ import annotations
 
+import gzip
 import io
 import os
 import tempfile
+import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -19,6 +22,7 @@ import pyarrow.parquet as pq
 
 from flows.errors import TerminalError, TransientError
 from flows.settings import S3Settings
+from transforms.parse import DecodeFailure
 
 
 @dataclass(frozen=True)
@@ -118,6 +122,29 @@ def read_bytes(uri: str) -> bytes:
         except Exception as exc:  # noqa: BLE001
             raise _classify(exc) from None
     return Path(uri).read_bytes()
+
+
+def iter_lines(uri: str, gz: bool) -> Iterator[tuple[int, bytes]]:
+    """(1-based line number, line) for each non-blank line, streamed: the object is never held
+    whole in memory, gzip included. A broken gzip stream raises DecodeFailure."""
+    if is_s3(uri):
+        bucket, key = _split(uri)
+        try:
+            raw = s3_client().get_object(Bucket=bucket, Key=key)["Body"]
+        except Exception as exc:  # noqa: BLE001
+            raise _classify(exc) from None
+    else:
+        raw = open(uri, "rb")  # noqa: SIM115 - closed below
+    try:
+        stream = gzip.GzipFile(fileobj=raw) if gz else raw
+        try:
+            for i, line in enumerate(stream, start=1):
+                if line.strip():
+                    yield i, line.rstrip(b"\r\n")
+        except (OSError, EOFError, zlib.error) as exc:
+            raise DecodeFailure("bad_gzip", f"gzip stream could not be read: {type(exc).__name__}") from None
+    finally:
+        raw.close()
 
 
 def write_bytes(uri: str, data: bytes) -> None:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import time
 from collections import Counter
 
@@ -14,11 +15,20 @@ from flows import progress, storage
 from flows.engines import get_engine
 from flows.errors import is_transient
 from flows.extraction import run_extraction
-from flows.plan import load_shard, plan_shards, save_plan
+from flows.plan import load_plan, load_shard, load_state, plan_shards, save_plan, state_uri
 from flows.settings import DeidSettings, InferenceSettings, SinkSettings, SourceSettings
 from transforms import keys, tables
 from transforms.deid import DEID_VERSION, Deidentifier, DeidError, DeidPolicy
-from transforms.parse import parse_object
+from transforms.parse import (
+    LINE_FORMATS,
+    DecodeFailure,
+    detect_format,
+    maybe_gunzip,
+    parse_document,
+    parse_jsonl_lines,
+    select_lines,
+    unsupported,
+)
 from transforms.prompts import load_template
 from transforms.records import Quarantined
 from transforms.schema import SCHEMA_VERSION
@@ -55,18 +65,36 @@ def get_deidentifier(policy: DeidPolicy) -> Deidentifier:
     return _DEIDENTIFIERS[policy]
 
 
+def read_item(item) -> tuple[list, list[Quarantined]]:  # noqa: ANN001 - a plan.ShardItem
+    """Notes and quarantine records of one planned item; line formats stream."""
+    fmt, gz = detect_format(item.name)
+    if fmt is None:
+        return [], [unsupported(item.uri)]
+    try:
+        if fmt in LINE_FORMATS:
+            lines = select_lines(storage.iter_lines(item.uri, gz), (item.first_line, item.stop_line))
+            return parse_jsonl_lines(item.uri, lines)
+        return parse_document(item.uri, item.name, fmt, maybe_gunzip(storage.read_bytes(item.uri), gz))
+    except DecodeFailure as f:
+        return [], [Quarantined(item.uri, "file", fmt, "read", f.reason, str(f))]
+
+
 def staging_uri(sink: SinkSettings, run_id: str, *parts: str) -> str:
     return storage.join(sink.uri, "_staging", run_id, *parts)
 
 
 @task(name="plan-shards", **SHARD_TASK)
-def plan_source(source: SourceSettings, sink: SinkSettings, run_id: str) -> dict:
-    shards = plan_shards(source)
+def plan_source(source: SourceSettings, sink: SinkSettings, run_id: str, full_refresh: bool = False) -> dict:
+    """List the source, skip objects unchanged since the last run (unless full_refresh), cut shards."""
+    state = load_state(state_uri(sink.uri, source.uri))  # on a full refresh it names the rows to supersede
+    plan = plan_shards(source, state, full_refresh)
     uri = staging_uri(sink, run_id, "plan.json")
-    save_plan(uri, shards)
-    n_notes = sum(i.n_records for s in shards for i in s)
-    get_run_logger().info("planned %d shards, %d records", len(shards), n_notes)
-    return {"plan_uri": uri, "n_shards": len(shards), "n_records": n_notes}
+    save_plan(uri, plan)
+    n_notes = sum(i.n_records for s in plan.shards for i in s)
+    get_run_logger().info("planned %d shards, %d records; %d objects unchanged, %d changed",
+                          len(plan.shards), n_notes, plan.skipped_unchanged, len(plan.changed))  # fmt: skip
+    return {"plan_uri": uri, "n_shards": len(plan.shards), "n_records": n_notes,
+            "objects_unchanged": plan.skipped_unchanged, "objects_changed": len(plan.changed)}  # fmt: skip
 
 
 @task(name="deidentify-shard", **SHARD_TASK)
@@ -78,8 +106,7 @@ def deidentify_shard(plan_uri: str, shard: int, deid: DeidSettings, sink: SinkSe
     deidentifier = get_deidentifier(policy)
     notes, bad = [], []
     for item in load_shard(plan_uri, shard):
-        data = storage.read_bytes(item.uri)
-        n, q = parse_object(item.uri, item.name, data, (item.first_line, item.stop_line))
+        n, q = read_item(item)
         notes.extend(n)
         bad.extend(q)
 
@@ -99,7 +126,7 @@ def deidentify_shard(plan_uri: str, shard: int, deid: DeidSettings, sink: SinkSe
         phi.update(res.phi_counts)
         rows.append({
             "note_key": nkey, "patient_key": pkey, "note_date": res.note_date, "note_type": note.note_type,
-            "source_format": note.source_format, "text": res.text, "phi_counts": res.phi_counts,
+            "source_format": note.source_format, "source_uri": note.source_uri, "text": res.text, "phi_counts": res.phi_counts,
             "phi_total": sum(res.phi_counts.values()), "deid_version": DEID_VERSION, "run_id": run_id,
         })  # fmt: skip
     now = dt.datetime.now(dt.UTC)
@@ -155,16 +182,52 @@ def extract_shard(deid_uri: str, shard: int, inference: InferenceSettings, sink:
             "prompt_version": template.version}  # fmt: skip
 
 
+def supersede(sink: SinkSettings, run_id: str, changed: set[str]) -> int:
+    """Remove rows that earlier runs wrote for objects this run re-read (changed objects, or all on
+    a full refresh), so the output holds each note once. Returns the number of note rows removed."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not changed:
+        return 0
+    removed_keys: set[str] = set()
+    for part in storage.list_objects(storage.join(sink.uri, "notes")):
+        if run_id in part.name or not part.name.endswith(".parquet"):
+            continue
+        t = storage.read_parquet(part.uri)
+        stale = pc.is_in(t["source_uri"], value_set=pa.array(sorted(changed)))
+        if pc.any(stale).as_py():
+            removed_keys.update(t.filter(stale)["note_key"].to_pylist())
+            storage.write_parquet(t.filter(pc.invert(stale)), part.uri, sink.compression)
+    if removed_keys:
+        for part in storage.list_objects(storage.join(sink.uri, "facts")):
+            if run_id in part.name or not part.name.endswith(".parquet"):
+                continue
+            t = storage.read_parquet(part.uri)
+            stale = pc.is_in(t["note_key"], value_set=pa.array(sorted(removed_keys)))
+            if pc.any(stale).as_py():
+                storage.write_parquet(t.filter(pc.invert(stale)), part.uri, sink.compression)
+    return len(removed_keys)
+
+
 @task(name="finalize-run", **SHARD_TASK)
-def finalize_run(run: dict, quarantine_uris: list[str], sink: SinkSettings) -> dict:
-    """Publish the run's quarantine records and its `runs` row; drop the staging area."""
+def finalize_run(run: dict, quarantine_uris: list[str], plan_uri: str, sink: SinkSettings) -> dict:
+    """Supersede rows of re-read objects, publish the run's quarantine records and `runs` row,
+    record the source state for the next incremental run, and drop the staging area."""
     import pyarrow as pa
 
+    plan = load_plan(plan_uri)
+    run["notes_superseded"] = supersede(sink, run["run_id"], set(plan["changed"]))
     parts = [storage.read_parquet(u) for u in quarantine_uris]
     q = pa.concat_tables(parts) if parts else tables.build_table([], tables.QUARANTINE)
     if q.num_rows:
         storage.write_parquet(q, storage.join(sink.uri, "quarantine", f"part-{run['run_id']}.parquet"), sink.compression)
     storage.write_parquet(tables.build_table([run], tables.RUNS),
                           storage.join(sink.uri, "runs", f"run-{run['run_id']}.parquet"), sink.compression)  # fmt: skip
+    st_uri = state_uri(sink.uri, run["source_uri"])
+    state = load_state(st_uri)
+    state.setdefault("objects", {}).update(plan["seen"])
+    state.update(source_uri=run["source_uri"], last_run_id=run["run_id"])
+    storage.write_bytes(st_uri, json.dumps(state, sort_keys=True).encode())
     storage.delete_prefix(staging_uri(sink, run["run_id"]))
     return run

@@ -1,5 +1,12 @@
-"""Parse source objects into notes. Formats: .txt (one note per file, id from the file name) and
-.jsonl ({"id", "text"} plus optional patient_id, note_date, note_type), each optionally gzipped.
+"""Parse source objects into notes, each format optionally gzipped:
+
+- .txt: one note per file, id from the file name;
+- .jsonl / .ndjson: one record per line, either a note ({"id", "text"} plus optional patient_id,
+  note_date, note_type) or a FHIR resource (bulk-data export; see transforms.fhir);
+- .json: one FHIR resource or Bundle;
+- .hl7 / .mllp / .msg: HL7 v2 messages, plain, MLLP-framed or batched (see transforms.hl7v2).
+
+Line formats are parsed from an iterator of lines, so large objects stream.
 
 Bad input never raises: it becomes a Quarantined record with a reason code and a PHI-free message.
 """
@@ -16,7 +23,9 @@ from pathlib import PurePosixPath
 
 from transforms.records import Quarantined, SourceNote
 
-FORMATS = {".txt": "txt", ".jsonl": "jsonl", ".ndjson": "jsonl"}
+FORMATS = {".txt": "txt", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".hl7": "hl7v2",
+           ".mllp": "hl7v2", ".msg": "hl7v2"}  # fmt: skip
+LINE_FORMATS = {"jsonl"}
 
 
 def detect_format(name: str) -> tuple[str | None, bool]:
@@ -31,7 +40,7 @@ def detect_format(name: str) -> tuple[str | None, bool]:
 def note_id_from_name(name: str) -> str:
     p = PurePosixPath(name)
     base = p.name
-    for suf in (".gz", ".txt", ".jsonl", ".ndjson"):
+    for suf in (".gz", *FORMATS):
         base = base.removesuffix(suf)
     return base
 
@@ -77,16 +86,21 @@ def parse_txt(uri: str, name: str, data: bytes) -> tuple[list[SourceNote], list[
 
 
 def iter_lines(data: bytes) -> Iterator[tuple[int, bytes]]:
-    """(1-based line number, raw line) for each non-blank line."""
-    for i, line in enumerate(data.splitlines(), start=1):
+    """(1-based line number, raw line) for each non-blank line; numbered as a streamed read numbers them."""
+    for i, line in enumerate(data.split(b"\n"), start=1):
         if line.strip():
-            yield i, line
+            yield i, line.rstrip(b"\r")
 
 
 def parse_jsonl_lines(uri: str, lines: Iterable[tuple[int, bytes]]) -> tuple[list[SourceNote], list[Quarantined]]:
+    """Note records, and FHIR resources (lines with "resourceType") handed to the FHIR parser."""
     notes: list[SourceNote] = []
     bad: list[Quarantined] = []
+    fhir_lines: list[tuple[str, bytes]] = []
     for lineno, raw in lines:
+        if b'"resourceType"' in raw[:4096]:
+            fhir_lines.append((f"line {lineno}", raw))
+            continue
         loc = f"line {lineno}"
 
         def q(reason: str, msg: str, loc: str = loc) -> None:
@@ -126,6 +140,12 @@ def parse_jsonl_lines(uri: str, lines: Iterable[tuple[int, bytes]]) -> tuple[lis
             note_date=note_date[:10] if note_date else None,
             note_type=str(rec["note_type"]) if rec.get("note_type") else None,
         ))  # fmt: skip
+    if fhir_lines:
+        from transforms.fhir import parse_fhir_resources
+
+        n, b = parse_fhir_resources(uri, fhir_lines, "fhir")
+        notes += n
+        bad += b
     return notes, bad
 
 
@@ -139,33 +159,64 @@ def _valid_date(value: object) -> bool:
     return True
 
 
+def unsupported(uri: str) -> Quarantined:
+    return Quarantined(uri, "file", "unknown", "read", "unsupported_format", "file extension is not a supported note format")
+
+
+def parse_document(uri: str, name: str, fmt: str, data: bytes) -> tuple[list[SourceNote], list[Quarantined]]:
+    """A whole-document format (txt, json, hl7v2), already gunzipped."""
+    if fmt == "txt":
+        return parse_txt(uri, name, data)
+    try:
+        text = decode_text(data)
+    except DecodeFailure as f:
+        return [], [Quarantined(uri, "file", fmt, "parse", f.reason, str(f))]
+    if fmt == "hl7v2":
+        from transforms.hl7v2 import parse_hl7_text
+
+        return parse_hl7_text(uri, text)
+    from transforms.fhir import parse_fhir_resources
+
+    return parse_fhir_resources(uri, [("file", text)], "fhir")
+
+
 def parse_object(uri: str, name: str, data: bytes, line_range: tuple[int, int] | None = None
                  ) -> tuple[list[SourceNote], list[Quarantined]]:  # fmt: skip
-    """All notes in one object (or the lines [start, stop) of a JSONL object)."""
+    """All notes in one object held in memory (or the lines [start, stop) of a line format)."""
     fmt, gz = detect_format(name)
     if fmt is None:
-        return [], [Quarantined(uri, "file", "unknown", "read", "unsupported_format",
-                                "file extension is not a supported note format")]  # fmt: skip
+        return [], [unsupported(uri)]
     try:
         data = maybe_gunzip(data, gz)
     except DecodeFailure as f:
         return [], [Quarantined(uri, "file", fmt, "read", f.reason, str(f))]
-    if fmt == "txt":
-        return parse_txt(uri, name, data)
-    lines = iter_lines(data)
-    if line_range is not None:
-        lo, hi = line_range
-        lines = ((n, raw) for n, raw in lines if lo <= n < hi)
-    return parse_jsonl_lines(uri, lines)
+    if fmt not in LINE_FORMATS:
+        return parse_document(uri, name, fmt, data)
+    return parse_jsonl_lines(uri, select_lines(iter_lines(data), line_range))
+
+
+def select_lines(lines: Iterable[tuple[int, bytes]], line_range: tuple[int, int] | None) -> Iterator[tuple[int, bytes]]:
+    if line_range is None:
+        yield from lines
+        return
+    lo, hi = line_range
+    for n, raw in lines:
+        if n >= hi:
+            return
+        if n >= lo:
+            yield n, raw
+
+
+def record_lines(lines: Iterable[tuple[int, bytes]]) -> list[int]:
+    """Line numbers of the records in a line-format object (for planning shards)."""
+    return [n for n, _ in lines] or [0]
 
 
 def count_records(name: str, data: bytes) -> list[int]:
-    """Line numbers of the records in an object (for planning shards): [0] for a one-note file."""
     fmt, gz = detect_format(name)
-    if fmt != "jsonl":
+    if fmt not in LINE_FORMATS:
         return [0]
     try:
-        data = maybe_gunzip(data, gz)
+        return record_lines(iter_lines(maybe_gunzip(data, gz)))
     except DecodeFailure:
         return [0]
-    return [n for n, _ in iter_lines(data)] or [0]

@@ -2,6 +2,7 @@
 
 import json
 import logging
+import re
 from pathlib import Path
 
 import polars as pl
@@ -21,7 +22,8 @@ def _db_path() -> Path:
 
 
 def _find(blob: str, phi: list[str]) -> list[str]:
-    return [s for s in phi if s in blob]
+    """PHI strings present as whole tokens (a ZIP code inside a random UUID is not a leak)."""
+    return [s for s in phi if re.search(rf"(?<![A-Za-z0-9]){re.escape(s)}(?![A-Za-z0-9])", blob)]
 
 
 def test_when_the_flow_runs_then_no_sample_phi_leaves_the_deidentified_output(

@@ -32,7 +32,8 @@ from transforms.deid.recognizers import (
 from transforms.keys import keyed_int
 from transforms.records import PhiSpan
 
-DEID_VERSION = "chartsift-deid-0.1"
+DEID_VERSION = "chartsift-deid-0.2"
+SEGMENT = 50_000  # characters per analysis/anonymization pass; longer notes are cut at line breaks
 
 # When detections overlap they are merged into one span covering both; the merged span takes the
 # type that ranks first here (identifiers before names before places), so nothing is left exposed.
@@ -111,29 +112,49 @@ class Deidentifier:
 
     # -- analysis ---------------------------------------------------------------------------
     def analyze_batch(self, texts: list[str], batch_size: int = 32) -> list[list[PhiSpan] | DeidError]:
-        """Merged PHI spans for each text, or a DeidError for a text that failed analysis."""
-        out: list[list[PhiSpan] | DeidError] = []
+        """Merged PHI spans for each text, or a DeidError for a text that failed analysis.
+
+        Long texts are analysed in line-aligned segments of at most SEGMENT characters (spaCy's
+        memory and Presidio's overlap handling grow with length); names found anywhere are then
+        propagated over the whole text."""
+        pieces = [(i, off, seg) for i, t in enumerate(texts) for off, seg in segments(t, SEGMENT)]
         try:
-            artifacts = list(self._nlp_engine.process_batch(texts, language="en", batch_size=batch_size))
-        except Exception as exc:  # noqa: BLE001 - fall back to one by one, so one bad note fails alone
-            artifacts = [None] * len(texts)
-            del exc
-        for text, item in zip(texts, artifacts, strict=True):
+            artifacts = list(self._nlp_engine.process_batch([p[2] for p in pieces], language="en",
+                                                            batch_size=batch_size))  # fmt: skip
+        except Exception:  # noqa: BLE001 - fall back to one by one, so one bad note fails alone
+            artifacts = [None] * len(pieces)
+        found: list[list[PhiSpan]] = [[] for _ in texts]
+        errors: dict[int, DeidError] = {}
+        for (i, off, seg), item in zip(pieces, artifacts, strict=True):
+            if i in errors:
+                continue
             try:
-                nlp_artifacts = item[1] if item is not None else self._nlp_engine.process_text(text, "en")
-                raw = self.analyzer.analyze(
-                    text=text, language="en", entities=list(ENTITIES), nlp_artifacts=nlp_artifacts,
-                    score_threshold=self.policy.score_threshold,
-                )  # fmt: skip
-                ner = self._ner.analyze(text, sorted(_NER_ENTITIES), nlp_artifacts)
-                spans = [PhiSpan(r.start, r.end, r.entity_type, r.score) for r in raw]
-                spans += self._filter_ner(text, ner)
-                if self.policy.propagate_names:
-                    spans += _propagate_names(text, spans, self.clinical_terms)
-                out.append(merge_spans(spans))
+                nlp_artifacts = item[1] if item is not None else self._nlp_engine.process_text(seg, "en")
+                found[i] += [PhiSpan(x.start + off, x.end + off, x.entity_type, x.score)
+                             for x in self._analyze_segment(seg, nlp_artifacts)]  # fmt: skip
             except Exception as exc:  # noqa: BLE001 - fail closed, never leak the text
+                errors[i] = DeidError(f"analysis failed: {type(exc).__name__}")
+        out: list[list[PhiSpan] | DeidError] = []
+        for i, text in enumerate(texts):
+            if i in errors:
+                out.append(errors[i])
+                continue
+            try:
+                spans = found[i]
+                if self.policy.propagate_names:
+                    spans = spans + _propagate_names(text, spans, self.clinical_terms)
+                out.append(merge_spans(spans))
+            except Exception as exc:  # noqa: BLE001
                 out.append(DeidError(f"analysis failed: {type(exc).__name__}"))
         return out
+
+    def _analyze_segment(self, text: str, nlp_artifacts) -> list[PhiSpan]:  # noqa: ANN001
+        raw = self.analyzer.analyze(
+            text=text, language="en", entities=list(ENTITIES), nlp_artifacts=nlp_artifacts,
+            score_threshold=self.policy.score_threshold,
+        )  # fmt: skip
+        ner = self._filter_ner(text, self._ner.analyze(text, sorted(_NER_ENTITIES), nlp_artifacts))
+        return [PhiSpan(r.start, r.end, r.entity_type, r.score) for r in raw] + ner
 
     def _filter_ner(self, text: str, results: list[RecognizerResult]) -> list[PhiSpan]:
         letters = [c for c in text if c.isalpha()]
@@ -172,13 +193,18 @@ class Deidentifier:
         try:
             shift = date_shift_days(self.policy.secret, scope, self.policy.max_shift_days)
             operators = {e: self._operator(e, scope, shift) for e in ENTITIES}
-            results = [RecognizerResult(s.entity_type, s.start, s.end, s.score) for s in spans]
-            anonymized = self.anonymizer.anonymize(text=text, analyzer_results=results, operators=operators)
+            pieces = []
+            for off, seg in segments(text, SEGMENT, avoid=spans):
+                inside = [RecognizerResult(x.entity_type, x.start - off, x.end - off, x.score)
+                          for x in spans if off <= x.start and x.end <= off + len(seg)]  # fmt: skip
+                pieces.append(self.anonymizer.anonymize(text=seg, analyzer_results=inside, operators=operators).text
+                              if inside else seg)  # fmt: skip
+            anonymized_text = "".join(pieces)
         except Exception as exc:  # noqa: BLE001 - fail closed
             raise DeidError(f"anonymization failed: {type(exc).__name__}") from None
         counts = Counter(s.entity_type for s in spans)
         shifted = shift_iso_date(note_date, shift) if self.policy.mode == "surrogate" else None
-        return DeidResult(text=anonymized.text, spans=spans, note_date=shifted, phi_counts=dict(counts))
+        return DeidResult(text=anonymized_text, spans=spans, note_date=shifted, phi_counts=dict(counts))
 
     def _operator(self, entity: str, scope: str, shift: int) -> OperatorConfig:
         mode = self.policy.mode
@@ -211,6 +237,28 @@ def _ner_listens(nlp) -> bool:  # noqa: ANN001 - a spaCy Language
         return any(getattr(layer, "name", "") == "tok2vec-listener" for layer in ner.model.walk())
     except Exception:  # noqa: BLE001
         return True
+
+
+def segments(text: str, size: int, avoid: list[PhiSpan] | None = None) -> list[tuple[int, str]]:
+    """(offset, piece) covering `text`, each at most about `size` characters, cut after a newline
+    (else a space) and never inside one of the `avoid` spans."""
+    if len(text) <= size:
+        return [(0, text)]
+    bounds = sorted((s.start, s.end) for s in avoid or [])
+    out, start = [], 0
+    while start < len(text):
+        end = min(len(text), start + size)
+        if end < len(text):
+            cut = text.rfind("\n", start + size // 2, end)
+            if cut < 0:
+                cut = text.rfind(" ", start + size // 2, end)
+            end = cut + 1 if cut >= 0 else end
+            for b0, b1 in bounds:  # move the cut past a span it would split
+                if b0 < end < b1:
+                    end = b1
+        out.append((start, text[start:end]))
+        start = end
+    return out
 
 
 def _starts_clause(text: str, start: int) -> bool:

@@ -1,0 +1,165 @@
+"""Real inputs end to end (real Prefect runs, fake engine): FHIR bulk export, HL7 v2, gzip, S3,
+a bad-input corpus, and incremental runs."""
+
+import base64
+import datetime as dt
+import gzip
+import json
+import shutil
+
+import boto3
+import polars as pl
+import pytest
+
+from flows import storage
+from flows.extract_notes import extract_notes
+from flows.settings import DEV_SECRET
+from tests.support import ROOT
+from transforms.deid.engine import date_shift_days
+from transforms.keys import patient_key
+
+pytestmark = pytest.mark.integration
+
+SYNTHEA = ROOT.parent / "shared" / "data" / "synthea-fhir"
+FIXTURES = ROOT / "tests" / "fixtures"
+needs_synthea = pytest.mark.skipif(not SYNTHEA.exists(), reason="../shared/data/synthea-fhir not present")
+
+
+def run(src, out, **kw):
+    return extract_notes(source=str(src), output=str(out), engine="fake", **kw)
+
+
+def _synthea_truth() -> dict[str, tuple[str, str]]:
+    """DocumentReference id -> (patient id, date) straight from the export."""
+    truth = {}
+    for line in (SYNTHEA / "DocumentReference.ndjson").read_text().splitlines():
+        r = json.loads(line)
+        truth[r["id"]] = (r["subject"]["reference"].split("/")[-1], r["date"][:10])
+    return truth
+
+
+@needs_synthea
+@pytest.mark.parametrize("gz", [False, True])
+def test_when_synthea_bulk_export_runs_then_268_notes_in_and_out_with_patient_keys_and_dates(
+    prefect_harness, tmp_path, gz
+):
+    src = tmp_path / "src"
+    src.mkdir()
+    data = (SYNTHEA / "DocumentReference.ndjson").read_bytes()
+    (src / ("DocumentReference.ndjson.gz" if gz else "DocumentReference.ndjson")).write_bytes(
+        gzip.compress(data) if gz else data
+    )
+    result = run(src, tmp_path / "out")
+    assert (result["notes_input"], result["notes_output"], result["notes_quarantined"]) == (268, 268, 0)
+    notes = pl.read_parquet(tmp_path / "out" / "notes" / "*.parquet")
+    patients = {json.loads(line)["id"] for line in (SYNTHEA / "Patient.ndjson").read_text().splitlines()}
+    secret = DEV_SECRET.encode()
+    expected_keys = {patient_key(secret, p) for p in patients}
+    assert set(notes["patient_key"]) == expected_keys  # same patient -> same key, keyed on FHIR Patient ids
+    # note dates come from the resources, shifted by each patient's offset
+    truth = _synthea_truth()
+    by_key = {patient_key(secret, pid): pid for pid in patients}
+    expected_dates = sorted(
+        (dt.date.fromisoformat(d) + dt.timedelta(days=date_shift_days(secret, patient_key(secret, p), 365)))
+        for p, d in truth.values()
+    )
+    assert sorted(notes["note_date"].to_list()) == expected_dates
+    assert set(notes["note_type"]) >= {"History and physical note"} and len(by_key) == 6
+
+
+@needs_synthea
+def test_when_synthea_gz_is_served_from_s3_then_it_runs_end_to_end(prefect_harness, s3_server, tmp_path):
+    s3 = boto3.client("s3", endpoint_url=s3_server)
+    s3.create_bucket(Bucket="fhir-export")
+    s3.put_object(Bucket="fhir-export", Key="2024-06-01/DocumentReference.ndjson.gz",
+                  Body=gzip.compress((SYNTHEA / "DocumentReference.ndjson").read_bytes()))  # fmt: skip
+    storage._client.cache_clear()
+    result = extract_notes(source="s3://fhir-export/2024-06-01/", output="s3://fhir-export/out", engine="fake")
+    assert (result["notes_input"], result["notes_output"]) == (268, 268)
+
+
+def test_when_hl7_fixtures_run_then_every_message_is_a_note_or_quarantined(prefect_harness, tmp_path):
+    result = run(FIXTURES / "hl7", tmp_path / "out")
+    q = pl.read_parquet(tmp_path / "out" / "quarantine" / "*.parquet")
+    assert result["notes_output"] == 6  # mdm, oru, 2 in the MLLP file, 2 in the batch file
+    assert sorted(q["reason"]) == ["bad_encoding_characters", "unsupported_message"]
+    notes = pl.read_parquet(tmp_path / "out" / "notes" / "*.parquet")
+    assert set(notes["source_format"]) == {"hl7v2"}
+    assert notes["text"].str.contains("twice daily").sum() == 3  # OBX text gathered from many segments
+
+
+def test_when_fhir_bundles_run_then_inline_html_rtf_and_binary_attachments_become_notes(prefect_harness, tmp_path):
+    result = run(FIXTURES / "fhir", tmp_path / "out")
+    q = pl.read_parquet(tmp_path / "out" / "quarantine" / "*.parquet")
+    assert result["notes_output"] == 5 and result["notes_input"] == 5 + q.height
+    assert sorted(q["reason"]) == sorted(["not_a_note", "invalid_base64", "missing_attachment", "unresolved_attachment",
+                                          "not_a_note", "invalid_json", "unsupported_content_type"])  # fmt: skip
+    text = "\n".join(pl.read_parquet(tmp_path / "out" / "notes" / "*.parquet")["text"])
+    assert "colchicine 0.6 mg" in text and "<p>" not in text and "\\par" not in text
+
+
+@pytest.mark.slow
+def test_when_the_bad_input_corpus_runs_then_nothing_escapes_and_counts_add_up(prefect_harness, tmp_path):
+    src = tmp_path / "bad"
+    src.mkdir()
+    (src / "truncated.jsonl").write_text('{"id": "t1", "text": "Assessment: gout."}\n{"id": "t2", "text": "cut he')
+    (src / "latin1.txt").write_bytes("Diagnosis: caf\xe9 au lait spots".encode("latin-1"))
+    (src / "utf16.txt").write_bytes("Assessment: asthma.".encode("utf-16"))
+    (src / "binary.txt").write_bytes(bytes(range(256)) * 64)
+    (src / "empty.txt").write_text("")
+    big = "Progress: stable on metformin 500 mg daily. Seen by Dr. Miriam Oyelaran.\n" * 70_000
+    (src / "huge.txt").write_text(big)  # ~5 MB
+    doc = {"resourceType": "DocumentReference", "id": "d1", "status": "current",
+           "content": [{"attachment": {"contentType": "text/plain", "data": "%%%notbase64"}}]}  # fmt: skip
+    other = {"resourceType": "Condition", "id": "c1", "subject": {"reference": "Patient/p"}}
+    no_att = {"resourceType": "DocumentReference", "id": "d2", "status": "current", "content": []}
+    good = {"resourceType": "DocumentReference", "id": "d3", "status": "current",
+            "content": [{"attachment": {"contentType": "text/plain",
+                                        "data": base64.b64encode(b"Assessment: anemia.").decode()}}]}  # fmt: skip
+    (src / "export.ndjson").write_text("\n".join(json.dumps(x) for x in (doc, other, no_att, good)))
+    shutil.copy(FIXTURES / "hl7" / "bad_encoding.hl7", src / "bad_encoding.hl7")
+    (src / "notes.pdf").write_bytes(b"%PDF-1.7")
+
+    result = run(src, tmp_path / "out")
+    q = pl.read_parquet(tmp_path / "out" / "quarantine" / "*.parquet")
+    reasons = sorted(q["reason"])
+    assert reasons == sorted(["invalid_json", "not_utf8", "binary_content", "empty_note", "invalid_base64",
+                              "not_a_note", "missing_attachment", "bad_encoding_characters", "unsupported_format"])  # fmt: skip
+    assert result["notes_output"] == 4  # t1, utf16, huge, d3
+    assert result["notes_input"] == result["notes_output"] + result["notes_quarantined"] == 4 + len(reasons)
+    assert all(m and "caf" not in m for m in q["message"])
+    huge = pl.read_parquet(tmp_path / "out" / "notes" / "*.parquet").filter(pl.col("text").str.len_chars() > 1_000_000)
+    assert huge.height == 1 and "Oyelaran" not in huge["text"][0]
+
+
+def test_when_three_notes_are_added_and_one_changed_then_only_those_four_are_processed(
+    prefect_harness, s3_server, tmp_path
+):
+    s3 = boto3.client("s3", endpoint_url=s3_server)
+    s3.create_bucket(Bucket="nightly")
+    for i in range(5):
+        s3.put_object(Bucket="nightly", Key=f"notes/n{i}.txt", Body=f"Assessment: condition {i}. Note {i}.".encode())
+    storage._client.cache_clear()
+    src, out = "s3://nightly/notes/", "s3://nightly/lake"
+
+    first = extract_notes(source=src, output=out, engine="fake")
+    again = extract_notes(source=src, output=out, engine="fake")
+    for i in range(5, 8):
+        s3.put_object(Bucket="nightly", Key=f"notes/n{i}.txt", Body=f"Assessment: new condition {i}.".encode())
+    s3.put_object(Bucket="nightly", Key="notes/n2.txt", Body=b"Assessment: condition 2, revised. Note 2.")
+    third = extract_notes(source=src, output=out, engine="fake")
+
+    assert first["notes_input"] == 5 and again["notes_input"] == 0 and again["objects_unchanged"] == 5
+    assert third["notes_input"] == 4 and third["objects_changed"] == 1 and third["notes_superseded"] == 1
+
+    def table(name):
+        keys = [o["Key"] for o in s3.list_objects_v2(Bucket="nightly", Prefix=f"lake/{name}/").get("Contents", [])]
+        return pl.concat([pl.read_parquet(s3.get_object(Bucket="nightly", Key=k)["Body"].read()) for k in keys])
+
+    notes = table("notes")
+    assert notes.height == 8 and notes["note_key"].n_unique() == 8  # no duplicates, none lost
+    assert notes.filter(pl.col("text").str.contains("revised")).height == 1
+    facts = table("facts")
+    assert set(facts["note_key"]) <= set(notes["note_key"])  # no facts of superseded rows remain
+    full = extract_notes(source=src, output=out, engine="fake", full_refresh=True)
+    assert full["notes_input"] == 8 and table("notes").height == 8

@@ -1,0 +1,212 @@
+"""FHIR R4 notes via fhir.resources (R4B models, which cover R4's DocumentReference, Bundle and
+Binary): DocumentReference with inline base64 attachments (text/plain, text/html, text/rtf) or
+`url` attachments pointing at a Binary in the same Bundle or the same NDJSON object; Bundles of
+any type (collection, searchset, transaction, document); bulk-data NDJSON.
+
+Patient: `subject` (Patient/<id> -> <id>, so keys match the FHIR Patient ids); date: `date`,
+else `context.period.start`; note type: `type.coding[0].display`, else `type.text`.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import html
+import json
+import re
+from collections.abc import Iterable
+from html.parser import HTMLParser
+
+from pydantic import ValidationError
+
+from transforms.records import Quarantined, SourceNote
+
+_TEXT_TYPES = ("text/plain", "text/html", "application/xhtml+xml", "text/rtf", "application/rtf")
+
+
+def _models():
+    from fhir.resources.R4B.binary import Binary
+    from fhir.resources.R4B.bundle import Bundle
+    from fhir.resources.R4B.documentreference import DocumentReference
+
+    return DocumentReference, Bundle, Binary
+
+
+class _HTMLText(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.parts: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag, attrs):  # noqa: ANN001
+        if tag in ("script", "style"):
+            self._skip += 1
+        elif tag in ("br", "p", "div", "li", "tr", "h1", "h2", "h3", "h4"):
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag):  # noqa: ANN001
+        if tag in ("script", "style"):
+            self._skip -= 1
+
+    def handle_data(self, data):  # noqa: ANN001
+        if not self._skip:
+            self.parts.append(data)
+
+
+def html_to_text(markup: str) -> str:
+    p = _HTMLText()
+    p.feed(markup)
+    text = html.unescape("".join(p.parts))
+    return re.sub(r"\n{3,}", "\n\n", re.sub(r"[ \t]+", " ", text)).strip()
+
+
+def rtf_to_text(rtf: str) -> str:
+    """Plain text from simple RTF: groups like {\\fonttbl ...} dropped, \\par -> newline, \\'hh -> char."""
+    text = re.sub(r"\{\\(?:fonttbl|colortbl|stylesheet|info|\*)[^{}]*(?:\{[^{}]*\}[^{}]*)*\}", "", rtf)
+    text = re.sub(r"\\par[d]?\b ?|\\line\b ?", "\n", text)
+    text = re.sub(r"\\'([0-9a-fA-F]{2})", lambda m: bytes.fromhex(m.group(1)).decode("cp1252"), text)
+    text = re.sub(r"\\[a-zA-Z]+-?\d* ?", "", text)
+    text = text.replace("\\{", "{").replace("\\}", "}").replace("\\\\", "\\")
+    return re.sub(r"[{}]", "", text).strip()
+
+
+class AttachmentError(Exception):
+    def __init__(self, reason: str, message: str):
+        super().__init__(message)
+        self.reason = reason
+
+
+def _b64(data: str | bytes) -> bytes:
+    try:
+        return base64.b64decode(data, validate=True)
+    except (binascii.Error, ValueError):
+        raise AttachmentError("invalid_base64", "attachment data is not valid base64") from None
+
+
+def _decode(raw: bytes, content_type: str) -> str:
+    """Text of an attachment's bytes (fhir.resources has already decoded the base64)."""
+    charset = re.search(r"charset=([\w-]+)", content_type or "")
+    try:
+        text = raw.decode(charset.group(1) if charset else "utf-8-sig")
+    except (UnicodeDecodeError, LookupError):
+        raise AttachmentError("bad_encoding", "attachment text does not decode with its charset") from None
+    kind = (content_type or "text/plain").split(";")[0].strip().lower()
+    if kind in ("text/html", "application/xhtml+xml"):
+        return html_to_text(text)
+    if kind in ("text/rtf", "application/rtf"):
+        return rtf_to_text(text)
+    return text
+
+
+def _note_text(doc, binaries: dict[str, tuple[str, bytes | str]]) -> str:  # noqa: ANN001
+    attachments = [c.attachment for c in (doc.content or []) if c.attachment is not None]
+    if not attachments:
+        raise AttachmentError("missing_attachment", "DocumentReference has no attachment")
+    ranked = sorted(attachments, key=lambda a: _rank((a.contentType or "text/plain").split(";")[0].lower()))
+    for a in ranked:
+        ctype = (a.contentType or "text/plain").lower()
+        if not ctype.startswith(_TEXT_TYPES):
+            continue
+        if a.data is not None:
+            return _decode(a.data, ctype)
+        if a.url:
+            ref = a.url.removeprefix("urn:uuid:")
+            ref = ref.split("/_history", 1)[0].rsplit("Binary/", 1)[-1]
+            if ref in binaries:
+                btype, bdata = binaries[ref]
+                return _decode(_b64(bdata or ""), btype or ctype)
+            raise AttachmentError("unresolved_attachment", "attachment url points at a Binary not in this object")
+    raise AttachmentError("unsupported_content_type", "no text/plain, text/html or text/rtf attachment")
+
+
+def _rank(kind: str) -> int:
+    return {"text/plain": 0, "text/html": 1, "application/xhtml+xml": 1, "text/rtf": 2}.get(kind, 9)
+
+
+def _iso_date(value) -> str | None:  # noqa: ANN001
+    if value is None:
+        return None
+    return value.isoformat()[:10] if hasattr(value, "isoformat") else str(value)[:10]
+
+
+def _note(doc, binaries, uri: str, locator: str, fmt: str) -> SourceNote:  # noqa: ANN001
+    text = _note_text(doc, binaries)
+    patient = None
+    if doc.subject is not None and doc.subject.reference:
+        patient = doc.subject.reference.rsplit("/", 1)[-1]
+    date = _iso_date(doc.date)
+    if date is None and doc.context is not None and doc.context.period is not None:
+        date = _iso_date(doc.context.period.start)
+    ntype = None
+    if doc.type is not None:
+        coding = [c for c in (doc.type.coding or []) if c.display]
+        ntype = coding[0].display if coding else doc.type.text
+    source_id = doc.id or (doc.identifier[0].value if doc.identifier else None)
+    if not source_id:
+        raise AttachmentError("missing_field", "DocumentReference has no id or identifier")
+    return SourceNote(source_id, text, uri, locator, fmt, patient, date, ntype)
+
+
+def parse_fhir_resources(uri: str, items: Iterable[tuple[str, bytes | str]], fmt: str = "fhir"
+                         ) -> tuple[list[SourceNote], list[Quarantined]]:  # fmt: skip
+    """Notes from (locator, raw JSON) items: each a DocumentReference, Binary, Bundle or other resource."""
+    DocumentReference, Bundle, Binary = _models()
+    notes: list[SourceNote] = []
+    bad: list[Quarantined] = []
+    parsed: list[tuple[str, dict]] = []
+    binaries: dict[str, tuple[str, bytes | str]] = {}
+
+    def q(loc: str, reason: str, msg: str) -> None:
+        bad.append(Quarantined(uri, loc, fmt, "parse", reason, msg))
+
+    for loc, raw in items:
+        try:
+            obj = json.loads(raw)
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            q(loc, "invalid_json", f"JSON does not parse ({type(exc).__name__})")
+            continue
+        if not isinstance(obj, dict) or "resourceType" not in obj:
+            q(loc, "invalid_record", "not a FHIR resource (no resourceType)")
+            continue
+        if obj["resourceType"] == "Bundle":
+            try:
+                bundle = Bundle.model_validate(obj)
+            except ValidationError as exc:
+                q(loc, "invalid_fhir", f"Bundle fails FHIR validation ({exc.error_count()} errors)")
+                continue
+            for i, entry in enumerate(bundle.entry or []):
+                res = entry.resource
+                if res is None:
+                    continue
+                d = res.model_dump(mode="json", by_alias=True)
+                d["resourceType"] = res.get_resource_type()
+                if d["resourceType"] == "Binary" and entry.fullUrl:
+                    binaries[entry.fullUrl.removeprefix("urn:uuid:").rsplit("Binary/", 1)[-1]] = (
+                        d.get("contentType"), d.get("data"))  # fmt: skip
+                parsed.append((f"{loc} entry {i}", d))
+        else:
+            parsed.append((loc, obj))
+    for _loc, obj in parsed:
+        if obj["resourceType"] == "Binary" and obj.get("id"):
+            binaries[obj["id"]] = (obj.get("contentType"), obj.get("data"))
+    for loc, obj in parsed:
+        rtype = obj["resourceType"]
+        if rtype == "Binary":
+            continue  # attachments, used above
+        if rtype != "DocumentReference":
+            q(loc, "not_a_note", f"resource type {rtype} is not a clinical note")
+            continue
+        try:
+            doc = DocumentReference.model_validate(obj)
+            notes.append(_note(doc, binaries, uri, loc, fmt))
+        except ValidationError as exc:
+            if any(e["type"] == "base64_decode" for e in exc.errors(include_input=False)):
+                q(loc, "invalid_base64", "attachment data is not valid base64")
+            else:
+                q(loc, "invalid_fhir", f"DocumentReference fails FHIR validation ({exc.error_count()} errors)")
+        except AttachmentError as exc:
+            q(loc, exc.reason, str(exc))
+    empty = [n for n in notes if not n.text.strip()]
+    for n in empty:
+        q(n.locator, "empty_note", "note text is empty")
+    return [n for n in notes if n.text.strip()], bad
