@@ -122,6 +122,20 @@ def eval_deid(
         print(line)
 
 
+@app.command()
+def query(
+    sql: str = typer.Argument(..., help="SQL text, or a .sql file (e.g. sql/note_nlp.sql)."),
+    output: str = typer.Option("out", "--output", help="chartsift output: local folder or s3://bucket/prefix."),
+    limit: int = typer.Option(50, help="Rows to print."),
+) -> None:
+    """Run DuckDB SQL over the output; views notes, facts and runs are defined (sql/views.sql)."""
+    from flows.query import run_sql
+
+    rel = run_sql(output, sql)
+    if rel is not None:
+        rel.limit(limit).show(max_width=200)
+
+
 bench_app = typer.Typer(help="Benchmarks that print ratios against a baseline measured in the same run.")
 app.add_typer(bench_app, name="bench")
 

@@ -136,15 +136,29 @@ def iter_lines(uri: str, gz: bool) -> Iterator[tuple[int, bytes]]:
     else:
         raw = open(uri, "rb")  # noqa: SIM115 - closed below
     try:
-        stream = gzip.GzipFile(fileobj=raw) if gz else raw
+        if gz:
+            lines = iter(gzip.GzipFile(fileobj=raw))  # reads the body through .read(n)
+        else:
+            lines = _split_chunks(iter(lambda: raw.read(1 << 16), b""))
         try:
-            for i, line in enumerate(stream, start=1):
+            for i, line in enumerate(lines, start=1):
                 if line.strip():
                     yield i, line.rstrip(b"\r\n")
         except (OSError, EOFError, zlib.error) as exc:
             raise DecodeFailure("bad_gzip", f"gzip stream could not be read: {type(exc).__name__}") from None
     finally:
         raw.close()
+
+
+def _split_chunks(chunks: Iterator[bytes]) -> Iterator[bytes]:
+    """Lines split on b"\\n" only (as a file's iteration does); an S3 body iterates in chunks."""
+    pending = b""
+    for chunk in chunks:
+        pending += chunk
+        *lines, pending = pending.split(b"\n")
+        yield from lines
+    if pending:
+        yield pending
 
 
 def write_bytes(uri: str, data: bytes) -> None:
@@ -177,7 +191,9 @@ def delete_prefix(uri: str) -> None:
         del prefix
         return
     root = Path(uri)
-    if root.is_dir():
+    if root.is_file():
+        root.unlink()
+    elif root.is_dir():
         for p in sorted(root.rglob("*"), reverse=True):
             p.unlink() if p.is_file() else p.rmdir()
         root.rmdir()

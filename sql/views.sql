@@ -1,5 +1,9 @@
--- Views over a chartsift output folder, for DuckDB. Run from the output's parent folder, or
--- replace 'out' with your output path (local or s3://bucket/prefix).
-CREATE OR REPLACE VIEW notes AS SELECT * FROM read_parquet('out/notes/*.parquet');
-CREATE OR REPLACE VIEW facts AS SELECT * FROM read_parquet('out/facts/*.parquet');
-CREATE OR REPLACE VIEW runs AS SELECT * FROM read_parquet('out/runs/*.parquet');
+-- One view per chartsift table. `chartsift query` sets the variable to the output (local folder or
+-- s3://bucket/prefix) and runs this file first; in a plain DuckDB shell:
+--   SET VARIABLE chartsift_output = 'out';  .read sql/views.sql
+CREATE OR REPLACE VIEW notes AS
+  SELECT * FROM read_parquet(getvariable('chartsift_output') || '/notes/*.parquet', union_by_name = true);
+CREATE OR REPLACE VIEW facts AS
+  SELECT * FROM read_parquet(getvariable('chartsift_output') || '/facts/*.parquet', union_by_name = true);
+CREATE OR REPLACE VIEW runs AS
+  SELECT * FROM read_parquet(getvariable('chartsift_output') || '/runs/*.parquet', union_by_name = true);

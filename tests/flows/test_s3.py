@@ -34,6 +34,11 @@ def test_when_source_and_output_are_s3_then_the_flow_reads_and_writes_parquet_th
         tables[name] = pq.read_table(io.BytesIO(body))
     assert tables["notes"].num_rows == 12 and tables["facts"].num_rows == result["facts_output"]
     assert tables["runs"].column("source_uri").to_pylist() == ["s3://archive/notes/"]
+    # researchers query the S3 output in place with DuckDB (httpfs from the wheel, no download)
+    from flows.query import run_sql
+
+    assert run_sql("s3://lake/chartsift", "select count(*) from notes").fetchone()[0] == 12
+    assert run_sql("s3://lake/chartsift", "select count(*) from facts").fetchone()[0] == result["facts_output"]
 
 
 def test_when_credentials_are_wrong_then_the_error_is_terminal_and_names_no_data(s3_server, monkeypatch):

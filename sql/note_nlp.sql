@@ -1,0 +1,23 @@
+-- OMOP CDM v5.4 NOTE_NLP-shaped view over facts: one row per fact, OMOP column names, plus
+-- chartsift's provenance columns. note_id / note_nlp_id are 63-bit hashes of chartsift's keys
+-- (OMOP wants integers); concept ids are 0 until a vocabulary mapping step exists.
+CREATE OR REPLACE VIEW note_nlp AS
+SELECT
+  CAST(hash(f.fact_id) >> 1 AS BIGINT)           AS note_nlp_id,
+  CAST(hash(f.note_key) >> 1 AS BIGINT)          AS note_id,
+  0                                              AS section_concept_id,
+  f.evidence                                     AS snippet,
+  CAST(f.evidence_start AS VARCHAR)              AS "offset",
+  f.name                                         AS lexical_variant,
+  0                                              AS note_nlp_concept_id,
+  0                                              AS note_nlp_source_concept_id,
+  f.model_id || ' ' || f.model_revision || ' ' || f.prompt_version AS nlp_system,
+  CAST(r.ended_at AS DATE)                       AS nlp_date,
+  r.ended_at                                     AS nlp_datetime,
+  'Y'                                            AS term_exists,
+  CAST(NULL AS VARCHAR)                          AS term_temporal,
+  array_to_string(list_transform(map_entries(f.attributes), e -> e.key || '=' || e.value), ';') AS term_modifiers,
+  f.fact_type, f.note_key, f.patient_key, f.grounding,
+  f.model_id, f.model_revision, f.prompt_version, f.schema_version, f.deid_version, f.run_id
+FROM facts f LEFT JOIN runs r USING (run_id);
+SELECT * FROM note_nlp ORDER BY note_id, note_nlp_id;
