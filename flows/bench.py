@@ -128,3 +128,48 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+def bench_extract(n: int = 32, max_tokens: int = 256, repeats: int = 2) -> dict:
+    """Raw `vllm.LLM.generate` vs the pipeline's inference stage (chunk check, schema-constrained
+    generate, validation, retry, grounding) on the same prompts with the same engine and sampling
+    parameters. Runs alternate (raw, pipeline, raw, pipeline, ...) and the best of each side counts,
+    so warm-up and prefix caching favour neither."""
+    from vllm import SamplingParams
+    from vllm.sampling_params import StructuredOutputsParams
+
+    from flows.engines import get_engine
+    from flows.extraction import run_extraction
+    from flows.settings import Settings
+    from transforms.prompts import load_template
+    from transforms.schema import extraction_json_schema
+
+    settings = Settings()
+    settings.inference.engine = "cpu" if settings.inference.engine in ("auto", "fake") else settings.inference.engine
+    engine = get_engine(settings.inference)
+    records = [json.loads(line) for line in SYNTHEA_GOLD.read_text().splitlines()][:n]
+    texts = [r["text"] for r in records]  # synthetic notes; the benchmark measures inference only
+    template = load_template(settings.inference.prompt_template)
+    params = SamplingParams(temperature=0.0, max_tokens=max_tokens,
+                            structured_outputs=StructuredOutputsParams(json=extraction_json_schema()))  # fmt: skip
+    prompts = [engine._prompt(template.messages(t)) for t in texts]
+    engine.llm.generate(prompts[:2], params, use_tqdm=False)  # warm-up: grammar compile, caches
+    raw_best = pipe_best = 0.0
+    raw_toks = pipe_toks = 0
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        outs = engine.llm.generate(prompts, params, use_tqdm=False)
+        dt_raw = time.perf_counter() - t0
+        raw_toks = sum(len(o.outputs[0].token_ids) for o in outs)
+        raw_best = max(raw_best, raw_toks / dt_raw)
+        t0 = time.perf_counter()
+        res = run_extraction(engine, template, texts, max_tokens, max_tokens * 2)
+        dt_pipe = time.perf_counter() - t0
+        pipe_toks = sum(r.generated_tokens for r in res)
+        pipe_best = max(pipe_best, pipe_toks / dt_pipe)
+    return {"notes": n, "max_tokens": max_tokens, "model": engine.info.model_id, "raw_tokens_per_s": raw_best,
+            "pipeline_tokens_per_s": pipe_best, "ratio": pipe_best / raw_best, "raw_tokens": raw_toks,
+            "pipeline_tokens": pipe_toks}  # fmt: skip
+
+
+SYNTHEA_GOLD = Path(__file__).resolve().parents[2] / "shared" / "data" / "synthea-notes-gold.jsonl"

@@ -136,6 +136,30 @@ def query(
         rel.limit(limit).show(max_width=200)
 
 
+@app.command("eval-extract")
+def eval_extract(
+    gold: Path = typer.Option(..., "--gold", help="JSONL with text and gold medications/conditions (Synthea gold shape)."),
+    engine: str = typer.Option(None, help="cpu | gpu | fake | auto (default: settings)."),
+    model: str | None = typer.Option(None, help="Model id or folder."),
+    limit: int | None = typer.Option(None, help="Score only the first N notes."),
+) -> None:
+    """Extract from gold notes (after de-identification) and print precision/recall per type."""
+    _quiet_runtime(False)
+    from flows.evaluation import evaluate_extraction
+    from flows.settings import Settings
+    from transforms.extract_eval import report_lines
+
+    s = Settings()
+    if engine:
+        s.inference.engine = engine  # type: ignore[assignment]
+    if model:
+        s.inference.model = model
+    ev, info = evaluate_extraction(gold, Settings.model_validate(s.model_dump()), limit)
+    print(f"engine={info.name} model={info.model_id} revision={info.model_revision}")
+    for line in report_lines(ev):
+        print(line)
+
+
 bench_app = typer.Typer(help="Benchmarks that print ratios against a baseline measured in the same run.")
 app.add_typer(bench_app, name="bench")
 
@@ -152,6 +176,23 @@ def bench_deid(
 
     g = gold or GOLD
     print_report(run(g, n, workers), g)
+
+
+@bench_app.command("extract")
+def bench_extract(
+    n: int = typer.Option(32, help="Notes (prompts) per side."),
+    max_tokens: int = typer.Option(256, help="Generation budget per prompt."),
+    repeats: int = typer.Option(2, help="Alternating raw/pipeline rounds; the best of each side counts."),
+) -> None:
+    """Raw vllm.LLM.generate tokens/s vs the pipeline's inference stage tokens/s, and their ratio."""
+    _quiet_runtime(False)
+    from flows.bench import bench_extract as run
+
+    r = run(n, max_tokens, repeats)
+    print(f"model={r['model']} notes={r['notes']} max_tokens={r['max_tokens']}")
+    print(f"raw vllm.LLM.generate : {r['raw_tokens_per_s']:8.1f} generated tokens/s ({r['raw_tokens']} tokens)")
+    print(f"pipeline inference    : {r['pipeline_tokens_per_s']:8.1f} generated tokens/s ({r['pipeline_tokens']} tokens)")
+    print(f"ratio pipeline/raw={r['ratio']:.3f}")
 
 
 @app.command("prepare-model")

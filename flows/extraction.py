@@ -49,7 +49,8 @@ def run_extraction(engine: InferenceEngine, template: PromptTemplate, texts: lis
         results[i].n_chunks = len(chunks)
         work.extend((i, c) for c in chunks)
 
-    pending = work
+    # longest first: batches of similar length waste less padding and finish together
+    pending = sorted(work, key=lambda ic: -len(ic[1].text))
     budget = max_tokens
     answers: dict[tuple[int, int], object] = {}
     for attempt in (0, 1):

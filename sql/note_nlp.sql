@@ -14,8 +14,9 @@ SELECT
   f.model_id || ' ' || f.model_revision || ' ' || f.prompt_version AS nlp_system,
   CAST(r.ended_at AS DATE)                       AS nlp_date,
   r.ended_at                                     AS nlp_datetime,
-  'Y'                                            AS term_exists,
-  CAST(NULL AS VARCHAR)                          AS term_temporal,
+  CASE WHEN f.attributes['negated'] = 'true' THEN 'N' ELSE 'Y' END AS term_exists,
+  CASE WHEN f.attributes['historical'] = 'true' THEN 'past'
+       WHEN f.attributes['family_history'] = 'true' THEN 'family' END AS term_temporal,
   array_to_string(list_transform(map_entries(f.attributes), e -> e.key || '=' || e.value), ';') AS term_modifiers,
   f.fact_type, f.note_key, f.patient_key, f.grounding,
   f.model_id, f.model_revision, f.prompt_version, f.schema_version, f.deid_version, f.run_id

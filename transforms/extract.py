@@ -34,7 +34,14 @@ class ParsedAnswer:
     facts: list[dict] = field(default_factory=list)
 
 
+_RUNAWAY = re.compile(r"(\s)\1{40,}|(\d)\2{30,}|(.{2,12}?)\3{12,}")
+
+
 def parse_answer(text: str, finish_reason: str | None) -> ParsedAnswer:
+    """Validate a model answer. Error codes: truncated (hit max_tokens), runaway_output (a loop of
+    whitespace, digits or a short pattern), empty_output, invalid_json, schema_violation."""
+    if _RUNAWAY.search(text):
+        return ParsedAnswer(None, "runaway_output")
     if finish_reason == "length":
         return ParsedAnswer(None, "truncated")
     if not text.strip():
@@ -90,10 +97,24 @@ def facts_from_extraction(extraction: Extraction, note_text: str, chunk: Chunk) 
             "chunk_index": chunk.index,
         })  # fmt: skip
 
+    def flags(**kw: bool) -> dict[str, str]:
+        return {k: "true" for k, v in kw.items() if v}
+
     for m in extraction.medications:
-        add("medication", m.name, {"dose": m.dose, "route": m.route, "frequency": m.frequency}, m.evidence)
+        add("medication", m.name, {"dose": m.dose, "route": m.route, "frequency": m.frequency, "status": m.status},
+            m.evidence)  # fmt: skip
     for d in extraction.diagnoses:
-        add("diagnosis", d.name, {}, d.evidence)
+        add("diagnosis", d.name,
+            {"status": d.status, **flags(negated=d.negated, historical=d.historical, family_history=d.family_history)},
+            d.evidence)  # fmt: skip
+    for p in extraction.procedures:
+        add("procedure", p.name, {}, p.evidence)
+    for lab in extraction.labs:
+        add("lab", lab.name, {"value": lab.value, "unit": lab.unit, "flag": lab.flag}, lab.evidence)
+    for v in extraction.vitals:
+        add("vital", v.name, {"value": v.value, "unit": v.unit}, v.evidence)
+    for a in extraction.allergies:
+        add("allergy", a.substance, {"reaction": a.reaction}, a.evidence)
     if extraction.smoking_status != "unknown":
         add("smoking_status", extraction.smoking_status, {}, "")
     return facts

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from transforms.keys import content_hash
 
-DEFAULT_TEMPLATE = "extract_v1"
+DEFAULT_TEMPLATE = "extract_v2"
 TEMPLATE_DIR = Path(__file__).parent / "prompt_templates"
 _SECTION = re.compile(r"^=== (\w+)\n", re.M)
 

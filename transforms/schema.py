@@ -1,5 +1,6 @@
 """The extraction schema: one pydantic model, from which the JSON schema for structured outputs is
-generated. Bounded (maxItems, maxLength) so a small model cannot loop forever inside it."""
+generated. Bounded (maxItems, maxLength, enums) so a small model cannot loop forever inside it.
+SCHEMA_VERSION changes whenever the model does; it is stored on every fact row."""
 
 from __future__ import annotations
 
@@ -10,10 +11,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from transforms.keys import content_hash
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "2.0"
 
-_Short = Field(max_length=60)
 _Evidence = Field(max_length=160, description="verbatim words copied from the note")
+_Name = Field(min_length=1, max_length=80)
 
 
 class _Strict(BaseModel):
@@ -21,22 +22,61 @@ class _Strict(BaseModel):
 
 
 class Medication(_Strict):
-    name: str = Field(min_length=1, max_length=60)
+    name: str = _Name
     dose: str = Field(max_length=30, description="e.g. '500 mg'; empty if not written")
     route: str = Field(max_length=20, description="e.g. 'oral'; empty if not written")
     frequency: str = Field(max_length=30, description="e.g. 'twice daily'; empty if not written")
+    status: Literal["active", "new", "stopped", "held", "unknown"]
     evidence: str = _Evidence
 
 
 class Diagnosis(_Strict):
-    name: str = Field(min_length=1, max_length=80)
+    name: str = _Name
+    status: Literal["active", "resolved", "unknown"]
+    negated: bool = Field(description="the note says the patient does NOT have it")
+    historical: bool = Field(description="past history rather than a current problem")
+    family_history: bool = Field(description="a relative has it, not the patient")
+    evidence: str = _Evidence
+
+
+class Procedure(_Strict):
+    name: str = _Name
+    evidence: str = _Evidence
+
+
+class Lab(_Strict):
+    name: str = _Name
+    value: str = Field(max_length=20)
+    unit: str = Field(max_length=20)
+    flag: Literal["high", "low", "normal", "abnormal", "unknown"]
+    evidence: str = _Evidence
+
+
+class Vital(_Strict):
+    name: Literal["blood_pressure", "heart_rate", "respiratory_rate", "temperature", "oxygen_saturation",
+                  "weight", "height", "bmi", "pain_score"]  # fmt: skip
+    value: str = Field(max_length=20)
+    unit: str = Field(max_length=20)
+    evidence: str = _Evidence
+
+
+class Allergy(_Strict):
+    substance: str = _Name
+    reaction: str = Field(max_length=40)
     evidence: str = _Evidence
 
 
 class Extraction(_Strict):
     medications: list[Medication] = Field(max_length=8)
     diagnoses: list[Diagnosis] = Field(max_length=8)
+    procedures: list[Procedure] = Field(max_length=6)
+    labs: list[Lab] = Field(max_length=8)
+    vitals: list[Vital] = Field(max_length=8)
+    allergies: list[Allergy] = Field(max_length=4)
     smoking_status: Literal["current", "former", "never", "unknown"]
+
+
+FACT_TYPES = ("medication", "diagnosis", "procedure", "lab", "vital", "allergy", "smoking_status")
 
 
 def extraction_json_schema() -> dict:

@@ -69,16 +69,21 @@ class FakeEngine:
             if len(meds) == 8:
                 break
             meds.append({"name": m.group(1), "dose": m.group(2), "route": m.group(3) or "",
-                         "frequency": m.group(4) or "", "evidence": m.group(0)[:160]})  # fmt: skip
+                         "frequency": m.group(4) or "", "status": "active", "evidence": m.group(0)[:160]})  # fmt: skip
         dxs = []
         for m in _DX.finditer(note):
             for part in re.split(r"[;,]|\.\s", m.group(1)):
                 part = part.strip(" .")
                 if 2 < len(part) <= 80 and len(dxs) < 8:
-                    dxs.append({"name": part, "evidence": part})
+                    negated = part.lower().startswith(("no ", "denies "))
+                    dxs.append({"name": part, "status": "active", "negated": negated, "historical": False,
+                                "family_history": False, "evidence": part})  # fmt: skip
         smoking = "unknown"
         for status, rx in _SMOKE:
             if re.search(rx, note, re.IGNORECASE):
                 smoking = status
                 break
-        return {"medications": meds, "diagnoses": dxs, "smoking_status": smoking}
+        vitals = [{"name": "blood_pressure", "value": m.group(1), "unit": "mmHg", "evidence": m.group(0)}
+                  for m in re.finditer(r"\bBP:? (\d{2,3}/\d{2,3})", note)][:8]  # fmt: skip
+        return {"medications": meds, "diagnoses": dxs, "procedures": [], "labs": [], "vitals": vitals,
+                "allergies": [], "smoking_status": smoking}  # fmt: skip

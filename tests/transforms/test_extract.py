@@ -5,8 +5,11 @@ from transforms.extract import facts_from_extraction, ground, merge_chunk_facts,
 from transforms.schema import Extraction, extraction_json_schema
 
 GOOD = {"medications": [{"name": "metformin", "dose": "500 mg", "route": "", "frequency": "twice daily",
-                         "evidence": "metformin 500 mg twice daily"}],
-        "diagnoses": [{"name": "diabetes", "evidence": "Type 2 diabetes"}], "smoking_status": "never"}  # fmt: skip
+                         "status": "active", "evidence": "metformin 500 mg twice daily"}],
+        "diagnoses": [{"name": "diabetes", "status": "active", "negated": False, "historical": False,
+                       "family_history": True, "evidence": "Type 2 diabetes"}],
+        "procedures": [], "labs": [{"name": "A1c", "value": "7.9", "unit": "%", "flag": "high", "evidence": "A1c 7.9%"}],
+        "vitals": [], "allergies": [], "smoking_status": "never"}  # fmt: skip
 
 
 def test_when_answer_is_valid_then_it_parses():
@@ -17,6 +20,8 @@ def test_when_answer_is_broken_then_error_codes_say_why():
     assert parse_answer('{"medications": [', "stop").error == "invalid_json"
     assert parse_answer(json.dumps(GOOD), "length").error == "truncated"
     assert parse_answer("  ", "stop").error == "empty_output"
+    assert parse_answer('{"medications": [' + " " * 60, "length").error == "runaway_output"
+    assert parse_answer('{"labs": [{"value": "1' + "0" * 50, "length").error == "runaway_output"
     assert parse_answer(json.dumps({**GOOD, "smoking_status": "sometimes"}), "stop").error == "schema_violation"
     assert parse_answer(json.dumps({**GOOD, "extra": 1}), "stop").error == "schema_violation"
 
@@ -44,7 +49,9 @@ def test_when_facts_come_from_a_later_chunk_then_offsets_point_into_the_whole_no
     for f in facts:
         if f["evidence_start"] is not None:
             assert note[f["evidence_start"] : f["evidence_end"]] == f["evidence"]
-    assert {f["fact_type"] for f in facts} == {"medication", "diagnosis", "smoking_status"}
+    assert {f["fact_type"] for f in facts} == {"medication", "diagnosis", "lab", "smoking_status"}
+    dx = next(f for f in facts if f["fact_type"] == "diagnosis")
+    assert dx["attributes"] == {"status": "active", "family_history": "true"}
 
 
 def test_when_chunks_overlap_then_duplicate_facts_merge():
