@@ -59,13 +59,17 @@ def extract_notes(source: str | None = None, output: str | None = None, engine: 
         d = deidentify_shard(plan["plan_uri"], shard, settings.deid, settings.sink, run_id)
         deid_parts.append(d)
         progress.report("deid", shard + 1, plan["n_shards"])
-        extract_parts.append(extract_shard(d["deid_uri"], shard, settings.inference, settings.sink, run_id))
+        extract_parts.append(extract_shard(d["deid_uri"], shard, settings.inference, settings.deid, settings.sink, run_id))
         progress.report("notes", sum(p["n_notes"] + p["n_quarantined"] for p in deid_parts), plan["n_records"])
 
     run = summarize(run_id, started, time.perf_counter() - t0, settings, plan, deid_parts, extract_parts)
-    if sum(e["n_notes"] for e in extract_parts) != sum(d["n_notes"] for d in deid_parts):
+    if sum(e["n_notes"] + e["n_leaks"] for e in extract_parts) != sum(d["n_notes"] for d in deid_parts):
         raise RuntimeError("notes were lost between de-identification and extraction")  # counts only
-    run = finalize_run(run, [d["quarantine_uri"] for d in deid_parts], plan["plan_uri"], settings.sink)
+    q_uris = [d["quarantine_uri"] for d in deid_parts] + [e["quarantine_uri"] for e in extract_parts]
+    run = finalize_run(run, q_uris, plan["plan_uri"], settings.sink)
+    if run["phi_leaks"]:
+        log.error("PHI LEAK GUARD: %d note(s) blocked and quarantined (reason phi_leak); see the quarantine "
+                  "table and review the de-identifier", run["phi_leaks"])  # fmt: skip
     publish_artifact(run)
     log.info("run %s: %d in, %d out, %d quarantined, %d facts", run_id, run["notes_input"],
              run["notes_output"], run["notes_quarantined"], run["facts_output"])  # fmt: skip
@@ -100,7 +104,10 @@ def summarize(run_id: str, started: dt.datetime, wall: float, settings: Settings
         phi.update(d["phi"])
         reasons.update(d["quarantine_by_reason"])
     out = sum(e["n_notes"] for e in extract_parts)
-    quarantined = sum(d["n_quarantined"] for d in deid_parts)
+    leaks = sum(d["n_leaks"] for d in deid_parts) + sum(e["n_leaks"] for e in extract_parts)
+    quarantined = sum(d["n_quarantined"] for d in deid_parts) + sum(e["n_leaks"] for e in extract_parts)
+    if leaks:
+        reasons["phi_leak"] = leaks
     infer = sum(e["inference_seconds"] for e in extract_parts)
     gtoks = sum(e["generated_tokens"] for e in extract_parts)
     first = extract_parts[0] if extract_parts else {}
@@ -110,7 +117,8 @@ def summarize(run_id: str, started: dt.datetime, wall: float, settings: Settings
     if settings.deid.uses_dev_secret:
         notices.append(DEV_SECRET_NOTICE)
     return {
-        "run_id": run_id, "started_at": started, "ended_at": dt.datetime.now(dt.UTC), "status": "completed",
+        "run_id": run_id, "started_at": started, "ended_at": dt.datetime.now(dt.UTC),
+        "status": "completed_with_alerts" if leaks else "completed",
         "source_uri": settings.source.uri, "output_uri": settings.sink.uri, "n_shards": plan["n_shards"],
         "notes_input": out + quarantined, "notes_output": out, "notes_quarantined": quarantined,
         "notes_extraction_error": sum(e["n_errors"] for e in extract_parts),
@@ -125,5 +133,6 @@ def summarize(run_id: str, started: dt.datetime, wall: float, settings: Settings
         "notes_per_second": (out + quarantined) / wall if wall else None,
         "prompt_tokens": sum(e["prompt_tokens"] for e in extract_parts), "generated_tokens": gtoks,
         "generated_tokens_per_second": gtoks / infer if infer else None,
-        "notice": " ".join(notices) or None,
+        "notice": " ".join(notices) or None, "phi_leaks": leaks,
+        "alerts": [f"phi_leak: {leaks} note(s) blocked by the leak guard"] if leaks else [],
     }  # fmt: skip

@@ -19,6 +19,7 @@ from flows.plan import load_plan, load_shard, load_state, plan_shards, save_plan
 from flows.settings import DeidSettings, InferenceSettings, SinkSettings, SourceSettings
 from transforms import keys, tables
 from transforms.deid import DEID_VERSION, Deidentifier, DeidError, DeidPolicy
+from transforms.deid.leaks import fact_leaks, phi_tokens, text_leaks
 from transforms.parse import (
     LINE_FORMATS,
     DecodeFailure,
@@ -123,27 +124,36 @@ def deidentify_shard(plan_uri: str, shard: int, deid: DeidSettings, sink: SinkSe
             bad.append(Quarantined(note.source_uri, note.locator, note.source_format, "deid", "deid_error",
                                    str(exc), nkey))  # fmt: skip
             continue
+        leaked = text_leaks(note.text, analysis, res.text)
+        if leaked:  # the guard: a note whose found PHI survived de-identification goes no further
+            bad.append(Quarantined(note.source_uri, note.locator, note.source_format, "deid", "phi_leak",
+                                   f"{len(leaked)} PHI value(s) of type(s) {sorted(set(leaked))} "
+                                   "still present after de-identification", nkey))  # fmt: skip
+            continue
         phi.update(res.phi_counts)
         rows.append({
             "note_key": nkey, "patient_key": pkey, "note_date": res.note_date, "note_type": note.note_type,
             "source_format": note.source_format, "source_uri": note.source_uri, "text": res.text, "phi_counts": res.phi_counts,
             "phi_total": sum(res.phi_counts.values()), "deid_version": DEID_VERSION, "run_id": run_id,
+            "phi_tokens": phi_tokens(policy.secret, note.text, analysis),
         })  # fmt: skip
     now = dt.datetime.now(dt.UTC)
     deid_uri = staging_uri(sink, run_id, "deid", f"shard-{shard:05d}.parquet")
     q_uri = staging_uri(sink, run_id, "quarantine", f"shard-{shard:05d}.parquet")
-    storage.write_parquet(tables.build_table(rows, tables.NOTES), deid_uri, sink.compression)
+    storage.write_parquet(tables.build_table(rows, tables.STAGED_NOTES), deid_uri, sink.compression)
     storage.write_parquet(tables.build_table(tables.quarantine_rows(bad, run_id, now), tables.QUARANTINE),
                           q_uri, sink.compression)  # fmt: skip
     seconds = time.perf_counter() - t0
     get_run_logger().info("shard %d: %d notes de-identified, %d quarantined, %.1fs",
                           shard, len(rows), len(bad), seconds)  # fmt: skip
     return {"deid_uri": deid_uri, "quarantine_uri": q_uri, "n_notes": len(rows), "n_quarantined": len(bad),
+            "n_leaks": sum(q.reason == "phi_leak" for q in bad),
             "quarantine_by_reason": dict(Counter(q.reason for q in bad)), "phi": dict(phi), "seconds": seconds}  # fmt: skip
 
 
 @task(name="extract-shard", **SHARD_TASK)
-def extract_shard(deid_uri: str, shard: int, inference: InferenceSettings, sink: SinkSettings, run_id: str) -> dict:
+def extract_shard(deid_uri: str, shard: int, inference: InferenceSettings, deid: DeidSettings, sink: SinkSettings,
+                  run_id: str) -> dict:  # fmt: skip
     """Prompt the engine for every de-identified note in a shard and write `notes` and `facts` parts."""
     t0 = time.perf_counter()
     notes = storage.read_parquet(deid_uri).to_pylist()
@@ -169,6 +179,20 @@ def extract_shard(deid_uri: str, shard: int, inference: InferenceSettings, sink:
                 "prompt_version": template.version, "schema_version": SCHEMA_VERSION,
                 "deid_version": note["deid_version"], "run_id": run_id,
             })  # fmt: skip
+    # the leak guard on facts: no word sequence of a fact may be a PHI value found in its note
+    secret = deid.secret.get_secret_value().encode()
+    blocked = {n["note_key"] for n in notes
+               if fact_leaks(secret, set(n["phi_tokens"] or []), [t for f in facts if f["note_key"] == n["note_key"]
+                             for t in (f["name"], f["evidence"], *f["attributes"].values())])}  # fmt: skip
+    leak_q = [Quarantined(n["source_uri"] or "", "note", n["source_format"] or "", "extract", "phi_leak",
+                          "a fact repeats a PHI value found in its note", n["note_key"])
+              for n in notes if n["note_key"] in blocked]  # fmt: skip
+    notes = [n for n in notes if n["note_key"] not in blocked]
+    facts = [f for f in facts if f["note_key"] not in blocked]
+    errors = sum(n["extraction_status"] == "error" for n in notes)
+    q_uri = staging_uri(sink, run_id, "quarantine", f"extract-{shard:05d}.parquet")
+    storage.write_parquet(tables.build_table(tables.quarantine_rows(leak_q, run_id, dt.datetime.now(dt.UTC)),
+                                             tables.QUARANTINE), q_uri, sink.compression)  # fmt: skip
     part = f"part-{run_id}-{shard:05d}.parquet"
     if notes:
         storage.write_parquet(tables.build_table(facts, tables.FACTS), storage.join(sink.uri, "facts", part), sink.compression)
@@ -177,6 +201,7 @@ def extract_shard(deid_uri: str, shard: int, inference: InferenceSettings, sink:
     get_run_logger().info("shard %d: %d notes, %d facts, %d extraction errors, %.1fs inference",
                           shard, len(notes), len(facts), errors, infer_seconds)  # fmt: skip
     return {"n_notes": len(notes), "n_facts": len(facts), "n_errors": errors, "prompt_tokens": ptoks,
+            "n_leaks": len(leak_q), "quarantine_uri": q_uri,
             "generated_tokens": gtoks, "inference_seconds": infer_seconds, "seconds": time.perf_counter() - t0,
             "model_id": info.model_id, "model_revision": info.model_revision, "engine": info.name,
             "prompt_version": template.version}  # fmt: skip

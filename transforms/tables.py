@@ -32,6 +32,9 @@ NOTES = pa.schema([
     pa.field("run_id", pa.string(), nullable=False),
 ])  # fmt: skip
 
+# staging only (between the de-id and extract tasks): keyed hashes of the note's PHI values
+STAGED_NOTES = NOTES.append(pa.field("phi_tokens", pa.list_(pa.string())))
+
 FACTS = pa.schema([
     pa.field("fact_id", pa.string(), nullable=False),
     pa.field("note_key", pa.string(), nullable=False),
@@ -80,6 +83,8 @@ RUNS = pa.schema([
     pa.field("objects_unchanged", pa.int64(), metadata={"doc": "skipped: same ETag/size as the last run"}),
     pa.field("objects_changed", pa.int64()),
     pa.field("notes_superseded", pa.int64(), metadata={"doc": "rows of earlier runs replaced by this run"}),
+    pa.field("phi_leaks", pa.int64(), metadata={"doc": "notes blocked by the leak guard (quarantined phi_leak)"}),
+    pa.field("alerts", pa.list_(pa.string())),
     pa.field("quarantine_by_reason", _INT_MAP),
     pa.field("phi_by_type", _INT_MAP),
     pa.field("engine", pa.string()),

@@ -58,6 +58,8 @@ def surrogate_name(value: str, secret: bytes, scope: str) -> str:
         # a word is drawn from the same pool wherever it stands, so "Smith, John" and "John Smith" agree
         pool = LAST_NAMES if keyed_int(secret, "pool", key) % 2 else FIRST_NAMES
         fake = _pick(pool, secret, "name", scope, key)
+        if fake.lower() == key:  # never "replace" a name by itself
+            fake = pool[(pool.index(fake) + 1) % len(pool)]
         if len(key) == 1:  # an initial stays an initial
             fake = fake[0]
         out.append(_case_like(word, fake) + ("'s" if word.lower().endswith("'s") else ""))
@@ -85,6 +87,11 @@ def surrogate_shape(value: str, secret: bytes, scope: str, kind: str) -> str:
 
 
 def surrogate_place(value: str, secret: bytes, scope: str, kind: str) -> str:
+    out = _surrogate_place(value, secret, scope, kind)
+    return out if out.lower() != value.lower() else _surrogate_place(value + "\x00", secret, scope, kind)
+
+
+def _surrogate_place(value: str, secret: bytes, scope: str, kind: str) -> str:
     if kind == "ORGANIZATION":
         return _case_like(value, _pick(FACILITIES, secret, kind, scope, value.lower()))
     if kind == "ADDRESS":

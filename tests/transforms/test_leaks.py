@@ -1,0 +1,18 @@
+from transforms.deid.leaks import fact_leaks, phi_tokens, text_leaks
+from transforms.records import PhiSpan
+
+TEXT = "Seen Harold Beckwith, MRN 00482913, on 3/14/2024."
+SPANS = [PhiSpan(5, 20, "PERSON"), PhiSpan(26, 34, "MRN"), PhiSpan(39, 48, "DATE")]
+
+
+def test_when_a_found_value_survives_in_the_text_then_it_is_reported_by_type():
+    assert text_leaks(TEXT, SPANS, "Seen Avery Quinn, MRN 00482913, on 4/1/2024.") == ["MRN"]
+    assert text_leaks(TEXT, SPANS, "Seen Avery Quinn, MRN 11111111, on 4/1/2024.") == []
+
+
+def test_when_a_fact_repeats_a_phi_value_then_the_keyed_tokens_catch_it_in_any_case():
+    tokens = set(phi_tokens(b"k", TEXT, SPANS))
+    assert not any("Beckwith" in t for t in tokens)  # tokens are keyed hashes, not values
+    assert fact_leaks(b"k", tokens, ["pneumonia in HAROLD BECKWITH"]) == 1
+    assert fact_leaks(b"k", tokens, ["pneumonia", "metformin 500 mg"]) == 0
+    assert fact_leaks(b"other-key", tokens, ["Harold Beckwith"]) == 0
