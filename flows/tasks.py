@@ -124,7 +124,7 @@ def deidentify_shard(plan_uri: str, shard: int, deid: DeidSettings, sink: SinkSe
             bad.append(Quarantined(note.source_uri, note.locator, note.source_format, "deid", "deid_error",
                                    str(exc), nkey))  # fmt: skip
             continue
-        leaked = text_leaks(note.text, analysis, res.text)
+        leaked = text_leaks(note.text, analysis, res.text, res.replaced)
         if leaked:  # the guard: a note whose found PHI survived de-identification goes no further
             bad.append(Quarantined(note.source_uri, note.locator, note.source_format, "deid", "phi_leak",
                                    f"{len(leaked)} PHI value(s) of type(s) {sorted(set(leaked))} "

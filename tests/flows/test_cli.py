@@ -36,12 +36,14 @@ def test_when_deid_input_has_a_bad_line_then_exit_code_is_1_and_good_lines_are_w
 
 
 @pytest.mark.integration
-def test_when_run_is_called_then_summary_adds_up_and_sql_views_work(prefect_harness, tmp_path, monkeypatch):
+def test_when_run_is_called_then_summary_adds_up_and_sql_views_work(prefect_harness, tmp_path):
     res = runner.invoke(app, ["run", "--source", str(SAMPLES), "--output", str(tmp_path / "out"), "--engine", "fake"])
     assert res.exit_code == 0, res.output
     assert "notes in" in res.output and "12" in res.output
-    monkeypatch.chdir(tmp_path)
-    con = duckdb.connect()
+    res = runner.invoke(app, ["query", "select count(*) as n from notes", "--output", str(tmp_path / "out")])
+    assert res.exit_code == 0 and "12" in res.output
+    con = duckdb.connect()  # the same views in a plain DuckDB session
+    con.execute("SET VARIABLE chartsift_output = ?", [str(tmp_path / "out")])
     con.sql((ROOT / "sql" / "views.sql").read_text())
     assert con.sql("select count(*) from notes").fetchone()[0] == 12
     assert con.sql("select count(*) from facts").fetchone()[0] > 0

@@ -73,6 +73,8 @@ class DeidResult:
     spans: list[PhiSpan]
     note_date: str | None
     phi_counts: dict[str, int] = field(default_factory=dict)
+    # (output start, output end, original start, original end) for each replaced span
+    replaced: list[tuple[int, int, int, int]] = field(default_factory=list)
 
 
 class Deidentifier:
@@ -193,18 +195,29 @@ class Deidentifier:
         try:
             shift = date_shift_days(self.policy.secret, scope, self.policy.max_shift_days)
             operators = {e: self._operator(e, scope, shift) for e in ENTITIES}
-            pieces = []
+            pieces: list[str] = []
+            replaced: list[tuple[int, int, int, int]] = []  # (output range, original range) per span
+            out_len = 0
             for off, seg in segments(text, SEGMENT, avoid=spans):
                 inside = [RecognizerResult(x.entity_type, x.start - off, x.end - off, x.score)
                           for x in spans if off <= x.start and x.end <= off + len(seg)]  # fmt: skip
-                pieces.append(self.anonymizer.anonymize(text=seg, analyzer_results=inside, operators=operators).text
-                              if inside else seg)  # fmt: skip
+                if inside:
+                    res = self.anonymizer.anonymize(text=seg, analyzer_results=inside, operators=operators,
+                                                    merge_entities_with_spaces=False)  # keep 1:1 with spans
+                    # items and spans are both non-overlapping and in text order: pair them up
+                    for it, x in zip(sorted(res.items, key=lambda i: i.start), sorted(inside, key=lambda r: r.start),
+                                     strict=True):  # fmt: skip
+                        replaced.append((out_len + it.start, out_len + it.end, off + x.start, off + x.end))
+                    seg = res.text
+                pieces.append(seg)
+                out_len += len(seg)
             anonymized_text = "".join(pieces)
         except Exception as exc:  # noqa: BLE001 - fail closed
             raise DeidError(f"anonymization failed: {type(exc).__name__}") from None
         counts = Counter(s.entity_type for s in spans)
         shifted = shift_iso_date(note_date, shift) if self.policy.mode == "surrogate" else None
-        return DeidResult(text=anonymized_text, spans=spans, note_date=shifted, phi_counts=dict(counts))
+        return DeidResult(text=anonymized_text, spans=spans, note_date=shifted, phi_counts=dict(counts),
+                          replaced=sorted(replaced))  # fmt: skip
 
     def _operator(self, entity: str, scope: str, shift: int) -> OperatorConfig:
         mode = self.policy.mode

@@ -22,14 +22,32 @@ def _checkable(value: str) -> bool:
     return sum(c.isalnum() for c in value) >= 3
 
 
-def text_leaks(original: str, spans: list[PhiSpan], deidentified: str) -> list[str]:
-    """Types of the PHI values still present (as whole words) in the de-identified text."""
+def text_leaks(original: str, spans: list[PhiSpan], deidentified: str,
+               replaced: list[tuple[int, int, int, int]] | None = None) -> list[str]:  # fmt: skip
+    """Types of the PHI values still present (as whole words) in the de-identified text; for names,
+    each word of the name too. `replaced` maps output ranges to the original spans they replaced:
+    a match inside the surrogate of ANOTHER span is a coincidence (a fake surname that equals a
+    real town), not a leak; a match anywhere else, its own span's output included, is a leak."""
     leaked = []
     for s in spans:
         value = original[s.start : s.end].strip()
-        if _checkable(value) and re.search(rf"(?<![A-Za-z0-9]){re.escape(value)}(?![A-Za-z0-9])", deidentified):
+        needles = [value] if _checkable(value) else []
+        if s.entity_type == "PERSON":
+            needles += [w for w in re.findall(r"[A-Za-z][A-Za-z'\-]{2,}", value) if w.lower() not in _TITLES]
+        others = [(a, b) for a, b, o0, o1 in replaced or [] if (o0, o1) != (s.start, s.end)]
+        if any(_found_outside(n, deidentified, others) for n in needles):
             leaked.append(s.entity_type)
     return leaked
+
+
+_TITLES = {"dr", "mr", "mrs", "ms", "miss", "prof", "doctor", "nurse"}
+
+
+def _found_outside(needle: str, text: str, ranges: list[tuple[int, int]]) -> bool:
+    for m in re.finditer(rf"(?<![A-Za-z0-9]){re.escape(needle)}(?![A-Za-z0-9])", text):
+        if not any(a <= m.start() and m.end() <= b for a, b in ranges):
+            return True
+    return False
 
 
 def phi_tokens(secret: bytes, original: str, spans: list[PhiSpan]) -> list[str]:

@@ -14,8 +14,8 @@ FIRST_NAMES = (
     "Umber", "Vale", "Wren", "Xen", "Yael", "Zion", "Arden", "Briar", "Cove", "Drew",
 )  # fmt: skip
 LAST_NAMES = (
-    "Ashdown", "Birchfield", "Copperly", "Dunmore", "Eastwick", "Fairhollow", "Glenrock",
-    "Hartsell", "Ivywood", "Juniper", "Kestrel", "Larkspur", "Merriwell", "Northam", "Oakridge",
+    "Ashdown", "Birchfield", "Copperly", "Dunmarrow", "Eastwick", "Fairhollow", "Glenrock",
+    "Hartsell", "Ivywood", "Juniper", "Kestrel", "Larkspur", "Merriwell", "Northrell", "Oakrill",
     "Pembrook", "Quarrel", "Rowntree", "Stonefield", "Thistle", "Underhill", "Vantry", "Wexcombe",
     "Yarrow", "Zephyr", "Alder", "Brookside", "Calloway", "Denholm", "Everly",
 )  # fmt: skip
