@@ -37,3 +37,13 @@ def test_when_bench_deid_runs_then_it_prints_both_engines_and_the_ratio():
     res = CliRunner().invoke(app, ["bench", "deid", "--n", "24", "--workers", "1"])
     assert res.exit_code == 0, res.output
     assert "stock presidio" in res.output and "chartsift" in res.output and "ratio per CPU-second=" in res.output
+
+
+@pytest.mark.integration
+def test_when_eval_extract_runs_on_the_synthea_gold_then_it_prints_its_table():
+    if not SYNTHEA.exists():
+        pytest.skip("Synthea gold not present")
+    res = CliRunner().invoke(app, ["eval-extract", "--gold", str(SYNTHEA), "--engine", "fake", "--limit", "20"])
+    assert res.exit_code == 0, res.output
+    lines = res.output.strip().splitlines()
+    assert lines[1].split()[:3] == ["type", "gold", "extracted"] and lines[-1].endswith("notes=20")

@@ -49,3 +49,13 @@ def test_when_real_vllm_runs_out_of_tokens_then_the_retry_runs_and_the_note_gets
     starved = run_extraction(engine, load_template(), notes, max_tokens=12, retry_max_tokens=20)
     assert [r.error for r in starved] == ["truncated", "truncated"] and all(r.facts == [] for r in starved)
     assert all(r.generated_tokens == 12 + 20 for r in starved)  # first try and one larger retry, then stop
+
+
+def test_when_bench_extract_runs_then_it_prints_raw_pipeline_and_ratio():
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+
+    res = CliRunner().invoke(app, ["bench", "extract", "--n", "2", "--max-tokens", "24", "--repeats", "1"])
+    assert res.exit_code == 0, res.output
+    assert "raw vllm.LLM.generate" in res.output and "ratio pipeline/raw=" in res.output
