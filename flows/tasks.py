@@ -210,29 +210,31 @@ def extract_shard(deid_uri: str, shard: int, inference: InferenceSettings, deid:
 def supersede(sink: SinkSettings, run_id: str, changed: set[str]) -> int:
     """Remove rows that earlier runs wrote for objects this run re-read (changed objects, or all on
     a full refresh), so the output holds each note once. Returns the number of note rows removed."""
+    if not changed:
+        return 0
+    removed = _drop_rows(sink, "notes", run_id, "source_uri", changed)
+    if removed:
+        _drop_rows(sink, "facts", run_id, "note_key", removed)
+    return len(removed)
+
+
+def _drop_rows(sink: SinkSettings, table: str, run_id: str, column: str, values: set[str]) -> set[str]:
+    """Rewrite earlier runs' parts of `table` without the rows whose `column` is in `values`;
+    returns the note keys of the rows removed."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    if not changed:
-        return 0
-    removed_keys: set[str] = set()
-    for part in storage.list_objects(storage.join(sink.uri, "notes")):
+    value_set = pa.array(sorted(values))
+    removed: set[str] = set()
+    for part in storage.list_objects(storage.join(sink.uri, table)):
         if run_id in part.name or not part.name.endswith(".parquet"):
             continue
         t = storage.read_parquet(part.uri)
-        stale = pc.is_in(t["source_uri"], value_set=pa.array(sorted(changed)))
+        stale = pc.is_in(t[column], value_set=value_set)
         if pc.any(stale).as_py():
-            removed_keys.update(t.filter(stale)["note_key"].to_pylist())
+            removed.update(t.filter(stale)["note_key"].to_pylist())
             storage.write_parquet(t.filter(pc.invert(stale)), part.uri, sink.compression)
-    if removed_keys:
-        for part in storage.list_objects(storage.join(sink.uri, "facts")):
-            if run_id in part.name or not part.name.endswith(".parquet"):
-                continue
-            t = storage.read_parquet(part.uri)
-            stale = pc.is_in(t["note_key"], value_set=pa.array(sorted(removed_keys)))
-            if pc.any(stale).as_py():
-                storage.write_parquet(t.filter(pc.invert(stale)), part.uri, sink.compression)
-    return len(removed_keys)
+    return removed
 
 
 @task(name="finalize-run", **SHARD_TASK)

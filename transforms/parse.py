@@ -210,13 +210,3 @@ def select_lines(lines: Iterable[tuple[int, bytes]], line_range: tuple[int, int]
 def record_lines(lines: Iterable[tuple[int, bytes]]) -> list[int]:
     """Line numbers of the records in a line-format object (for planning shards)."""
     return [n for n, _ in lines] or [0]
-
-
-def count_records(name: str, data: bytes) -> list[int]:
-    fmt, gz = detect_format(name)
-    if fmt not in LINE_FORMATS:
-        return [0]
-    try:
-        return record_lines(iter_lines(maybe_gunzip(data, gz)))
-    except DecodeFailure:
-        return [0]

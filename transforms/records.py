@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
@@ -26,7 +26,7 @@ class Quarantined:
     source_uri: str
     locator: str
     source_format: str
-    stage: str  # read | parse | deid
+    stage: str  # read | parse | deid | extract
     reason: str  # stable reason code, e.g. invalid_json, empty_note, deid_error
     message: str
     note_key: str | None = None
@@ -38,16 +38,3 @@ class PhiSpan:
     end: int
     entity_type: str
     score: float = 1.0
-
-
-@dataclass
-class DeidentifiedNote:
-    """A note after de-identification. Only `text` (de-identified) and keys leave the de-id stage."""
-
-    note_key: str
-    patient_key: str | None
-    note_date: str | None  # shifted
-    note_type: str | None
-    text: str
-    phi_counts: dict[str, int] = field(default_factory=dict)
-    source_format: str = ""

@@ -4,12 +4,9 @@ SCHEMA_VERSION changes whenever the model does; it is stored on every fact row."
 
 from __future__ import annotations
 
-import json
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
-
-from transforms.keys import content_hash
 
 SCHEMA_VERSION = "2.0"
 
@@ -81,7 +78,3 @@ FACT_TYPES = ("medication", "diagnosis", "procedure", "lab", "vital", "allergy",
 
 def extraction_json_schema() -> dict:
     return Extraction.model_json_schema()
-
-
-def schema_fingerprint() -> str:
-    return content_hash(json.dumps(extraction_json_schema(), sort_keys=True))

@@ -1,7 +1,7 @@
 import gzip
 import json
 
-from transforms.parse import count_records, detect_format, parse_object
+from transforms.parse import detect_format, iter_lines, parse_object, record_lines
 
 
 def test_when_txt_then_one_note_with_id_from_file_name():
@@ -57,6 +57,6 @@ def test_when_extension_is_unknown_then_object_is_quarantined():
 
 def test_when_a_line_range_is_given_then_only_those_records_are_parsed():
     data = b"\n".join(json.dumps({"id": i, "text": "t"}).encode() for i in range(5))
-    assert count_records("a.jsonl", data) == [1, 2, 3, 4, 5]
+    assert record_lines(iter_lines(data)) == [1, 2, 3, 4, 5]
     notes, _ = parse_object("u", "a.jsonl", data, (2, 4))
     assert [n.source_id for n in notes] == ["1", "2"]
