@@ -11,6 +11,7 @@ help:  ## list targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
 
 setup:  ## create .venv from requirements-cpu.lock and prepare the CPU model
+	@mkdir -p "$(PREFECT_HOME)"
 	@scripts/setup.sh
 
 demo: setup  ## run chartsift on samples/notes into ./out (real vLLM on CPU), then query it
