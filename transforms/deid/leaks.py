@@ -6,6 +6,7 @@ so the strings themselves never leave the de-identification stage."""
 
 from __future__ import annotations
 
+import bisect
 import re
 
 from transforms.keys import keyed_hash
@@ -22,32 +23,60 @@ def _checkable(value: str) -> bool:
     return sum(c.isalnum() for c in value) >= 3
 
 
+_TOKEN = re.compile(r"[A-Za-z0-9]+")
+_MAX_TOKENS = 12
+
+
 def text_leaks(original: str, spans: list[PhiSpan], deidentified: str,
                replaced: list[tuple[int, int, int, int]] | None = None) -> list[str]:  # fmt: skip
-    """Types of the PHI values still present (as whole words) in the de-identified text; for names,
-    each word of the name too. `replaced` maps output ranges to the original spans they replaced:
-    a match inside the surrogate of ANOTHER span is a coincidence (a fake surname that equals a
-    real town), not a leak; a match anywhere else, its own span's output included, is a leak."""
-    leaked = []
-    for s in spans:
-        value = original[s.start : s.end].strip()
-        needles = [value] if _checkable(value) else []
+    """Types of the PHI values still present in the de-identified text (as the same sequence of
+    words, punctuation aside); for names, each word of the name too. `replaced` maps output ranges
+    to the original spans they replaced: a match inside the surrogate of ANOTHER span is a
+    coincidence (a fake surname that equals a real town), not a leak; a match anywhere else, its
+    own span's output included, is a leak. One pass over the output words: linear in its length."""
+    needles: dict[tuple[str, ...], set[int]] = {}
+    for i, s in enumerate(spans):
+        value = original[s.start : s.end]
+        if _checkable(value):
+            needles.setdefault(tuple(_TOKEN.findall(value))[:_MAX_TOKENS], set()).add(i)
         if s.entity_type == "PERSON":
-            needles += [w for w in re.findall(r"[A-Za-z][A-Za-z'\-]{2,}", value) if w.lower() not in _TITLES]
-        others = [(a, b) for a, b, o0, o1 in replaced or [] if (o0, o1) != (s.start, s.end)]
-        if any(_found_outside(n, deidentified, others) for n in needles):
-            leaked.append(s.entity_type)
-    return leaked
+            for w in re.findall(r"[A-Za-z][A-Za-z'\-]{2,}", value):
+                if w.lower() not in _TITLES:
+                    needles.setdefault(tuple(_TOKEN.findall(w)), set()).add(i)
+    needles.pop((), None)
+    if not needles:
+        return []
+    longest = max(len(k) for k in needles)
+    ranges = sorted(replaced or [])
+    starts = [r[0] for r in ranges]
+    words = [(m.start(), m.end(), m.group(0)) for m in _TOKEN.finditer(deidentified)]
+    by_range = {(sp.start, sp.end): i for i, sp in enumerate(spans)}
+    leaked: set[int] = set()
+    outside: set[tuple[str, ...]] = set()  # values found outside any surrogate: all their spans leak
+    for i in range(len(words)):
+        for n in range(1, min(longest, len(words) - i) + 1):
+            key = tuple(w for _, _, w in words[i : i + n])
+            if key not in needles or key in outside:
+                continue
+            owner = _containing(ranges, starts, words[i][0], words[i + n - 1][1])
+            if owner is None:
+                outside.add(key)
+            elif by_range.get(owner) in needles[key]:  # the value survived inside its own span's output
+                leaked.add(by_range[owner])
+    for key in outside:
+        leaked |= needles[key]
+    return [spans[i].entity_type for i in sorted(leaked)]
+
+
+def _containing(ranges: list[tuple[int, int, int, int]], starts: list[int], a: int, b: int) -> tuple[int, int] | None:
+    """The original span whose output range contains [a, b), if any."""
+    k = bisect.bisect_right(starts, a) - 1
+    if k >= 0 and ranges[k][0] <= a and b <= ranges[k][1]:
+        return ranges[k][2], ranges[k][3]
+    return None
 
 
 _TITLES = {"dr", "mr", "mrs", "ms", "miss", "prof", "doctor", "nurse"}
-
-
-def _found_outside(needle: str, text: str, ranges: list[tuple[int, int]]) -> bool:
-    for m in re.finditer(rf"(?<![A-Za-z0-9]){re.escape(needle)}(?![A-Za-z0-9])", text):
-        if not any(a <= m.start() and m.end() <= b for a, b in ranges):
-            return True
-    return False
 
 
 def phi_tokens(secret: bytes, original: str, spans: list[PhiSpan]) -> list[str]:
