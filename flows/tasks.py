@@ -164,12 +164,11 @@ def extract_shard(deid_uri: str, shard: int, inference: InferenceSettings, deid:
                             inference.retry_max_tokens)  # fmt: skip
     infer_seconds = time.perf_counter() - t1
     info = engine.info
-    facts, errors, ptoks, gtoks = [], 0, 0, 0
+    facts, ptoks, gtoks = [], 0, 0
     for note, res in zip(notes, results, strict=True):
         note.update(extraction_status="error" if res.error else "ok", extraction_error=res.error,
                     n_facts=len(res.facts), n_chunks=res.n_chunks, prompt_tokens=res.prompt_tokens,
                     generated_tokens=res.generated_tokens)  # fmt: skip
-        errors += res.error is not None
         ptoks += res.prompt_tokens
         gtoks += res.generated_tokens
         for j, f in enumerate(res.facts):
@@ -189,7 +188,7 @@ def extract_shard(deid_uri: str, shard: int, inference: InferenceSettings, deid:
               for n in notes if n["note_key"] in blocked]  # fmt: skip
     notes = [n for n in notes if n["note_key"] not in blocked]
     facts = [f for f in facts if f["note_key"] not in blocked]
-    errors = sum(n["extraction_status"] == "error" for n in notes)
+    errors = sum(n["extraction_status"] == "error" for n in notes)  # after the leak guard's removals
     q_uri = staging_uri(sink, run_id, "quarantine", f"extract-{shard:05d}.parquet")
     storage.write_parquet(tables.build_table(tables.quarantine_rows(leak_q, run_id, dt.datetime.now(dt.UTC)),
                                              tables.QUARANTINE), q_uri, sink.compression)  # fmt: skip
