@@ -21,9 +21,26 @@ def _db_path() -> Path:
     return Path(url.split("///", 1)[1])
 
 
+_NOISE = re.compile(
+    r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"  # UUIDs (run ids, keys)
+    r"|\b[0-9a-fA-F]{16,}\b"  # hashes and cache keys
+    r"|\d+\.\d+(?:[eE][-+]?\d+)?"  # floats: durations, timestamps' fractions
+)
+
+
 def _find(blob: str, phi: list[str]) -> list[str]:
-    """PHI strings present as whole tokens (a ZIP code inside a random UUID is not a leak)."""
-    return [s for s in phi if re.search(rf"(?<![A-Za-z0-9]){re.escape(s)}(?![A-Za-z0-9])", blob)]
+    """PHI strings present as whole tokens.
+
+    Random identifiers are removed first: a pager number such as 4417 is one UUID group in about
+    4,000, and Prefect's database holds hundreds of UUIDs, so a bare token search fails by chance.
+    """
+    cleaned = _NOISE.sub(" ", blob)
+    return [s for s in phi if re.search(rf"(?<![A-Za-z0-9]){re.escape(s)}(?![A-Za-z0-9])", cleaned)]
+
+
+def test_noise_filter_keeps_real_leaks_and_drops_uuid_groups():
+    assert _find("run 3f2a9c1e-4417-4b2c-8d9e-0123456789ab ok 12.4417", ["4417"]) == []
+    assert _find("-- RN Patel, pager 4417.", ["4417", "Patel"]) == ["4417", "Patel"]
 
 
 def test_when_the_flow_runs_then_no_sample_phi_leaves_the_deidentified_output(
