@@ -46,7 +46,8 @@ def run(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from flows import progress as events
-    from flows.extract_notes import extract_notes
+    from flows.errors import ChartsiftError
+    from flows.extract_notes import DriftError, extract_notes
 
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), console=console, transient=False) as bar:  # fmt: skip
@@ -62,6 +63,12 @@ def run(
         try:
             result = extract_notes(source=source, output=output, engine=engine, model=model, limit=limit,
                                    full_refresh=full_refresh)  # fmt: skip
+        except DriftError as exc:  # the output is published; the quality check asks for a person
+            console.print(f"[red]quality drift:[/red] {exc}")
+            raise typer.Exit(3) from None
+        except ChartsiftError as exc:  # messages carry types and counts, never note text
+            console.print(f"[red]{type(exc).__name__}:[/red] {exc}")
+            raise typer.Exit(1) from None
         finally:
             events.unsubscribe(on_event)
     print_summary(result)

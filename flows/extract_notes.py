@@ -11,11 +11,12 @@ from collections import Counter
 
 from prefect import flow, get_run_logger
 
-from flows import __version__, progress, storage
+from flows import __version__, ledger, progress, storage
 from flows.engines.models import SMOLLM2_ID
 from flows.settings import Settings
-from flows.tasks import deidentify_shard, extract_shard, finalize_run, plan_source
+from flows.tasks import deidentify_shard, extract_shard, finalize_run, monitor_run, plan_source, write_report
 from transforms.deid import DEID_VERSION
+from transforms.monitor import add_stats
 from transforms.schema import SCHEMA_VERSION
 
 SMALL_MODEL_NOTICE = (
@@ -48,37 +49,89 @@ def extract_notes(source: str | None = None, output: str | None = None, engine: 
     settings = build_settings(source, output, engine, model, limit)
     storage.configure_s3(settings.s3)
     run_id = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ-") + uuid.uuid4().hex[:8]
+    audit = ledger.AuditLog(settings.sink.uri, run_id, {
+        **ledger.who(), "source_uri": settings.source.uri, "output_uri": settings.sink.uri,
+        "settings_fingerprint": settings.fingerprint(), "chartsift_version": __version__,
+        "deid_version": DEID_VERSION, "schema_version": SCHEMA_VERSION, "full_refresh": full_refresh,
+    })  # fmt: skip
+    try:
+        lock = ledger.OutputLock.acquire(settings.sink.uri, run_id, settings.sink.lock_wait_s,
+                                         settings.sink.lock_stale_after_s)  # fmt: skip
+    except ledger.OutputLocked as exc:
+        audit.record("refused", outcome="output_locked", error_type=type(exc).__name__)
+        raise
+    audit.record("started")
+    try:
+        run = _run(settings, run_id, full_refresh, lock)
+    except BaseException as exc:
+        audit.record("failed", outcome="failed", error_type=type(exc).__name__)  # the type only: no text
+        raise
+    finally:
+        lock.release()
+    audit.record("finished", outcome=run["status"], **{k: run[k] for k in ledger.OUTCOME_FIELDS if k in run})
+    if run["drift_warnings"] and settings.monitor.on_drift == "error":
+        raise DriftError(f"{len(run['drift_warnings'])} metric(s) outside the baseline band; output was "
+                         f"published; see the metrics table and {run['report_uri']}")  # fmt: skip
+    return run
+
+
+class DriftError(RuntimeError):
+    """Quality metrics drifted and monitor.on_drift = error."""
+
+
+def _run(settings: Settings, run_id: str, full_refresh: bool, lock: ledger.OutputLock) -> dict:
     started = dt.datetime.now(dt.UTC)
     t0 = time.perf_counter()
     log = get_run_logger()
+    sink = settings.sink
 
-    plan = plan_source(settings.source, settings.sink, run_id, full_refresh)
+    plan = plan_source(settings.source, sink, run_id, settings.fingerprint(), full_refresh)
     progress.report("plan", plan["n_records"], plan["n_records"])
-    deid_parts, extract_parts = [], []
-    for shard in range(plan["n_shards"]):
-        d = deidentify_shard(plan["plan_uri"], shard, settings.deid, settings.sink, run_id)
+    deid_parts, extract_parts, resumed = [], [], 0
+    finished: dict[str, bool] = {}
+    for shard, sid in enumerate(plan["shard_ids"]):
+        done = ledger.read_shard_manifest(sink.uri, sid)
+        if done is not None and done["run_id"] not in finished:
+            finished[done["run_id"]] = ledger.run_finished(sink.uri, done["run_id"])
+        if done is not None and not finished[done["run_id"]]:
+            # committed by an interrupted attempt with the same content and settings: kept as is
+            d, e = done["deid"], done["extract"]
+            resumed += 1
+        else:
+            d = deidentify_shard(plan["plan_uri"], shard, sid, settings.deid, sink, run_id)
+            e = extract_shard(d, shard, sid, settings.inference, settings.deid, sink, run_id)
         deid_parts.append(d)
+        extract_parts.append(e)
         progress.report("deid", shard + 1, plan["n_shards"])
-        extract_parts.append(extract_shard(d["deid_uri"], shard, settings.inference, settings.deid, settings.sink, run_id))
         progress.report("notes", sum(p["n_notes"] + p["n_quarantined"] for p in deid_parts), plan["n_records"])
+        lock.heartbeat()
+    if resumed:
+        log.warning("resumed: %d of %d shards were committed by an interrupted run and kept", resumed, plan["n_shards"])
 
     run = summarize(run_id, started, time.perf_counter() - t0, settings, plan, deid_parts, extract_parts)
+    run["shards_resumed"] = resumed
     if sum(e["n_notes"] + e["n_leaks"] for e in extract_parts) != sum(d["n_notes"] for d in deid_parts):
         raise RuntimeError("notes were lost between de-identification and extraction")  # counts only
-    q_uris = [d["quarantine_uri"] for d in deid_parts] + [e["quarantine_uri"] for e in extract_parts]
-    run = finalize_run(run, q_uris, plan["plan_uri"], settings.sink)
+    quality = monitor_run(run, add_stats(e.get("stats", {}) for e in extract_parts), settings.monitor, sink)
+    run["drift_warnings"] = quality["warnings"]
+    run["alerts"] = run["alerts"] + quality["warnings"]
+    if quality["warnings"] and run["status"] == "completed":
+        run["status"] = "completed_with_alerts"
+    run = finalize_run(run, plan["plan_uri"], sink)
+    run["report_uri"] = write_report(run, quality["rows"], sink)
     if run["phi_leaks"]:
         log.error("PHI LEAK GUARD: %d note(s) blocked and quarantined (reason phi_leak); see the quarantine "
                   "table and review the de-identifier", run["phi_leaks"])  # fmt: skip
-    publish_artifact(run)
+    publish_artifact(run, quality["rows"])
     log.info("run %s: %d in, %d out, %d quarantined, %d facts", run_id, run["notes_input"],
              run["notes_output"], run["notes_quarantined"], run["facts_output"])  # fmt: skip
     return run
 
 
-def publish_artifact(run: dict) -> None:
-    """A table artifact in Prefect's UI: counts, PHI by type, facts per note, throughput. No text."""
-    from prefect.artifacts import create_table_artifact
+def publish_artifact(run: dict, metrics: list[dict]) -> None:
+    """Artifacts in Prefect's UI: a table of counts, PHI by type, facts per note and throughput, and
+    the drift check. Numbers only, no text."""
+    from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
     out = run["notes_output"] or 1
     rows = [
@@ -94,6 +147,16 @@ def publish_artifact(run: dict) -> None:
         {"metric": "model", "value": f"{run['model_id']} {run['model_revision']}"},
     ]  # fmt: skip
     create_table_artifact(key="chartsift-run", table=rows, description=f"chartsift run {run['run_id']}")
+    drift = [m for m in metrics if m["status"] == "drift"]
+    lines = [f"# Quality drift check, run {run['run_id']}", "",
+             f"{len(drift)} of {len(metrics)} metrics outside the baseline band." if drift else
+             f"All {len(metrics)} metrics within the baseline band (or no baseline yet).", "",
+             "| metric | value | expected | baseline runs | status |", "|---|---|---|---|---|"]  # fmt: skip
+    for m in sorted(metrics, key=lambda m: (m["status"] != "drift", m["metric"])):
+        band = f"{m['lower']:.3f} .. {m['upper']:.3f}" if m["lower"] is not None else "-"
+        lines.append(f"| {m['metric']} | {m['value']:.3f} | {band} | {m['baseline_runs']} | {m['status']} |")
+    create_markdown_artifact(key="chartsift-drift", markdown="\n".join(lines),
+                             description=f"chartsift drift check {run['run_id']}")  # fmt: skip
 
 
 def summarize(run_id: str, started: dt.datetime, wall: float, settings: Settings, plan: dict,

@@ -29,6 +29,7 @@ class Plan:
     seen: dict[str, dict] = field(default_factory=dict)  # object uri -> {"etag", "size"} fully planned
     changed: list[str] = field(default_factory=list)  # planned objects an earlier run already wrote
     skipped_unchanged: int = 0
+    shard_ids: list[str] = field(default_factory=list)  # deterministic names (flows.tasks.shard_id)
 
 
 def state_uri(output_uri: str, source_uri: str) -> str:
@@ -101,7 +102,8 @@ def plan_shards(source: SourceSettings, state: dict | None = None, full_refresh:
 
 
 def save_plan(uri: str, plan: Plan) -> None:
-    doc = {"shards": [[asdict(i) for i in s] for s in plan.shards], "seen": plan.seen, "changed": plan.changed}
+    doc = {"shards": [[asdict(i) for i in s] for s in plan.shards], "seen": plan.seen, "changed": plan.changed,
+           "shard_ids": plan.shard_ids}  # fmt: skip
     storage.write_bytes(uri, json.dumps(doc).encode())
 
 

@@ -3,6 +3,7 @@ overrides from the CLI); each task gets only its group. Transforms never read th
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import logging
@@ -59,6 +60,8 @@ class InferenceSettings(BaseModel):
     fake_fail_prob: float = Field(0.0, ge=0, le=1, description="Fake engine: share of transient failures.")
     fake_invalid_json_prob: float = Field(0.0, ge=0, le=1, description="Fake engine: share of invalid JSON answers.")
     fake_truncate_prob: float = Field(0.0, ge=0, le=1, description="Fake engine: share of truncated answers.")
+    fake_delay_s: float = Field(0.0, ge=0, le=60, description="Fake engine: seconds each generate call takes (crash tests).")
+    fake_drift_prob: float = Field(0.0, ge=0, le=1, description="Fake engine: share of answers that drift (no diagnoses, no doses).")
 
     @model_validator(mode="after")
     def _parallel_needs_gpu(self) -> InferenceSettings:
@@ -70,6 +73,18 @@ class InferenceSettings(BaseModel):
 class SinkSettings(BaseModel):
     uri: str = Field("out", description="Local folder or s3://bucket/prefix for the Parquet tables.")
     compression: Literal["zstd", "snappy", "none"] = Field("zstd", description="Parquet compression codec.")
+    lock_wait_s: float = Field(0.0, ge=0, description="How long a run waits for another run's output lock before failing.")
+    lock_stale_after_s: float = Field(3600.0, gt=0, description="A lock not refreshed for this long (or whose process is gone, same host) is taken over.")
+
+
+class MonitorSettings(BaseModel):
+    baseline_runs: int = Field(7, ge=1, description="Drift baseline: this many most recent earlier runs.")
+    min_baseline_runs: int = Field(3, ge=2, description="No drift verdict with fewer earlier runs than this.")
+    sigmas: float = Field(3.0, gt=0, description="Band half-width in baseline standard deviations ...")
+    rel_tolerance: float = Field(0.25, ge=0, description="... but never narrower than this share of the baseline mean ...")
+    abs_tolerance: float = Field(0.05, ge=0, description="... nor than this absolute amount.")
+    baseline_since: dt.datetime | None = Field(None, description="Only runs ended after this (timezone-aware) form the baseline: set it after an intended change such as a new model.")
+    on_drift: Literal["warn", "error"] = Field("warn", description="error: the run still publishes, then fails (non-zero exit).")
 
 
 class Settings(BaseSettings):
@@ -80,11 +95,14 @@ class Settings(BaseSettings):
     deid: DeidSettings = Field(default_factory=DeidSettings)
     inference: InferenceSettings = Field(default_factory=InferenceSettings)
     sink: SinkSettings = Field(default_factory=SinkSettings)
+    monitor: MonitorSettings = Field(default_factory=MonitorSettings)
 
     def fingerprint(self) -> str:
         """Stable hash of what changes the output (not where it is read from or written to, nor the
         secret itself: a keyed digest of a constant stands in for it)."""
-        data = self.model_dump(mode="json", exclude={"source": {"uri", "limit"}, "sink": {"uri"}, "s3": True})
+        data = self.model_dump(mode="json", exclude={"source": {"uri", "limit"}, "sink": {"uri", "lock_wait_s", "lock_stale_after_s"},
+                                                     "s3": True, "monitor": True,
+                                                     "inference": {"fake_delay_s"}})
         data["deid"]["secret"] = hashlib.sha256(
             b"fingerprint:" + self.deid.secret.get_secret_value().encode()
         ).hexdigest()[:12]

@@ -84,8 +84,9 @@ def _classify(exc: Exception) -> Exception:
     return exc
 
 
-def list_objects(uri: str) -> list[ObjectInfo]:
-    """Objects under a prefix or folder, sorted by name; a single file lists itself."""
+def list_objects(uri: str, missing_ok: bool = False) -> list[ObjectInfo]:
+    """Objects under a prefix or folder, sorted by name; a single file lists itself. A missing
+    local folder is an error unless `missing_ok` (an S3 prefix with no objects lists nothing)."""
     if is_s3(uri):
         bucket, prefix = _split(uri)
         out = []
@@ -105,6 +106,8 @@ def list_objects(uri: str) -> list[ObjectInfo]:
         st = root.stat()
         return [ObjectInfo(str(root), root.name, st.st_size, f"{st.st_mtime_ns}-{st.st_size}")]
     if not root.is_dir():
+        if missing_ok and not root.exists():
+            return []
         raise TerminalError("source does not exist or is not readable")
     out = []
     for p in sorted(root.rglob("*")):
@@ -182,13 +185,71 @@ def write_bytes(uri: str, data: bytes) -> None:
         raise
 
 
+def create_exclusive(uri: str, data: bytes) -> bool:
+    """Write an object only if none exists at `uri` (whole and at once); False if one does.
+    S3: a conditional PUT (If-None-Match: *). Local: a temp file hard-linked into place."""
+    if is_s3(uri):
+        from botocore.exceptions import ClientError
+
+        bucket, key = _split(uri)
+        try:
+            s3_client().put_object(Bucket=bucket, Key=key, Body=data, IfNoneMatch="*")
+        except ClientError as exc:
+            if exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") in (409, 412):
+                return False
+            raise _classify(exc) from None
+        except Exception as exc:  # noqa: BLE001
+            raise _classify(exc) from None
+        return True
+    path = Path(uri)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.link(tmp, path)
+        return True
+    except FileExistsError:
+        return False
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+
+
+def exists(uri: str) -> bool:
+    if is_s3(uri):
+        from botocore.exceptions import ClientError
+
+        bucket, key = _split(uri)
+        try:
+            s3_client().head_object(Bucket=bucket, Key=key)
+            return True
+        except ClientError as exc:
+            if exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") == 404:
+                return False
+            raise _classify(exc) from None
+        except Exception as exc:  # noqa: BLE001
+            raise _classify(exc) from None
+    return Path(uri).is_file()
+
+
+def delete(uri: str) -> None:
+    """Remove one object; a missing one is not an error."""
+    if is_s3(uri):
+        bucket, key = _split(uri)
+        try:
+            s3_client().delete_object(Bucket=bucket, Key=key)
+        except Exception as exc:  # noqa: BLE001
+            raise _classify(exc) from None
+        return
+    Path(uri).unlink(missing_ok=True)
+
+
 def delete_prefix(uri: str) -> None:
     if is_s3(uri):
         bucket, prefix = _split(uri)
-        client = s3_client()
+        del bucket, prefix
         for o in list_objects(uri):
-            client.delete_object(Bucket=bucket, Key=_split(o.uri)[1])
-        del prefix
+            delete(o.uri)
         return
     root = Path(uri)
     if root.is_file():
@@ -205,5 +266,5 @@ def write_parquet(table: pa.Table, uri: str, compression: str = "zstd") -> None:
     write_bytes(uri, buf.getvalue())
 
 
-def read_parquet(uri: str) -> pa.Table:
-    return pq.read_table(io.BytesIO(read_bytes(uri)))
+def read_parquet(uri: str, columns: list[str] | None = None) -> pa.Table:
+    return pq.read_table(io.BytesIO(read_bytes(uri)), columns=columns)

@@ -11,13 +11,13 @@ from collections import Counter
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from flows import progress, storage
+from flows import ledger, progress, storage
 from flows.engines import get_engine
 from flows.errors import is_transient
 from flows.extraction import run_extraction
 from flows.plan import load_plan, load_shard, load_state, plan_shards, save_plan, state_uri
-from flows.settings import DeidSettings, InferenceSettings, SinkSettings, SourceSettings
-from transforms import keys, tables
+from flows.settings import DeidSettings, InferenceSettings, MonitorSettings, SinkSettings, SourceSettings
+from transforms import keys, monitor, tables
 from transforms.deid import DEID_VERSION, Deidentifier, DeidError, DeidPolicy
 from transforms.deid.leaks import fact_leaks, phi_tokens, text_leaks
 from transforms.parse import (
@@ -84,24 +84,46 @@ def staging_uri(sink: SinkSettings, run_id: str, *parts: str) -> str:
     return storage.join(sink.uri, "_staging", run_id, *parts)
 
 
+def shard_id(fingerprint: str, items: list) -> str:
+    """A shard's name: its content (objects, versions, line ranges) and the settings fingerprint.
+    The same shard under the same settings always gets the same name, so a rerun finds it done."""
+    return keys.content_hash(fingerprint, *(f"{i.uri}\x1e{i.etag}\x1e{i.first_line}\x1e{i.stop_line}" for i in items),
+                             length=24)  # fmt: skip
+
+
 @task(name="plan-shards", **SHARD_TASK)
-def plan_source(source: SourceSettings, sink: SinkSettings, run_id: str, full_refresh: bool = False) -> dict:
+def plan_source(source: SourceSettings, sink: SinkSettings, run_id: str, fingerprint: str,
+                full_refresh: bool = False) -> dict:  # fmt: skip
     """List the source, skip objects unchanged since the last run (unless full_refresh), cut shards."""
     state = load_state(state_uri(sink.uri, source.uri))  # on a full refresh it names the rows to supersede
     plan = plan_shards(source, state, full_refresh)
+    plan.shard_ids = [shard_id(fingerprint, s) for s in plan.shards]
     uri = staging_uri(sink, run_id, "plan.json")
     save_plan(uri, plan)
     n_notes = sum(i.n_records for s in plan.shards for i in s)
     get_run_logger().info("planned %d shards, %d records; %d objects unchanged, %d changed",
                           len(plan.shards), n_notes, plan.skipped_unchanged, len(plan.changed))  # fmt: skip
-    return {"plan_uri": uri, "n_shards": len(plan.shards), "n_records": n_notes,
+    return {"plan_uri": uri, "n_shards": len(plan.shards), "n_records": n_notes, "shard_ids": plan.shard_ids,
             "objects_unchanged": plan.skipped_unchanged, "objects_changed": len(plan.changed)}  # fmt: skip
 
 
+def shard_staging_uri(sink: SinkSettings, sid: str, name: str) -> str:
+    return storage.join(sink.uri, "_staging", "shards", sid, name)
+
+
 @task(name="deidentify-shard", **SHARD_TASK)
-def deidentify_shard(plan_uri: str, shard: int, deid: DeidSettings, sink: SinkSettings, run_id: str) -> dict:
+def deidentify_shard(plan_uri: str, shard: int, sid: str, deid: DeidSettings, sink: SinkSettings, run_id: str) -> dict:
     """Read, parse and de-identify one shard. Writes de-identified notes and quarantine records to
-    staging; returns their URIs and counts."""
+    the shard's staging area, then a small JSON of counts that marks it complete; a rerun after a
+    crash finds that and reuses the staged shard."""
+    done_uri = shard_staging_uri(sink, sid, "deid.json")
+    try:
+        return json.loads(storage.read_bytes(done_uri))
+    except FileNotFoundError:
+        pass
+    except Exception as exc:  # noqa: BLE001 - S3's NoSuchKey: not staged yet
+        if is_transient(exc):
+            raise
     t0 = time.perf_counter()
     policy = deid_policy(deid)
     deidentifier = get_deidentifier(policy)
@@ -138,25 +160,28 @@ def deidentify_shard(plan_uri: str, shard: int, deid: DeidSettings, sink: SinkSe
             "phi_tokens": phi_tokens(policy.secret, note.text, analysis),
         })  # fmt: skip
     now = dt.datetime.now(dt.UTC)
-    deid_uri = staging_uri(sink, run_id, "deid", f"shard-{shard:05d}.parquet")
-    q_uri = staging_uri(sink, run_id, "quarantine", f"shard-{shard:05d}.parquet")
+    deid_uri = shard_staging_uri(sink, sid, "deid.parquet")
+    q_uri = shard_staging_uri(sink, sid, "deid-quarantine.parquet")
     storage.write_parquet(tables.build_table(rows, tables.STAGED_NOTES), deid_uri, sink.compression)
     storage.write_parquet(tables.build_table(tables.quarantine_rows(bad, run_id, now), tables.QUARANTINE),
                           q_uri, sink.compression)  # fmt: skip
     seconds = time.perf_counter() - t0
     get_run_logger().info("shard %d: %d notes de-identified, %d quarantined, %.1fs",
                           shard, len(rows), len(bad), seconds)  # fmt: skip
-    return {"deid_uri": deid_uri, "quarantine_uri": q_uri, "n_notes": len(rows), "n_quarantined": len(bad),
-            "n_leaks": sum(q.reason == "phi_leak" for q in bad),
-            "quarantine_by_reason": dict(Counter(q.reason for q in bad)), "phi": dict(phi), "seconds": seconds}  # fmt: skip
+    result = {"deid_uri": deid_uri, "quarantine_uri": q_uri, "n_notes": len(rows), "n_quarantined": len(bad),
+              "n_leaks": sum(q.reason == "phi_leak" for q in bad),
+              "quarantine_by_reason": dict(Counter(q.reason for q in bad)), "phi": dict(phi), "seconds": seconds}  # fmt: skip
+    storage.write_bytes(done_uri, json.dumps(result).encode())
+    return result
 
 
 @task(name="extract-shard", **SHARD_TASK)
-def extract_shard(deid_uri: str, shard: int, inference: InferenceSettings, deid: DeidSettings, sink: SinkSettings,
-                  run_id: str) -> dict:  # fmt: skip
-    """Prompt the engine for every de-identified note in a shard and write `notes` and `facts` parts."""
+def extract_shard(deid_part: dict, shard: int, sid: str, inference: InferenceSettings, deid: DeidSettings,
+                  sink: SinkSettings, run_id: str) -> dict:  # fmt: skip
+    """Prompt the engine for every de-identified note in a shard, write the shard's `notes`, `facts`
+    and `quarantine` parts under the shard's name, then its manifest (the commit)."""
     t0 = time.perf_counter()
-    notes = storage.read_parquet(deid_uri).to_pylist()
+    notes = storage.read_parquet(deid_part["deid_uri"]).to_pylist()
     engine = get_engine(inference)
     template = load_template(inference.prompt_template)
     t1 = time.perf_counter()
@@ -166,14 +191,16 @@ def extract_shard(deid_uri: str, shard: int, inference: InferenceSettings, deid:
     info = engine.info
     facts, ptoks, gtoks = [], 0, 0
     for note, res in zip(notes, results, strict=True):
-        note.update(extraction_status="error" if res.error else "ok", extraction_error=res.error,
+        note.update(run_id=run_id, extraction_status="error" if res.error else "ok", extraction_error=res.error,
                     n_facts=len(res.facts), n_chunks=res.n_chunks, prompt_tokens=res.prompt_tokens,
                     generated_tokens=res.generated_tokens)  # fmt: skip
         ptoks += res.prompt_tokens
         gtoks += res.generated_tokens
         for j, f in enumerate(res.facts):
             facts.append({
-                **f, "fact_id": keys.content_hash(note["note_key"], str(j), run_id), "note_key": note["note_key"],
+                **f, "fact_id": keys.content_hash(note["note_key"], str(j), info.model_id, info.model_revision,
+                                                  template.version, SCHEMA_VERSION),
+                "note_key": note["note_key"],
                 "patient_key": note["patient_key"], "model_id": info.model_id, "model_revision": info.model_revision,
                 "prompt_version": template.version, "schema_version": SCHEMA_VERSION,
                 "deid_version": note["deid_version"], "run_id": run_id,
@@ -189,44 +216,59 @@ def extract_shard(deid_uri: str, shard: int, inference: InferenceSettings, deid:
     notes = [n for n in notes if n["note_key"] not in blocked]
     facts = [f for f in facts if f["note_key"] not in blocked]
     errors = sum(n["extraction_status"] == "error" for n in notes)  # after the leak guard's removals
-    q_uri = staging_uri(sink, run_id, "quarantine", f"extract-{shard:05d}.parquet")
-    storage.write_parquet(tables.build_table(tables.quarantine_rows(leak_q, run_id, dt.datetime.now(dt.UTC)),
-                                             tables.QUARANTINE), q_uri, sink.compression)  # fmt: skip
-    part = f"part-{run_id}-{shard:05d}.parquet"
+    import pyarrow as pa
+
+    quarantine = pa.concat_tables([
+        storage.read_parquet(deid_part["quarantine_uri"]),
+        tables.build_table(tables.quarantine_rows(leak_q, run_id, dt.datetime.now(dt.UTC)), tables.QUARANTINE),
+    ])  # fmt: skip
+    # each part appears whole (rename / single PUT) under the shard's deterministic name; rewriting
+    # one after a crash writes the same rows, so there is never a duplicate
+    part = f"part-{sid}.parquet"
     if notes:
         storage.write_parquet(tables.build_table(facts, tables.FACTS), storage.join(sink.uri, "facts", part), sink.compression)
         storage.write_parquet(tables.build_table(notes, tables.NOTES), storage.join(sink.uri, "notes", part), sink.compression)
+    if quarantine.num_rows:
+        storage.write_parquet(quarantine, storage.join(sink.uri, "quarantine", part), sink.compression)
     progress.report("extract", shard + 1, -1)
     get_run_logger().info("shard %d: %d notes, %d facts, %d extraction errors, %.1fs inference",
                           shard, len(notes), len(facts), errors, infer_seconds)  # fmt: skip
-    return {"n_notes": len(notes), "n_facts": len(facts), "n_errors": errors, "prompt_tokens": ptoks,
-            "n_leaks": len(leak_q), "quarantine_uri": q_uri,
-            "generated_tokens": gtoks, "inference_seconds": infer_seconds, "seconds": time.perf_counter() - t0,
-            "model_id": info.model_id, "model_revision": info.model_revision, "engine": info.name,
-            "prompt_version": template.version}  # fmt: skip
+    result = {"n_notes": len(notes), "n_facts": len(facts), "n_errors": errors, "prompt_tokens": ptoks,
+              "n_leaks": len(leak_q), "generated_tokens": gtoks, "inference_seconds": infer_seconds,
+              "seconds": time.perf_counter() - t0, "model_id": info.model_id, "model_revision": info.model_revision,
+              "engine": info.name, "prompt_version": template.version, "stats": monitor.shard_stats(notes, facts)}  # fmt: skip
+    ledger.write_shard_manifest(sink.uri, sid, {
+        "shard_id": sid, "run_id": run_id, "committed_at": dt.datetime.now(dt.UTC).isoformat(),
+        "parts": {"notes": bool(notes), "facts": bool(notes), "quarantine": quarantine.num_rows > 0},
+        "deid": {k: v for k, v in deid_part.items() if not k.endswith("_uri")}, "extract": result,
+    })  # fmt: skip
+    return result
 
 
-def supersede(sink: SinkSettings, run_id: str, changed: set[str]) -> int:
-    """Remove rows that earlier runs wrote for objects this run re-read (changed objects, or all on
-    a full refresh), so the output holds each note once. Returns the number of note rows removed."""
-    if not changed:
+def supersede(sink: SinkSettings, keep_parts: set[str], read: set[str]) -> int:
+    """Remove rows that other parts hold for objects this run read (changed objects, all objects on
+    a full refresh, or objects an interrupted run wrote under other shard names), so the output holds
+    each note once. `keep_parts` are this run's part names. Returns the number of note rows removed."""
+    if not read:
         return 0
-    removed = _drop_rows(sink, "notes", run_id, "source_uri", changed)
+    removed = _drop_rows(sink, "notes", keep_parts, "source_uri", read)
     if removed:
-        _drop_rows(sink, "facts", run_id, "note_key", removed)
+        _drop_rows(sink, "facts", keep_parts, "note_key", removed)
     return len(removed)
 
 
-def _drop_rows(sink: SinkSettings, table: str, run_id: str, column: str, values: set[str]) -> set[str]:
-    """Rewrite earlier runs' parts of `table` without the rows whose `column` is in `values`;
-    returns the note keys of the rows removed."""
+def _drop_rows(sink: SinkSettings, table: str, keep_parts: set[str], column: str, values: set[str]) -> set[str]:
+    """Rewrite other parts of `table` without the rows whose `column` is in `values`; returns the
+    note keys of the rows removed. Only the one column is read from parts with nothing to drop."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
     value_set = pa.array(sorted(values))
     removed: set[str] = set()
-    for part in storage.list_objects(storage.join(sink.uri, table)):
-        if run_id in part.name or not part.name.endswith(".parquet"):
+    for part in storage.list_objects(storage.join(sink.uri, table), missing_ok=True):
+        if part.name in keep_parts or not part.name.endswith(".parquet"):
+            continue
+        if not pc.any(pc.is_in(storage.read_parquet(part.uri, [column])[column], value_set=value_set)).as_py():
             continue
         t = storage.read_parquet(part.uri)
         stale = pc.is_in(t[column], value_set=value_set)
@@ -237,23 +279,76 @@ def _drop_rows(sink: SinkSettings, table: str, run_id: str, column: str, values:
 
 
 @task(name="finalize-run", **SHARD_TASK)
-def finalize_run(run: dict, quarantine_uris: list[str], plan_uri: str, sink: SinkSettings) -> dict:
-    """Supersede rows of re-read objects, publish the run's quarantine records and `runs` row,
-    record the source state for the next incremental run, and drop the staging area."""
-    import pyarrow as pa
-
+def finalize_run(run: dict, plan_uri: str, sink: SinkSettings) -> dict:
+    """Supersede rows of re-read objects, publish the `runs` row and the run manifest, record the
+    source state for the next incremental run, and drop the staging areas."""
     plan = load_plan(plan_uri)
-    run["notes_superseded"] = supersede(sink, run["run_id"], set(plan["changed"]))
-    parts = [storage.read_parquet(u) for u in quarantine_uris]
-    q = pa.concat_tables(parts) if parts else tables.build_table([], tables.QUARANTINE)
-    if q.num_rows:
-        storage.write_parquet(q, storage.join(sink.uri, "quarantine", f"part-{run['run_id']}.parquet"), sink.compression)
+    sids = plan["shard_ids"]
+    read = {i["uri"] for shard in plan["shards"] for i in shard}
+    run["notes_superseded"] = supersede(sink, {f"part-{sid}.parquet" for sid in sids}, read)
     storage.write_parquet(tables.build_table([run], tables.RUNS),
                           storage.join(sink.uri, "runs", f"run-{run['run_id']}.parquet"), sink.compression)  # fmt: skip
+    ledger.write_run_manifest(sink.uri, run["run_id"], {"run_id": run["run_id"], "shard_ids": sids,
+                                                        "settings_fingerprint": run["settings_fingerprint"]})  # fmt: skip
     st_uri = state_uri(sink.uri, run["source_uri"])
     state = load_state(st_uri)
     state.setdefault("objects", {}).update(plan["seen"])
     state.update(source_uri=run["source_uri"], last_run_id=run["run_id"])
     storage.write_bytes(st_uri, json.dumps(state, sort_keys=True).encode())
     storage.delete_prefix(staging_uri(sink, run["run_id"]))
+    for sid in sids:
+        storage.delete_prefix(storage.join(sink.uri, "_staging", "shards", sid))
     return run
+
+
+def _metrics_history(sink: SinkSettings, run_id: str, since: dt.datetime | None) -> list[dict[str, float]]:
+    """Earlier runs' metrics on this output, newest first: runs that drifted are left out (a
+    persistent shift keeps warning until someone restarts the baseline with `since`)."""
+    import pyarrow as pa
+
+    parts = [p for p in storage.list_objects(storage.join(sink.uri, "metrics"), missing_ok=True)
+             if p.name.endswith(".parquet") and run_id not in p.name]  # fmt: skip
+    if not parts:
+        return []
+    cols = ["run_id", "ended_at", "metric", "value", "status"]
+    rows = pa.concat_tables([storage.read_parquet(p.uri, cols) for p in parts]).to_pylist()
+    drifted = {r["run_id"] for r in rows if r["status"] == "drift"}
+    by_run: dict[str, dict] = {}
+    ended: dict[str, dt.datetime] = {}
+    for r in rows:
+        if r["run_id"] in drifted or (since is not None and r["ended_at"] < since):
+            continue
+        by_run.setdefault(r["run_id"], {})[r["metric"]] = r["value"]
+        ended[r["run_id"]] = r["ended_at"]
+    return [by_run[k] for k in sorted(by_run, key=lambda k: ended[k], reverse=True)]
+
+
+@task(name="monitor-run", **SHARD_TASK)
+def monitor_run(run: dict, stats: dict, settings: MonitorSettings, sink: SinkSettings) -> dict:
+    """Compute the run's quality metrics, compare them with the rolling baseline of earlier runs on
+    this output, and write the `metrics` part. Returns the rows (numbers only) and the warnings."""
+    current = monitor.run_metrics(stats, run["notes_input"], run["notes_quarantined"], run["phi_by_type"])
+    policy = monitor.DriftPolicy(settings.baseline_runs, settings.min_baseline_runs, settings.sigmas,
+                                 settings.rel_tolerance, settings.abs_tolerance)  # fmt: skip
+    rows = monitor.compare(current, _metrics_history(sink, run["run_id"], settings.baseline_since), policy)
+    for r in rows:
+        r.update(run_id=run["run_id"], ended_at=run["ended_at"])
+    storage.write_parquet(tables.build_table(rows, tables.METRICS),
+                          storage.join(sink.uri, "metrics", f"run-{run['run_id']}.parquet"), sink.compression)  # fmt: skip
+    warnings = monitor.drift_warnings(rows)
+    for w in warnings:
+        get_run_logger().warning(w)
+    return {"rows": rows, "warnings": warnings}
+
+
+@task(name="write-report", **SHARD_TASK)
+def write_report(run: dict, metrics: list[dict], sink: SinkSettings) -> str:
+    """The run's HTML report beside the output (numbers only); returns its URI."""
+    from transforms.report import render_run_report
+
+    runs = [p for p in storage.list_objects(storage.join(sink.uri, "runs"), missing_ok=True) if p.name.endswith(".parquet")]
+    cols = ["run_id", "ended_at", "notes_input", "notes_per_second", "generated_tokens_per_second"]
+    history = [r for p in runs for r in storage.read_parquet(p.uri, cols).to_pylist()]
+    uri = storage.join(sink.uri, "reports", f"run-{run['run_id']}.html")
+    storage.write_bytes(uri, render_run_report(run, history, metrics).encode())
+    return uri

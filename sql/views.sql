@@ -7,3 +7,8 @@ CREATE OR REPLACE VIEW facts AS
   SELECT * FROM read_parquet(getvariable('chartsift_output') || '/facts/*.parquet', union_by_name = true);
 CREATE OR REPLACE VIEW runs AS
   SELECT * FROM read_parquet(getvariable('chartsift_output') || '/runs/*.parquet', union_by_name = true);
+CREATE OR REPLACE VIEW metrics AS
+  SELECT * FROM read_parquet(getvariable('chartsift_output') || '/metrics/*.parquet', union_by_name = true);
+-- the audit log: one JSON object per run event (started, finished, failed, refused); never rewritten
+CREATE OR REPLACE VIEW audit AS
+  SELECT * FROM read_json_auto(getvariable('chartsift_output') || '/audit/*.json', union_by_name = true);

@@ -75,6 +75,7 @@ RUNS = pa.schema([
     pa.field("source_uri", pa.string()),
     pa.field("output_uri", pa.string()),
     pa.field("n_shards", pa.int32()),
+    pa.field("shards_resumed", pa.int32(), metadata={"doc": "shards committed by an earlier, interrupted attempt and kept"}),
     pa.field("notes_input", pa.int64()),
     pa.field("notes_output", pa.int64()),
     pa.field("notes_quarantined", pa.int64()),
@@ -84,7 +85,7 @@ RUNS = pa.schema([
     pa.field("objects_changed", pa.int64()),
     pa.field("notes_superseded", pa.int64(), metadata={"doc": "rows of earlier runs replaced by this run"}),
     pa.field("phi_leaks", pa.int64(), metadata={"doc": "notes blocked by the leak guard (quarantined phi_leak)"}),
-    pa.field("alerts", pa.list_(pa.string())),
+    pa.field("alerts", pa.list_(pa.string()), metadata={"doc": "phi_leak and drift warnings"}),
     pa.field("quarantine_by_reason", _INT_MAP),
     pa.field("phi_by_type", _INT_MAP),
     pa.field("engine", pa.string()),
@@ -103,6 +104,19 @@ RUNS = pa.schema([
     pa.field("generated_tokens", pa.int64()),
     pa.field("generated_tokens_per_second", pa.float64()),
     pa.field("notice", pa.string()),
+])  # fmt: skip
+
+METRICS = pa.schema([
+    pa.field("run_id", pa.string(), nullable=False),
+    pa.field("ended_at", pa.timestamp("us", tz="UTC")),
+    pa.field("metric", pa.string(), nullable=False),
+    pa.field("value", pa.float64()),
+    pa.field("baseline_runs", pa.int32()),
+    pa.field("baseline_mean", pa.float64()),
+    pa.field("baseline_sd", pa.float64()),
+    pa.field("lower", pa.float64()),
+    pa.field("upper", pa.float64()),
+    pa.field("status", pa.string(), metadata={"doc": "ok | drift | no_baseline"}),
 ])  # fmt: skip
 
 

@@ -25,7 +25,8 @@ def build_engine(settings: InferenceSettings) -> InferenceEngine:
         from flows.engines.fake import FakeEngine
 
         return FakeEngine(settings.fake_fail_prob, settings.fake_invalid_json_prob, settings.fake_truncate_prob,
-                          truncate_below=settings.retry_max_tokens, max_model_len=settings.max_model_len)  # fmt: skip
+                          truncate_below=settings.retry_max_tokens, max_model_len=settings.max_model_len,
+                          drift_prob=settings.fake_drift_prob, delay_s=settings.fake_delay_s)  # fmt: skip
     from flows.engines.vllm_engine import VllmEngine
 
     return VllmEngine(settings, name)

@@ -4,7 +4,8 @@ It answers with schema-valid JSON built from simple patterns in the note ("<drug
 "Assessment:"/"Diagnosis:" lines, smoking words), quoting the note so grounding works. Faults are
 decided by a hash of the prompt, so they are reproducible: fail_prob raises TransientError,
 invalid_json_prob returns broken JSON, truncate_prob returns finish_reason="length" unless the
-request's budget is at least `truncate_below` (so a retry with a larger budget succeeds).
+request's budget is at least `truncate_below` (so a retry with a larger budget succeeds);
+drift_prob answers without diagnoses and with empty medication doses (for the drift monitor).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import time
 
 from flows.engines.base import EngineInfo, GenerationRequest, GenerationResult
 from flows.errors import TransientError
@@ -33,8 +35,11 @@ def _roll(text: str, salt: str) -> float:
 
 class FakeEngine:
     def __init__(self, fail_prob: float = 0.0, invalid_json_prob: float = 0.0, truncate_prob: float = 0.0,
-                 truncate_below: int = 512, max_model_len: int = 4096, name: str = "fake-extractor"):  # fmt: skip
+                 truncate_below: int = 512, max_model_len: int = 4096, name: str = "fake-extractor",
+                 drift_prob: float = 0.0, delay_s: float = 0.0):  # fmt: skip
         self.fail_prob = fail_prob
+        self.delay_s = delay_s
+        self.drift_prob = drift_prob
         self.invalid_json_prob = invalid_json_prob
         self.truncate_prob = truncate_prob
         self.truncate_below = truncate_below
@@ -46,6 +51,8 @@ class FakeEngine:
 
     def generate(self, requests: list[GenerationRequest]) -> list[GenerationResult]:
         self.calls += 1
+        if self.delay_s:
+            time.sleep(self.delay_s)
         out = []
         for r in requests:
             note = r.messages[-1]["content"].split("Note:\n", 1)[-1]
@@ -55,7 +62,12 @@ class FakeEngine:
             if _roll(note, "json") < self.invalid_json_prob:
                 out.append(GenerationResult('{"medications": [{"name": ', "stop", ptoks, 8))
                 continue
-            answer = json.dumps(self._answer(note), separators=(",", ":"))
+            answer = self._answer(note)
+            if _roll(note, "drift") < self.drift_prob:  # a model gone wrong: no diagnoses, doses left out
+                answer["diagnoses"] = []
+                for m in answer["medications"]:
+                    m.update(dose="", route="", frequency="")
+            answer = json.dumps(answer, separators=(",", ":"))
             if _roll(note, "trunc") < self.truncate_prob and r.max_tokens < self.truncate_below:
                 out.append(GenerationResult(answer[: len(answer) // 2], "length", ptoks, r.max_tokens))
                 continue

@@ -1,0 +1,188 @@
+"""What a run leaves beside the output to prove what it did and to survive crashes:
+
+- the output lock (`_lock/output.json`): one run writes to an output at a time; a lock whose owner
+  died (same host, process gone) or stopped heart-beating is taken over;
+- shard manifests (`_manifest/shards/<shard_id>.json`): a shard's commit record, written after its
+  parts; a shard with a manifest is never computed again for the same content and settings;
+- run manifests (`_manifest/runs/<run_id>.json`): which shards made up a run;
+- the audit log (`audit/<run_id>-<n>-<event>.json`): append-only (objects are created, never
+  overwritten), PHI-free, one JSON object per event, queryable with DuckDB `read_json`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import json
+import logging
+import os
+import socket
+import time
+from dataclasses import dataclass
+
+from flows import storage
+from flows.errors import TerminalError
+
+log = logging.getLogger(__name__)
+
+
+class OutputLocked(TerminalError):
+    """Another run holds the output lock."""
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat()
+
+
+def _read_json(uri: str) -> dict | None:
+    try:
+        return json.loads(storage.read_bytes(uri))
+    except FileNotFoundError:
+        return None
+    except TerminalError as exc:
+        if "NoSuchKey" in str(exc) or "404" in str(exc):
+            return None
+        raise
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+@dataclass
+class OutputLock:
+    uri: str
+    run_id: str
+
+    @classmethod
+    def acquire(cls, output_uri: str, run_id: str, wait_s: float = 0.0, stale_after_s: float = 3600.0) -> OutputLock:
+        uri = storage.join(output_uri, "_lock", "output.json")
+        deadline = time.monotonic() + wait_s
+        while True:
+            body = {"run_id": run_id, "host": socket.gethostname(), "pid": os.getpid(), "acquired_at": _now(),
+                    "heartbeat_at": _now()}  # fmt: skip
+            if storage.create_exclusive(uri, json.dumps(body).encode()):
+                return cls(uri, run_id)
+            held = _read_json(uri)
+            if held is None:
+                continue  # released between our attempt and the read
+            if held.get("run_id") == run_id:
+                return cls(uri, run_id)  # our own create went through; only its answer was lost
+            if cls._stale(held, stale_after_s):
+                log.warning("taking over the output lock of run %s (owner gone or silent)", held.get("run_id"))
+                storage.delete(uri)
+                continue
+            if time.monotonic() >= deadline:
+                raise OutputLocked(f"output is locked by run {held.get('run_id')} on {held.get('host')} since "
+                                   f"{held.get('acquired_at')}; nothing was read or written")  # fmt: skip
+            time.sleep(min(2.0, max(0.1, deadline - time.monotonic())))
+
+    @staticmethod
+    def _stale(held: dict, stale_after_s: float) -> bool:
+        if held.get("host") == socket.gethostname() and isinstance(held.get("pid"), int):
+            if not _pid_alive(held["pid"]):
+                return True
+        try:
+            beat = dt.datetime.fromisoformat(held["heartbeat_at"])
+        except (KeyError, TypeError, ValueError):
+            return True
+        return (dt.datetime.now(dt.UTC) - beat).total_seconds() > stale_after_s
+
+    def _check(self) -> dict:
+        held = _read_json(self.uri)
+        if held is None or held.get("run_id") != self.run_id:
+            raise TerminalError("this run lost the output lock (taken over as stale); stopping before writing more")
+        return held
+
+    def heartbeat(self) -> None:
+        held = self._check()
+        held["heartbeat_at"] = _now()
+        storage.write_bytes(self.uri, json.dumps(held).encode())
+
+    def release(self) -> None:
+        held = _read_json(self.uri)
+        if held is not None and held.get("run_id") == self.run_id:
+            storage.delete(self.uri)
+
+
+def shard_manifest_uri(output_uri: str, shard_id: str) -> str:
+    return storage.join(output_uri, "_manifest", "shards", f"{shard_id}.json")
+
+
+def read_shard_manifest(output_uri: str, shard_id: str) -> dict | None:
+    return _read_json(shard_manifest_uri(output_uri, shard_id))
+
+
+def write_shard_manifest(output_uri: str, shard_id: str, manifest: dict) -> None:
+    storage.write_bytes(shard_manifest_uri(output_uri, shard_id), json.dumps(manifest, sort_keys=True).encode())
+
+
+def _run_manifest_uri(output_uri: str, run_id: str) -> str:
+    return storage.join(output_uri, "_manifest", "runs", f"{run_id}.json")
+
+
+def run_finished(output_uri: str, run_id: str) -> bool:
+    """Whether `run_id` published (its run manifest exists). Shards of unfinished runs are resumed;
+    those of finished runs are recomputed when planned again (a full refresh)."""
+    return storage.exists(_run_manifest_uri(output_uri, run_id))
+
+
+def write_run_manifest(output_uri: str, run_id: str, manifest: dict) -> None:
+    uri = _run_manifest_uri(output_uri, run_id)
+    storage.write_bytes(uri, json.dumps(manifest, sort_keys=True, default=str).encode())
+
+
+def who() -> dict:
+    """The run's actor: OS user and host, and the Prefect deployment and flow run when there are."""
+    out = {"os_user": None, "host": socket.gethostname(), "pid": os.getpid(), "prefect_flow_run_id": None,
+           "prefect_flow_run_name": None, "prefect_deployment_id": None, "prefect_deployment_name": None}  # fmt: skip
+    try:
+        out["os_user"] = getpass.getuser()
+    except (KeyError, OSError):
+        pass
+    try:
+        from prefect.runtime import deployment, flow_run
+
+        out.update(prefect_flow_run_id=flow_run.id, prefect_flow_run_name=flow_run.name,
+                   prefect_deployment_id=deployment.id, prefect_deployment_name=deployment.name)  # fmt: skip
+    except Exception:  # noqa: BLE001 - outside Prefect, or an older runtime: the OS identity stands
+        pass
+    return out
+
+
+# every event carries every field (null where it does not apply), so DuckDB sees one schema
+OUTCOME_FIELDS = ("outcome", "error_type", "notes_input", "notes_output", "notes_quarantined", "facts_output",
+                  "n_shards", "shards_resumed", "phi_leaks", "engine", "model_id", "model_revision",
+                  "prompt_version", "alerts")  # fmt: skip
+
+
+class AuditLog:
+    """Append-only events of one run. Each event is a new object; an existing name is never
+    overwritten (a clash takes the next sequence number)."""
+
+    def __init__(self, output_uri: str, run_id: str, base: dict):
+        self.output_uri, self.run_id, self.base, self.seq = output_uri, run_id, base, 0
+
+    def record(self, event: str, **fields: object) -> None:
+        unknown = set(fields) - set(OUTCOME_FIELDS)
+        if unknown:
+            raise ValueError(f"not audit fields: {sorted(unknown)}")
+        doc = {"event": event, "recorded_at": _now(), "run_id": self.run_id, **self.base,
+               **dict.fromkeys(OUTCOME_FIELDS), **fields}  # fmt: skip
+        data = json.dumps(doc, sort_keys=True, default=str).encode()
+        while True:
+            self.seq += 1
+            uri = storage.join(self.output_uri, "audit", f"{self.run_id}-{self.seq:03d}-{event}.json")
+            if storage.create_exclusive(uri, data):
+                return
+            try:  # a retried create whose first attempt went through: the event is already there
+                if storage.read_bytes(uri) == data:
+                    return
+            except FileNotFoundError:
+                pass
