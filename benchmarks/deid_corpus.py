@@ -2,8 +2,9 @@
 a gold span ({"id", "text", "phi": [{"start","end","type","text"}]}, the shape of
 ../shared/data/synthea-notes-gold.jsonl).
 
-Two splits that share nothing but the slot vocabulary: `dev` (templates and name pools used while
-tuning recognizers) and `heldout` (templates written afterwards in other styles: discharge
+Splits that share nothing but the slot vocabulary: `dev` and `dev2` (templates and name pools used
+while tuning recognizers; dev2 was written in session 2 in styles neither other split uses:
+operative reports, SOAP notes, dictations, fax referrals, home health, psychiatry) and `heldout` (templates written afterwards in other styles: discharge
 summaries, radiology, telephone encounters, terse upper-case ICU nursing notes, pathology,
 consult letters, ED notes; different name pools, many names absent from the Census lists).
 Every value is invented; phone numbers use 555-01xx.
@@ -26,6 +27,15 @@ NAMES = {
         "last": ["Beckwith", "Ellison", "Gutierrez", "Okafor", "Morrow", "Pratt", "Navarro", "Raman", "Oyelaran",
                  "Chen", "Hughes", "Schmidt", "Patel", "Kowalski", "Duarte", "Brennan", "Fischer", "Lindqvist"],
     },
+    "dev2": {
+        "first": ["Thanh", "Nguyet", "Farida", "Tariq", "Siobhan", "Declan", "Marisol", "Joaquin", "Agnieszka",
+                  "Bogdan", "Oluwaseun", "Temitope", "Anneliese", "Matthias", "Lakshmi", "Venkat", "Ewa", "Ruth",
+                  "Kenji", "Mei", "Barbara", "William", "Dorothy", "Charles", "Nancy", "Joseph", "Aaliyah", "Brandon"],
+        "last": ["Tran", "Nguyen", "Haddad", "Al-Masri", "Callaghan", "MacNeil", "Ibarra", "Villanueva", "Wojcik",
+                 "Dabrowski", "Adeyemi", "Ogunleye", "Baumgartner", "Krause", "Subramanian", "Iyer", "Mazur",
+                 "Goldberg", "Tanaka", "Lin", "Miller", "Davis", "Wilson", "Moore", "Taylor", "Anderson", "St. Clair",
+                 "Van der Berg", "McAllister"],
+    },
     "heldout": {
         "first": ["Adaeze", "Bartholomew", "Chiamaka", "Dmitri", "Eulalia", "Fionnuala", "Gustavo", "Hiroshi",
                   "Ingrid", "Jolene", "Kwame", "Leocadia", "Mateus", "Nkechi", "Ottoline", "Parveen", "Quentin",
@@ -38,15 +48,21 @@ NAMES = {
     },
 }
 STREETS = {"dev": ["Larkfield Road", "Birchwood Lane", "Harbor View Drive", "Elm Street", "Maple Avenue"],
+           "dev2": ["Quarry Hill Rd", "Chestnut St.", "N. Main Street", "County Road 12", "Bayberry Circle",
+                    "Lantern Ridge Pkwy"],
            "heldout": ["Old Mill Road", "Sycamore Court", "Kingfisher Way", "Rue Sainte-Anne", "Pinecrest Boulevard",
                        "Ashgrove Terrace", "W. 43rd Street"]}  # fmt: skip
 CITIES = {"dev": [("Dunmore", "PA"), ("Westover", "NJ"), ("Riverton", "WY")],
+          "dev2": [("Chillicothe", "OH"), ("Kalamazoo", "MI"), ("Lake Charles", "LA"), ("Pocatello", "ID"),
+                   ("Saint Cloud", "MN")],
           "heldout": [("Tallahassee", "FL"), ("Ypsilanti", "MI"), ("Walla Walla", "WA"), ("Natchez", "MS"),
                       ("Bozeman", "MT"), ("Poughkeepsie", "NY")]}  # fmt: skip
 HOSPITALS = {"dev": ["St. Brigid Medical Center", "Lakeshore General Hospital", "Cedar Hill Clinic"],
+             "dev2": ["Good Shepherd Regional Hospital", "Riverbend Surgical Associates", "Prairie View Health System",
+                      "Maplewood Nursing and Rehabilitation", "University of Eastbrook Medical Center"],
              "heldout": ["Mercy Ridge Hospital", "Northwestern Valley Medical Center", "Saint Agnes Infirmary",
                          "Blue Heron Family Clinic", "Holloway Rehabilitation Center", "Kessler Memorial Hospital"]}  # fmt: skip
-EMPLOYERS = {"dev": ["Acme Freight"], "heldout": ["Tri-County Plumbing", "Harmon Steel Works", "Brightline Logistics"]}
+EMPLOYERS = {"dev": ["Acme Freight"], "dev2": ["Northgate Dairy Cooperative", "Bellwether Insurance"], "heldout": ["Tri-County Plumbing", "Harmon Steel Works", "Brightline Logistics"]}
 
 TEMPLATES = {
     "dev": [
@@ -61,6 +77,31 @@ TEMPLATES = {
          "20 mg daily. Email {EMAIL}. Seen by Dr. {DR_LAST} on {DATE_LONG}. Account {ACCT}.\n"),
         ("icu", "ICU NURSING NOTE {DATE_COMPACT} 0600\nPT {PT_FULL_UP}, {AGE90} YO M, SEPTIC SHOCK. FOLEY IN PLACE. "
          "PAIN 3/10. WIFE ({REL_FIRST_UP}) AT BEDSIDE, CONTACT {PHONE}.\n"),
+    ],
+    # written in session 2 for tuning, in styles neither dev nor heldout uses
+    "dev2": [
+        ("operative", "OPERATIVE REPORT\nDate of surgery: {DATE_MDY}\nSurgeon: {DR_FULL}, MD   Assistant: {DR2_FULL}, PA-C\n"
+         "Patient: {PT_LAST}, {PT_FIRST}   MR# {MRN}\nPreoperative diagnosis: acute appendicitis.\nProcedure: "
+         "laparoscopic appendectomy. Estimated blood loss 10 mL. Cefazolin 2 g IV given.\nThe patient, {PT_FIRST}, "
+         "tolerated the procedure well and was taken to PACU. I discussed findings with her husband {REL_FULL} by "
+         "phone at {PHONE}.\nElectronically signed: {DR_LAST}, {DR_FIRST} {DATE_MDY2}\n"),
+        ("soap", "S: pt is a {AGE90} yo F here w/ granddaughter {REL_FIRST} for f/u of CHF. c/o swelling. lives alone on "
+         "{ADDRESS} in {CITY}.\nO: BP 142/88 HR 76 wt 71 kg\nA/P: CHF - furosemide 40 mg po daily, bmp next wk. "
+         "Seen w/ Dr {DR_LAST} (attending). next appt {DATE_MONTHD} at {HOSPITAL}.\n-{DR2_FIRST} {DR2_LAST}, MS3\n"),
+        ("dictation", "This is {DR_FULL} dictating a clinic note on {PT_FULL}, date of birth {DATE_LONG}, medical "
+         "record number {MRN}. Date of service {DATE_LONG}. {PT_FIRST} comes in today with her son {REL_FIRST} "
+         "complaining of cough for two weeks. She works at {EMPLOYER}. Chest x-ray clear. Plan azithromycin 250 mg "
+         "daily for five days. Copy to Dr. {DR2_FULL}. End of dictation. Job number {ENCOUNTER}.\n"),
+        ("referral", "REFERRAL / FAX COVER\nTo: {HOSPITAL} Cardiology   Fax: {FAX}\nFrom: {DR2_FULL}, NP, Family "
+         "Medicine\nRe: {PT_FULL_UP}  DOB: {DATE_MDY}  Medicaid ID: {MEMBER}\nReason: palpitations, Holter showed "
+         "SVT. Metoprolol 25 mg twice daily started {DATE_ISO}. Please call the patient at {PHONE} or email "
+         "{EMAIL}.\n"),
+        ("homehealth", "Home health visit {DATE_DMONY}. Pt {PT_FIRST} {PT_LAST} ({AGE90}y) seen at home, "
+         "{ADDRESS}, {CITY} {STATE} {ZIP}. Caregiver {REL_FULL} present. Wound L heel stage 2, dressing changed. "
+         "Next visit {DATE_WEEKDAY}. Agency contact {DR2_FIRST} at {PHONE}. Gate code noted in chart.\n"),
+        ("psych", "PSYCHIATRY PROGRESS NOTE - {DATE_ISO}\n{PT_FIRST_UP} {PT_LAST_UP} is a {AGE_YOUNG} y.o. veteran "
+         "seen for depression follow-up. PHQ-9 today 14 (was 19). Sertraline 100 mg daily. Denies SI/HI. Sister "
+         "{REL_FIRST} {REL_LAST} involved in care. Employed at {EMPLOYER}. RTC 4 wks with Dr. {DR_LAST}.\n"),
     ],
     "heldout": [
         ("discharge", "Hospital Course Summary\n\nName: {PT_LAST}, {PT_FIRST}\nMedical Record #: {MRN}\nAdmitted: "
@@ -109,6 +150,9 @@ class Note:
         self.dr_first, self.dr_last = rng.choice(n["first"]), rng.choice(n["last"])
         self.rel_first = rng.choice(n["first"])
         self.rel_last = rng.choice(n["last"])
+        self.dr2_first = self.dr2_last = ""
+        if split == "dev2":  # drawn only here, so dev and heldout regenerate byte for byte
+            self.dr2_first, self.dr2_last = rng.choice(n["first"]), rng.choice(n["last"])
         self.base = dt.date(2018, 1, 1) + dt.timedelta(days=rng.randrange(0, 2500))
 
     def date(self) -> dt.date:
@@ -126,7 +170,9 @@ class Note:
             "DR_FULL": (f"{self.dr_first} {self.dr_last}", "PERSON"), "DR_LAST": (self.dr_last, "PERSON"),
             "DR_FIRST": (self.dr_first, "PERSON"), "DR_LAST_UP": (self.dr_last.upper(), "PERSON"),
             "REL_FIRST": (self.rel_first, "PERSON"), "REL_FIRST_UP": (self.rel_first.upper(), "PERSON"),
-            "REL_FULL": (f"{self.rel_first} {self.rel_last}", "PERSON"),
+            "REL_FULL": (f"{self.rel_first} {self.rel_last}", "PERSON"), "REL_LAST": (self.rel_last, "PERSON"),
+            "DR2_FULL": (f"{self.dr2_first} {self.dr2_last}", "PERSON"), "DR2_FIRST": (self.dr2_first, "PERSON"),
+            "DR2_LAST": (self.dr2_last, "PERSON"),
             "DATE_MDY": (f"{d.month}/{d.day}/{d.year}", "DATE"), "DATE_MDY2": (f"{d.month:02d}/{d.day:02d}/{d.year % 100:02d}", "DATE"),
             "DATE_ISO": (d.isoformat(), "DATE"), "DATE_COMPACT": (d.strftime("%Y%m%d"), "DATE"),
             "DATE_DMONY": (d.strftime("%d-%b-%Y") if r.random() < 0.5 else d.strftime("%d%b%Y").upper(), "DATE"),
