@@ -50,3 +50,15 @@ def test_when_credentials_are_wrong_then_the_error_is_terminal_and_names_no_data
     finally:
         monkeypatch.undo()
         storage._client.cache_clear()
+
+
+def test_when_an_object_is_created_exclusively_on_s3_then_a_second_create_is_refused(s3_server):
+    """The output lock and the audit log rest on conditional PUTs (If-None-Match: *)."""
+    boto3.client("s3", endpoint_url=s3_server).create_bucket(Bucket="locks")
+    storage._client.cache_clear()
+    assert storage.create_exclusive("s3://locks/out/_lock/output.json", b"first")
+    assert not storage.create_exclusive("s3://locks/out/_lock/output.json", b"second")
+    assert storage.read_bytes("s3://locks/out/_lock/output.json") == b"first"
+    assert storage.exists("s3://locks/out/_lock/output.json")
+    storage.delete("s3://locks/out/_lock/output.json")
+    assert not storage.exists("s3://locks/out/_lock/output.json")
