@@ -53,6 +53,9 @@ class NameListRecognizer(EntityRecognizer):
         while i < len(toks) - 1:
             a = toks[i]
             word = a.group(0).lower()
+            if a.start() and text[a.start() - 1] in "-/":  # part of a compound ("x-ray clear")
+                i += 1
+                continue
             if word in self.first and word not in self.blocked_first and word not in _AMBIGUOUS_FIRST:
                 j = i + 1
                 if toks[j].group(0).endswith(".") and j + 1 < len(toks) and _adjacent(text, toks[i], toks[j]):
