@@ -27,15 +27,14 @@ def deidentify_jsonl(input_path: Path, output_path: Path, mode: str | None = Non
     with output_path.open("w", encoding="utf-8") as out:
         for lo in range(0, len(notes), batch):
             chunk = notes[lo : lo + batch]
-            for note, analysis in zip(chunk, deidentifier.analyze_batch([n.text for n in chunk]), strict=True):
-                scope = keys.patient_key(policy.secret, note.patient_id) or keys.note_key(policy.secret, note.source_id)
-                try:
-                    if isinstance(analysis, DeidError):
-                        raise analysis
-                    res = deidentifier.deidentify(note.text, analysis, scope, note.note_date)
-                except DeidError:
+            scopes = [keys.patient_key(policy.secret, n.patient_id) or keys.note_key(policy.secret, n.source_id)
+                      for n in chunk]  # fmt: skip
+            done = deidentifier.process_batch([(n.text, s, n.note_date) for n, s in zip(chunk, scopes, strict=True)])
+            for note, result in zip(chunk, done, strict=True):
+                if isinstance(result, DeidError):
                     reasons["deid_error"] += 1
                     continue
+                res = result[1]
                 spans = [{"start": s.start, "end": s.end, "type": s.entity_type} for s in res.spans]
                 out.write(json.dumps({"id": note.source_id, "text": res.text, "spans": spans}) + "\n")
                 written += 1

@@ -19,12 +19,9 @@ def evaluate_deid(gold_path: Path, settings: Settings | None = None, safe_harbor
     ev = Evaluation()
     for lo in range(0, len(records), batch):
         chunk = records[lo : lo + batch]
-        for rec, spans in zip(chunk, d.analyze_batch([r["text"] for r in chunk]), strict=True):
-            if isinstance(spans, DeidError):
-                spans = []
-                out = ""  # a failed note is quarantined: nothing leaks, nothing is caught
-            else:
-                out = d.deidentify(rec["text"], spans, rec["id"], None).text
+        for rec, result in zip(chunk, d.process_batch([(r["text"], r["id"], None) for r in chunk]), strict=True):
+            # a failed note is quarantined: nothing leaks, nothing is caught
+            spans, out = ([], "") if isinstance(result, DeidError) else (result[0], result[1].text)
             score_note(ev, rec["text"], scorable_gold(rec.get("phi", []), safe_harbor_ages),
                        [(s.start, s.end, s.entity_type) for s in spans], out)  # fmt: skip
     return ev

@@ -173,16 +173,25 @@ def write_bytes(uri: str, data: bytes) -> None:
         except Exception as exc:  # noqa: BLE001
             raise _classify(exc) from None
         return
-    path = Path(uri)
+    _write_local(Path(uri), data, exclusive=False)
+
+
+def _write_local(path: Path, data: bytes, exclusive: bool) -> bool:
+    """The file appears whole: a temp file renamed (or, exclusive, hard-linked) into place."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
+        if exclusive:
+            os.link(tmp, path)  # fails if the name exists
+        else:
+            os.replace(tmp, path)
+        return True
+    except FileExistsError:
+        return False
+    finally:
         Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def create_exclusive(uri: str, data: bytes) -> bool:
@@ -201,18 +210,7 @@ def create_exclusive(uri: str, data: bytes) -> bool:
         except Exception as exc:  # noqa: BLE001
             raise _classify(exc) from None
         return True
-    path = Path(uri)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.link(tmp, path)
-        return True
-    except FileExistsError:
-        return False
-    finally:
-        Path(tmp).unlink(missing_ok=True)
+    return _write_local(Path(uri), data, exclusive=True)
 
 
 def exists(uri: str) -> bool:

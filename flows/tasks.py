@@ -133,19 +133,15 @@ def deidentify_shard(plan_uri: str, shard: int, sid: str, deid: DeidSettings, si
         notes.extend(n)
         bad.extend(q)
 
-    analyses = deidentifier.analyze_batch([n.text for n in notes])
+    scopes = [(keys.note_key(policy.secret, n.source_id), keys.patient_key(policy.secret, n.patient_id)) for n in notes]
+    done = deidentifier.process_batch([(n.text, pkey or nkey, n.note_date) for n, (nkey, pkey) in zip(notes, scopes, strict=True)])
     rows, phi = [], Counter()
-    for note, analysis in zip(notes, analyses, strict=True):
-        nkey = keys.note_key(policy.secret, note.source_id)
-        pkey = keys.patient_key(policy.secret, note.patient_id)
-        try:
-            if isinstance(analysis, DeidError):
-                raise analysis
-            res = deidentifier.deidentify(note.text, analysis, pkey or nkey, note.note_date)
-        except DeidError as exc:  # fail closed: the note goes to quarantine, never downstream
+    for note, (nkey, pkey), result in zip(notes, scopes, done, strict=True):
+        if isinstance(result, DeidError):  # fail closed: the note goes to quarantine, never downstream
             bad.append(Quarantined(note.source_uri, note.locator, note.source_format, "deid", "deid_error",
-                                   str(exc), nkey))  # fmt: skip
+                                   str(result), nkey))  # fmt: skip
             continue
+        analysis, res = result
         leaked = text_leaks(note.text, analysis, res.text, res.replaced)
         if leaked:  # the guard: a note whose found PHI survived de-identification goes no further
             bad.append(Quarantined(note.source_uri, note.locator, note.source_format, "deid", "phi_leak",

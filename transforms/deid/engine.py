@@ -188,6 +188,20 @@ class Deidentifier:
                 return False
         return all(w[0].isupper() for w in words)
 
+    def process_batch(self, notes: list[tuple[str, str, str | None]]) -> list[tuple[list[PhiSpan], DeidResult] | DeidError]:
+        """Analyze, then de-identify, each (text, scope, note_date). A note that fails either step
+        gives its DeidError in its place (fail closed: the caller quarantines it)."""
+        out: list[tuple[list[PhiSpan], DeidResult] | DeidError] = []
+        for (text, scope, note_date), analysis in zip(notes, self.analyze_batch([n[0] for n in notes]), strict=True):
+            if isinstance(analysis, DeidError):
+                out.append(analysis)
+                continue
+            try:
+                out.append((analysis, self.deidentify(text, analysis, scope, note_date)))
+            except DeidError as exc:
+                out.append(exc)
+        return out
+
     # -- replacement ------------------------------------------------------------------------
     def deidentify(self, text: str, spans: list[PhiSpan], scope: str, note_date: str | None) -> DeidResult:
         """Replace `spans` in `text`. `scope` is the patient key (or note key when there is no
