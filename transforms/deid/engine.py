@@ -32,7 +32,7 @@ from transforms.deid.recognizers import (
 from transforms.keys import keyed_int
 from transforms.records import PhiSpan
 
-DEID_VERSION = "chartsift-deid-0.2"
+DEID_VERSION = "chartsift-deid-0.3"  # bump whenever recognizers or replacement change
 SEGMENT = 50_000  # characters per analysis/anonymization pass; longer notes are cut at line breaks
 
 # When detections overlap they are merged into one span covering both; the merged span takes the
