@@ -291,9 +291,9 @@ def finalize_run(run: dict, plan_uri: str, sink: SinkSettings) -> dict:
     state.setdefault("objects", {}).update(plan["seen"])
     state.update(source_uri=run["source_uri"], last_run_id=run["run_id"])
     storage.write_bytes(st_uri, json.dumps(state, sort_keys=True).encode())
-    storage.delete_prefix(staging_uri(sink, run["run_id"]))
-    for sid in sids:
-        storage.delete_prefix(storage.join(sink.uri, "_staging", "shards", sid))
+    # the whole staging area: this run's, and what killed runs left for shards no plan names now
+    # (we hold the output lock, so no other run is using it)
+    storage.delete_prefix(storage.join(sink.uri, "_staging"))
     return run
 
 
