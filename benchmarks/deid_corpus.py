@@ -2,9 +2,11 @@
 a gold span ({"id", "text", "phi": [{"start","end","type","text"}]}, the shape of
 ../shared/data/synthea-notes-gold.jsonl).
 
-Splits that share nothing but the slot vocabulary: `dev` and `dev2` (templates and name pools used
-while tuning recognizers; dev2 was written in session 2 in styles neither other split uses:
-operative reports, SOAP notes, dictations, fax referrals, home health, psychiatry) and `heldout` (templates written afterwards in other styles: discharge
+Splits that share nothing but the slot vocabulary: `dev`, `dev2` and `dev3` (templates and name
+pools used while tuning recognizers; dev2 and dev3 were written in session 2 in styles no other
+split uses: operative reports, SOAP notes, dictations, fax referrals, home health, psychiatry,
+nursing shift notes, transfer records, patient letters, social work, EMS run reports, family
+history) and `heldout` (templates written afterwards in other styles: discharge
 summaries, radiology, telephone encounters, terse upper-case ICU nursing notes, pathology,
 consult letters, ED notes; different name pools, many names absent from the Census lists).
 Every value is invented; phone numbers use 555-01xx.
@@ -36,6 +38,14 @@ NAMES = {
                  "Goldberg", "Tanaka", "Lin", "Miller", "Davis", "Wilson", "Moore", "Taylor", "Anderson", "St. Clair",
                  "Van der Berg", "McAllister"],
     },
+    "dev3": {
+        "first": ["Mehmet", "Ayse", "Jae-won", "Minji", "Kalani", "Leilani", "Abdul", "Yasmin", "Rafael", "Lucia",
+                  "Stanislav", "Olga", "Pita", "Aroha", "Bongani", "Lerato", "Esperanza", "Ignacio", "Margaux",
+                  "Benedikt", "Elizabeth", "John", "Maria", "Daniel", "Sarah", "Kevin", "Donna", "Gary"],
+        "last": ["Yilmaz", "Demir", "Park", "Choi", "Kahananui", "Abdul-Rahman", "Haddadi", "Ortega-Ruiz",
+                 "Morales", "Petrov", "Sokolova", "Ngata", "Dlamini", "Mokoena", "Fuentes", "Aguirre", "Lefevre",
+                 "Hoffmann", "Jones", "Martin", "Thompson", "Clark", "Lewis", "Robinson", "Walker", "Young"],
+    },
     "heldout": {
         "first": ["Adaeze", "Bartholomew", "Chiamaka", "Dmitri", "Eulalia", "Fionnuala", "Gustavo", "Hiroshi",
                   "Ingrid", "Jolene", "Kwame", "Leocadia", "Mateus", "Nkechi", "Ottoline", "Parveen", "Quentin",
@@ -47,22 +57,26 @@ NAMES = {
                  "Whitfield", "Xu", "Yamamoto", "Zielinski", "Smith", "Johnson", "Williams", "Brown", "Garcia"],
     },
 }
-STREETS = {"dev": ["Larkfield Road", "Birchwood Lane", "Harbor View Drive", "Elm Street", "Maple Avenue"],
+STREETS = {"dev3": ["Juniper Hollow Rd", "Fairview Ave.", "S. Oak Street", "Cottonwood Lane"],
+           "dev": ["Larkfield Road", "Birchwood Lane", "Harbor View Drive", "Elm Street", "Maple Avenue"],
            "dev2": ["Quarry Hill Rd", "Chestnut St.", "N. Main Street", "County Road 12", "Bayberry Circle",
                     "Lantern Ridge Pkwy"],
            "heldout": ["Old Mill Road", "Sycamore Court", "Kingfisher Way", "Rue Sainte-Anne", "Pinecrest Boulevard",
                        "Ashgrove Terrace", "W. 43rd Street"]}  # fmt: skip
-CITIES = {"dev": [("Dunmore", "PA"), ("Westover", "NJ"), ("Riverton", "WY")],
+CITIES = {"dev3": [("Muncie", "IN"), ("Hattiesburg", "MS"), ("Eau Claire", "WI"), ("Twin Falls", "ID")],
+          "dev": [("Dunmore", "PA"), ("Westover", "NJ"), ("Riverton", "WY")],
           "dev2": [("Chillicothe", "OH"), ("Kalamazoo", "MI"), ("Lake Charles", "LA"), ("Pocatello", "ID"),
                    ("Saint Cloud", "MN")],
           "heldout": [("Tallahassee", "FL"), ("Ypsilanti", "MI"), ("Walla Walla", "WA"), ("Natchez", "MS"),
                       ("Bozeman", "MT"), ("Poughkeepsie", "NY")]}  # fmt: skip
-HOSPITALS = {"dev": ["St. Brigid Medical Center", "Lakeshore General Hospital", "Cedar Hill Clinic"],
+HOSPITALS = {"dev3": ["Sisters of Charity Hospital", "Bayside Children's Hospital", "Summit Orthopedic Institute",
+                      "Heartland Medical Associates"],
+             "dev": ["St. Brigid Medical Center", "Lakeshore General Hospital", "Cedar Hill Clinic"],
              "dev2": ["Good Shepherd Regional Hospital", "Riverbend Surgical Associates", "Prairie View Health System",
                       "Maplewood Nursing and Rehabilitation", "University of Eastbrook Medical Center"],
              "heldout": ["Mercy Ridge Hospital", "Northwestern Valley Medical Center", "Saint Agnes Infirmary",
                          "Blue Heron Family Clinic", "Holloway Rehabilitation Center", "Kessler Memorial Hospital"]}  # fmt: skip
-EMPLOYERS = {"dev": ["Acme Freight"], "dev2": ["Northgate Dairy Cooperative", "Bellwether Insurance"], "heldout": ["Tri-County Plumbing", "Harmon Steel Works", "Brightline Logistics"]}
+EMPLOYERS = {"dev": ["Acme Freight"], "dev3": ["Granite State Roofing", "Millbrook School District"], "dev2": ["Northgate Dairy Cooperative", "Bellwether Insurance"], "heldout": ["Tri-County Plumbing", "Harmon Steel Works", "Brightline Logistics"]}
 
 TEMPLATES = {
     "dev": [
@@ -102,6 +116,27 @@ TEMPLATES = {
         ("psych", "PSYCHIATRY PROGRESS NOTE - {DATE_ISO}\n{PT_FIRST_UP} {PT_LAST_UP} is a {AGE_YOUNG} y.o. veteran "
          "seen for depression follow-up. PHQ-9 today 14 (was 19). Sertraline 100 mg daily. Denies SI/HI. Sister "
          "{REL_FIRST} {REL_LAST} involved in care. Employed at {EMPLOYER}. RTC 4 wks with Dr. {DR_LAST}.\n"),
+    ],
+    # written in session 2 after dev2, again in styles no other split uses
+    "dev3": [
+        ("shift", "nursing shift note {DATE_MDY} 1900-0700. pt resting, a&ox3. daughter {REL_FIRST} called x2, "
+         "updated. pt asked for her pastor, Rev. {DR_LAST}. voided 400 ml. iv site c/d/i. handed off to "
+         "{DR2_FIRST} rn at 0700.\n"),
+        ("transfer", "TRANSFER RECORD\nSending facility: {HOSPITAL}\nReceiving: {HOSPITAL}\nPatient {PT_FULL}, "
+         "{AGE90} years, accompanied by grandson {REL_FULL}. Report given by {DR2_FULL} to {DR_FULL}. "
+         "Belongings: glasses, hearing aids. Code status DNR confirmed with son {REL_FIRST} on {DATE_MONTHD}.\n"),
+        ("letter", "Dear Mrs. {PT_LAST},\n\nYour results from your visit on {DATE_LONG} are normal. Your "
+         "cholesterol is 182. Please keep taking atorvastatin 20 mg every night. If you have questions, call our "
+         "nurse {DR2_FIRST} at {PHONE}.\n\nWarm regards,\n{DR_FIRST} {DR_LAST}\n{HOSPITAL}\n"),
+        ("socialwork", "Social work note. Met with pt {PT_FIRST} {PT_LAST} and her partner, {REL_FULL}, re: "
+         "discharge planning. Pt works part-time for {EMPLOYER}. Neighbor Mr. {REL_LAST} can drive her to "
+         "appointments. Referred to meals on wheels. {DR2_FULL}, LCSW\n"),
+        ("ems", "EMS RUN REPORT #{ENCOUNTER}\nDispatched {DATE_MDY} 14:32 to {ADDRESS}. Found {AGE90} y/o female "
+         "on floor, GCS 14. Husband {REL_FIRST} states she fell at 1400. Transported to {HOSPITAL}. Crew: "
+         "{DR_FIRST} {DR_LAST} (medic), {DR2_FIRST} {DR2_LAST} (EMT).\n"),
+        ("familyhx", "Family history: mother (née {REL_LAST}) had breast cancer at 45. Father deceased. Brother "
+         "{REL_FIRST} has type 1 diabetes. Pt {PT_FIRST} {PT_LAST} lives with her aunt. PCP Dr {DR_LAST} at "
+         "{HOSPITAL}; last seen {DATE_ISO}.\n"),
     ],
     "heldout": [
         ("discharge", "Hospital Course Summary\n\nName: {PT_LAST}, {PT_FIRST}\nMedical Record #: {MRN}\nAdmitted: "
@@ -151,7 +186,7 @@ class Note:
         self.rel_first = rng.choice(n["first"])
         self.rel_last = rng.choice(n["last"])
         self.dr2_first = self.dr2_last = ""
-        if split == "dev2":  # drawn only here, so dev and heldout regenerate byte for byte
+        if split in ("dev2", "dev3"):  # drawn only here, so dev and heldout regenerate byte for byte
             self.dr2_first, self.dr2_last = rng.choice(n["first"]), rng.choice(n["last"])
         self.base = dt.date(2018, 1, 1) + dt.timedelta(days=rng.randrange(0, 2500))
 
