@@ -25,46 +25,12 @@ from transforms.schema import SCHEMA_VERSION
 PROFILES = Path(__file__).resolve().parents[1] / "deployments" / "registries"
 
 
-class AlreadyPublished(Exception):
-    pass
-
-
-def put_if_absent(uri: str, data: bytes) -> None:
-    """Create `uri` only if it does not exist (S3 If-None-Match: *; local exclusive create)."""
-    if storage.is_s3(uri):
-        from botocore.exceptions import ClientError
-
-        bucket, key = uri[5:].split("/", 1)
-        try:
-            storage.s3_client().put_object(Bucket=bucket, Key=key, Body=data, IfNoneMatch="*")
-        except ClientError as exc:
-            if exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") in (409, 412):
-                raise AlreadyPublished(uri) from None
-            raise
-        return
-    path = Path(uri)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        with path.open("xb") as f:
-            f.write(data)
-    except FileExistsError:
-        raise AlreadyPublished(uri) from None
-
-
-def exists(uri: str) -> bool:
-    try:
-        storage.read_bytes(uri)
-        return True
-    except Exception:  # noqa: BLE001
-        return False
-
-
 @task(name="publish-registry-extract", **{**SHARD_TASK, "cache_policy": NO_CACHE})
 def publish(profile_path: str, output: str, delivery: str, date: str) -> dict:
     profile = load_profile(profile_path)
     base = storage.join(delivery, profile.name, date)
     manifest_uri = storage.join(base, "manifest.json")
-    if exists(manifest_uri):
+    if storage.exists(manifest_uri):
         return {"status": "already_published", "manifest": manifest_uri}
     con = connect(output)
     sql, params = selection_sql(profile)
@@ -89,9 +55,7 @@ def publish(profile_path: str, output: str, delivery: str, date: str) -> dict:
     manifest = {"profile": profile.name, "date": date, "created_at": dt.datetime.now(dt.UTC).isoformat(),
                 "schema_version": SCHEMA_VERSION, "columns": list(profile.columns), "files": files,
                 "row_count": table.num_rows, "source_run_ids": run_ids, "source": output}  # fmt: skip
-    try:
-        put_if_absent(manifest_uri, json.dumps(manifest, indent=2).encode())
-    except AlreadyPublished:
+    if not storage.create_exclusive(manifest_uri, json.dumps(manifest, indent=2).encode()):
         for f in files:  # lost a race: our attempt's files are not referenced by any manifest
             storage.delete_prefix(storage.join(base, f["path"].split("/")[0]))
         return {"status": "already_published", "manifest": manifest_uri}
