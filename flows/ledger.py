@@ -34,17 +34,6 @@ def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat()
 
 
-def _read_json(uri: str) -> dict | None:
-    try:
-        return json.loads(storage.read_bytes(uri))
-    except FileNotFoundError:
-        return None
-    except TerminalError as exc:
-        if "NoSuchKey" in str(exc) or "404" in str(exc):
-            return None
-        raise
-
-
 def _pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -69,7 +58,7 @@ class OutputLock:
                     "heartbeat_at": _now()}  # fmt: skip
             if storage.create_exclusive(uri, json.dumps(body).encode()):
                 return cls(uri, run_id)
-            held = _read_json(uri)
+            held = storage.read_json(uri)
             if held is None:
                 continue  # released between our attempt and the read
             if held.get("run_id") == run_id:
@@ -95,7 +84,7 @@ class OutputLock:
         return (dt.datetime.now(dt.UTC) - beat).total_seconds() > stale_after_s
 
     def _check(self) -> dict:
-        held = _read_json(self.uri)
+        held = storage.read_json(self.uri)
         if held is None or held.get("run_id") != self.run_id:
             raise TerminalError("this run lost the output lock (taken over as stale); stopping before writing more")
         return held
@@ -106,7 +95,7 @@ class OutputLock:
         storage.write_bytes(self.uri, json.dumps(held).encode())
 
     def release(self) -> None:
-        held = _read_json(self.uri)
+        held = storage.read_json(self.uri)
         if held is not None and held.get("run_id") == self.run_id:
             storage.delete(self.uri)
 
@@ -116,7 +105,7 @@ def shard_manifest_uri(output_uri: str, shard_id: str) -> str:
 
 
 def read_shard_manifest(output_uri: str, shard_id: str) -> dict | None:
-    return _read_json(shard_manifest_uri(output_uri, shard_id))
+    return storage.read_json(shard_manifest_uri(output_uri, shard_id))
 
 
 def write_shard_manifest(output_uri: str, shard_id: str, manifest: dict) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import json
 import os
 import tempfile
 import zlib
@@ -118,13 +119,28 @@ def list_objects(uri: str, missing_ok: bool = False) -> list[ObjectInfo]:
 
 
 def read_bytes(uri: str) -> bytes:
+    """The whole object. A missing one raises FileNotFoundError, on S3 as locally."""
     if is_s3(uri):
+        from botocore.exceptions import ClientError
+
         bucket, key = _split(uri)
         try:
             return s3_client().get_object(Bucket=bucket, Key=key)["Body"].read()
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+                raise FileNotFoundError("no such object") from None
+            raise _classify(exc) from None
         except Exception as exc:  # noqa: BLE001
             raise _classify(exc) from None
     return Path(uri).read_bytes()
+
+
+def read_json(uri: str) -> dict | None:
+    """A small JSON object (state, manifest, lock), or None if there is none."""
+    try:
+        return json.loads(read_bytes(uri))
+    except FileNotFoundError:
+        return None
 
 
 def iter_lines(uri: str, gz: bool) -> Iterator[tuple[int, bytes]]:

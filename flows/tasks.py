@@ -117,13 +117,9 @@ def deidentify_shard(plan_uri: str, shard: int, sid: str, deid: DeidSettings, si
     the shard's staging area, then a small JSON of counts that marks it complete; a rerun after a
     crash finds that and reuses the staged shard."""
     done_uri = shard_staging_uri(sink, sid, "deid.json")
-    try:
-        return json.loads(storage.read_bytes(done_uri))
-    except FileNotFoundError:
-        pass
-    except Exception as exc:  # noqa: BLE001 - S3's NoSuchKey: not staged yet
-        if is_transient(exc):
-            raise
+    staged = storage.read_json(done_uri)
+    if staged is not None:
+        return staged
     t0 = time.perf_counter()
     policy = deid_policy(deid)
     deidentifier = get_deidentifier(policy)
