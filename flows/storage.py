@@ -280,5 +280,10 @@ def write_parquet(table: pa.Table, uri: str, compression: str = "zstd") -> None:
     write_bytes(uri, buf.getvalue())
 
 
+def parquet_file(uri: str) -> pq.ParquetFile:
+    """One download; read columns from it as often as needed."""
+    return pq.ParquetFile(io.BytesIO(read_bytes(uri)))
+
+
 def read_parquet(uri: str, columns: list[str] | None = None) -> pa.Table:
-    return pq.read_table(io.BytesIO(read_bytes(uri)), columns=columns)
+    return parquet_file(uri).read(columns=columns)

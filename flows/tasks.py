@@ -251,7 +251,7 @@ def supersede(sink: SinkSettings, keep_parts: set[str], read: set[str]) -> int:
 
 def _drop_rows(sink: SinkSettings, table: str, keep_parts: set[str], column: str, values: set[str]) -> set[str]:
     """Rewrite other parts of `table` without the rows whose `column` is in `values`; returns the
-    note keys of the rows removed. Only the one column is read from parts with nothing to drop."""
+    note keys of the rows removed. Only the one column is decoded from parts with nothing to drop."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -260,9 +260,10 @@ def _drop_rows(sink: SinkSettings, table: str, keep_parts: set[str], column: str
     for part in storage.list_objects(storage.join(sink.uri, table), missing_ok=True):
         if part.name in keep_parts or not part.name.endswith(".parquet"):
             continue
-        if not pc.any(pc.is_in(storage.read_parquet(part.uri, [column])[column], value_set=value_set)).as_py():
+        pf = storage.parquet_file(part.uri)  # downloaded once; the full table decoded only if needed
+        if not pc.any(pc.is_in(pf.read(columns=[column])[column], value_set=value_set)).as_py():
             continue
-        t = storage.read_parquet(part.uri)
+        t = pf.read()
         stale = pc.is_in(t[column], value_set=value_set)
         if pc.any(stale).as_py():
             removed.update(t.filter(stale)["note_key"].to_pylist())
