@@ -46,6 +46,16 @@ NAMES = {
                  "Morales", "Petrov", "Sokolova", "Ngata", "Dlamini", "Mokoena", "Fuentes", "Aguirre", "Lefevre",
                  "Hoffmann", "Jones", "Martin", "Thompson", "Clark", "Lewis", "Robinson", "Walker", "Young"],
     },
+    "dev4": {
+        "first": ["Oksana", "Dariusz", "Tomasz", "Svetlana", "Nomvula", "Sipho", "Chinedu", "Ngozi", "Kofi", "Ama",
+                  "Hamid", "Zainab", "Arjun", "Deepika", "Anh", "Quynh", "Hye-jin", "Sung-min", "Mateo", "Camila",
+                  "Renata", "Joaquim", "Astrid", "Henrik", "Eamon", "Niamh", "Ruth", "George", "Betty", "Frank",
+                  "Shirley", "Raymond", "Gloria", "Wendell", "Imani", "Tyrone", "Cheyenne", "Dakota"],
+        "last": ["Kovalenko", "Wisniewski", "Zulu", "Nwosu", "Mensah", "Boateng", "Rahimi", "Karimi", "Chaudhary",
+                 "Reddy", "Pham", "Hoang", "Kang", "Seo", "Restrepo", "Cardenas", "Sandoval", "Lindholm", "Berg",
+                 "Doherty", "Fitzgerald", "Brooks", "Reyes", "Collins", "Stewart", "Morris", "Kelly", "Price",
+                 "Barnes", "Running Bear", "Two Feathers", "LaRue", "DeSantis", "O'Neill", "McGregor-Hall"],
+    },
     "heldout": {
         "first": ["Adaeze", "Bartholomew", "Chiamaka", "Dmitri", "Eulalia", "Fionnuala", "Gustavo", "Hiroshi",
                   "Ingrid", "Jolene", "Kwame", "Leocadia", "Mateus", "Nkechi", "Ottoline", "Parveen", "Quentin",
@@ -57,26 +67,34 @@ NAMES = {
                  "Whitfield", "Xu", "Yamamoto", "Zielinski", "Smith", "Johnson", "Williams", "Brown", "Garcia"],
     },
 }
-STREETS = {"dev3": ["Juniper Hollow Rd", "Fairview Ave.", "S. Oak Street", "Cottonwood Lane"],
+STREETS = {"dev4": ["Prospect Hill Road", "Wintergreen Ct", "E. Cedar Ave", "Bluebonnet Trail", "Tamarack Drive",
+                    "Old Post Road"],
+           "dev3": ["Juniper Hollow Rd", "Fairview Ave.", "S. Oak Street", "Cottonwood Lane"],
            "dev": ["Larkfield Road", "Birchwood Lane", "Harbor View Drive", "Elm Street", "Maple Avenue"],
            "dev2": ["Quarry Hill Rd", "Chestnut St.", "N. Main Street", "County Road 12", "Bayberry Circle",
                     "Lantern Ridge Pkwy"],
            "heldout": ["Old Mill Road", "Sycamore Court", "Kingfisher Way", "Rue Sainte-Anne", "Pinecrest Boulevard",
                        "Ashgrove Terrace", "W. 43rd Street"]}  # fmt: skip
-CITIES = {"dev3": [("Muncie", "IN"), ("Hattiesburg", "MS"), ("Eau Claire", "WI"), ("Twin Falls", "ID")],
+CITIES = {"dev4": [("Flagstaff", "AZ"), ("Duluth", "MN"), ("Asheville", "NC"), ("Kokomo", "IN"), ("Yakima", "WA"),
+                   ("Bangor", "ME"), ("Las Cruces", "NM"), ("Council Bluffs", "IA"), ("Rapid City", "SD")],
+          "dev3": [("Muncie", "IN"), ("Hattiesburg", "MS"), ("Eau Claire", "WI"), ("Twin Falls", "ID")],
           "dev": [("Dunmore", "PA"), ("Westover", "NJ"), ("Riverton", "WY")],
           "dev2": [("Chillicothe", "OH"), ("Kalamazoo", "MI"), ("Lake Charles", "LA"), ("Pocatello", "ID"),
                    ("Saint Cloud", "MN")],
           "heldout": [("Tallahassee", "FL"), ("Ypsilanti", "MI"), ("Walla Walla", "WA"), ("Natchez", "MS"),
                       ("Bozeman", "MT"), ("Poughkeepsie", "NY")]}  # fmt: skip
-HOSPITALS = {"dev3": ["Sisters of Charity Hospital", "Bayside Children's Hospital", "Summit Orthopedic Institute",
+HOSPITALS = {"dev4": ["Ridgeview Memorial Hospital", "Sacred Heart Medical Center", "Lakeland Regional Medical Center",
+                      "Desert Springs Hospital", "Children's Hospital of Westbrook", "Pinehurst Family Practice",
+                      "Valley Oaks Urgent Care"],
+             "dev3": ["Sisters of Charity Hospital", "Bayside Children's Hospital", "Summit Orthopedic Institute",
                       "Heartland Medical Associates"],
              "dev": ["St. Brigid Medical Center", "Lakeshore General Hospital", "Cedar Hill Clinic"],
              "dev2": ["Good Shepherd Regional Hospital", "Riverbend Surgical Associates", "Prairie View Health System",
                       "Maplewood Nursing and Rehabilitation", "University of Eastbrook Medical Center"],
              "heldout": ["Mercy Ridge Hospital", "Northwestern Valley Medical Center", "Saint Agnes Infirmary",
                          "Blue Heron Family Clinic", "Holloway Rehabilitation Center", "Kessler Memorial Hospital"]}  # fmt: skip
-EMPLOYERS = {"dev": ["Acme Freight"], "dev3": ["Granite State Roofing", "Millbrook School District"], "dev2": ["Northgate Dairy Cooperative", "Bellwether Insurance"], "heldout": ["Tri-County Plumbing", "Harmon Steel Works", "Brightline Logistics"]}
+EMPLOYERS = {"dev4": ["Cascade Lumber Company", "Hillside Elementary School", "Riverside Auto Body"],
+             "dev": ["Acme Freight"], "dev3": ["Granite State Roofing", "Millbrook School District"], "dev2": ["Northgate Dairy Cooperative", "Bellwether Insurance"], "heldout": ["Tri-County Plumbing", "Harmon Steel Works", "Brightline Logistics"]}
 
 TEMPLATES = {
     "dev": [
@@ -138,6 +156,58 @@ TEMPLATES = {
          "{REL_FIRST} has type 1 diabetes. Pt {PT_FIRST} {PT_LAST} lives with her aunt. PCP Dr {DR_LAST} at "
          "{HOSPITAL}; last seen {DATE_ISO}.\n"),
     ],
+    # written in session 3 for tuning: the four styles issue #3 names, in variants neither dev nor heldout uses
+    "dev4": [
+        ("discharge", "DISCHARGE SUMMARY\n\nPATIENT NAME: {PT_LAST}, {PT_FIRST}\nMRN: {MRN}   ACCOUNT #: {ACCT}\nDATE OF "
+         "ADMISSION: {DATE_MDY}\nDATE OF DISCHARGE: {DATE_MDY}\nATTENDING PHYSICIAN: {DR_FULL}, MD\nCONSULTANTS: "
+         "Cardiology ({DR2_FULL}, MD)\n\nBRIEF HISTORY: The patient is a {AGE90}-year-old female from {CITY} who "
+         "was transferred from {HOSPITAL} with decompensated heart failure. Her daughter, {REL_FIRST}, is her "
+         "health care proxy.\n\nHOSPITAL COURSE: Diuresed with furosemide 40 mg IV twice daily. Echo on "
+         "{DATE_MONTHD} showed EF 35%. Seen by Dr. {DR2_LAST}'s team.\n\nFOLLOW-UP: {DR_FIRST} {DR_LAST} in two "
+         "weeks. Home health referral placed.\n"),
+        ("discharge", "Discharge Summary - {HOSPITAL}\n\n{PT_FULL} ({AGE90} yo, MRN {MRN}) was admitted on {DATE_LONG} for a "
+         "left hip fracture after a fall at home in {CITY}. ORIF was performed by {DR_FULL} on hospital day 2. "
+         "Post-op course was complicated by delirium, which cleared. {PT_FIRST} lives with her husband "
+         "{REL_FULL} at {ADDRESS}, {CITY}. Discharged {DATE_MDY2} to {HOSPITAL} for rehab. Enoxaparin 40 mg "
+         "subcutaneously daily for 4 weeks.\n"),
+        ("discharge", "DC SUMMARY\nPt: {PT_FULL_UP}   Age: {AGE90}   Sex: M\nAdm {DATE_MDY2}  D/C {DATE_MDY2}\nDx: COPD "
+         "exacerbation, Parkinson disease.\nCourse: prednisone 40 mg daily x5 days, nebs. Weaned to 2L NC. Wife "
+         "{REL_FIRST} {PT_LAST} and son {REL2_FIRST} updated daily.\nPCP: {DR_LAST}, {DR_FIRST} "
+         "({HOSPITAL})\nPharmacy: Walgreens on {STREET}. Works at {EMPLOYER}.\n"),
+        ("radiology", "RADIOLOGY REPORT\nPatient: {PT_FULL_UP}    DOB: {DATE_MDY}    MRN: {MRN}\nAccession: {ACCESSION}\nExam: "
+         "CT CHEST WITHOUT CONTRAST\nExam date: {DATE_ISO} 14:22\nOrdering provider: {DR_LAST}, "
+         "{DR_FIRST}\nIndication: cough, {AGE90} y/o former smoker.\nFindings: 6 mm nodule in the right upper "
+         "lobe. No effusion.\nImpression: Indeterminate nodule; follow-up CT in 6 months per Fleischner "
+         "criteria.\nCritical result called to {DR2_FULL}, NP on {DATE_MDY} by {DR_FULL} (read back "
+         "confirmed).\n"),
+        ("radiology", "XR KNEE 3 VIEWS LEFT   {DATE_DMONY}\nHistory: {AGE_YOUNG}M fall. Comparison: {DATE_MDY2}, outside "
+         "films from {HOSPITAL}.\nFindings: Mild medial joint space narrowing. No fracture.\nImpression: Mild "
+         "osteoarthritis.\nDictated by: {DR_LAST_UP}, {DR_FIRST_UP} MD   Transcribed by: {DR2_FIRST} "
+         "{DR2_LAST}\n"),
+        ("radiology", "Ultrasound abdomen, complete. Patient {PT_LAST}, {PT_FIRST}; DOB {DATE_LONG}; account "
+         "{ACCT}.\nClinical: RUQ pain. Comparison: none.\nThe liver is normal in size. Gallbladder contains "
+         "stones without wall thickening. Murphy sign negative.\nIMPRESSION: Cholelithiasis without "
+         "cholecystitis.\nThese findings were discussed with {DR_FULL} by telephone at 3:15 pm on "
+         "{DATE_MONTHD}. Reading radiologist: {DR2_FULL}, MD, {HOSPITAL}.\n"),
+        ("telephone", "TELEPHONE ENCOUNTER\nDate: {DATE_MDY} 10:42 AM\nCaller: {REL_FULL}, patient's wife\nCallback: "
+         "{PHONE}\nPatient: {PT_FULL}   DOB {DATE_MDY}\nReason for call: fever to 101.4 since yesterday, cough. "
+         "Advised urgent care at {HOSPITAL}. Caller verbalized understanding.\n{DR2_FIRST} {DR2_LAST}, "
+         "RN\nRouted to Dr. {DR_LAST}\n"),
+        ("telephone", "tc from pt's son {REL_FIRST} re: refill of lisinopril 10 mg. pt {PT_FIRST} {PT_LAST} out of meds x2 "
+         "days. refill sent. called back at {PHONE}, lvm. - {DR2_FIRST}\n"),
+        ("telephone", "Pt called stating she was seen at {HOSPITAL} in {CITY} on {DATE_MONTHD} for dizziness. Spoke with "
+         "Dr. {DR_LAST}, who recommends holding amlodipine. Message left for {PT_FIRST} on voicemail at "
+         "{PHONE}. Outside records requested by fax, {FAX}. {DR2_FULL}, MA\n"),
+        ("icu", "MICU NSG 0700-1900 {DATE_MDY2}\nNEURO: SEDATED ON FENTANYL 50 MCG/HR. RASS -1.\nCV: NSR 80S, MAP >65 "
+         "ON NOREPI 0.04.\nRESP: AC 450/16/5/40%.\nGU: FOLEY DRAINING CLEAR YELLOW.\nSOCIAL: HUSBAND "
+         "{REL_FULL_UP} VISITED, UPDATED BY DR {DR_LAST_UP}. HE CAN BE REACHED AT {PHONE}. PT IS {AGE90} YO, "
+         "LIVES IN {CITY_UP}.\n"),
+        ("icu", "{DATE_MDY} 2300 PT {PT_FIRST_UP} {PT_LAST_UP} AGITATED, PULLED AT ETT. ATIVAN 1 MG IV X1 PER "
+         "{DR2_FIRST_UP} {DR2_LAST_UP} NP. SON {REL_FIRST_UP} CALLED 2330, WILL VISIT IN AM. TRANSFERRED FROM "
+         "{HOSPITAL_UP} ON {DATE_MDY2}.\n"),
+        ("icu", "CCU RN NOTE {DATE_DMONY} 04:00 - {PT_LAST_UP}, {PT_FIRST_UP} {AGE90}YO M S/P CABG. CT OUTPUT 40 "
+         "ML/HR. K 3.6 REPLETED. DTR {REL_FIRST_UP} AT BEDSIDE OVERNIGHT. MRN {MRN}. -{DR2_FIRST_UP} RN\n"),
+    ],
     "heldout": [
         ("discharge", "Hospital Course Summary\n\nName: {PT_LAST}, {PT_FIRST}\nMedical Record #: {MRN}\nAdmitted: "
          "{DATE_LONG}  Discharged: {DATE_LONG}\nPrimary care: {DR_FULL}, M.D.\n\n{PT_FIRST} {PT_LAST} is a pleasant "
@@ -186,7 +256,8 @@ class Note:
         self.rel_first = rng.choice(n["first"])
         self.rel_last = rng.choice(n["last"])
         self.dr2_first = self.dr2_last = ""
-        if split in ("dev2", "dev3"):  # drawn only here, so dev and heldout regenerate byte for byte
+        self.rel2_first = rng.choice(n["first"]) if split == "dev4" else ""
+        if split in ("dev2", "dev3", "dev4"):  # drawn only here, so dev and heldout regenerate byte for byte
             self.dr2_first, self.dr2_last = rng.choice(n["first"]), rng.choice(n["last"])
         self.base = dt.date(2018, 1, 1) + dt.timedelta(days=rng.randrange(0, 2500))
 
@@ -235,7 +306,17 @@ class Note:
             "HOSPITAL": (r.choice(HOSPITALS[self.split]), "ORGANIZATION"),
             "EMPLOYER": (r.choice(EMPLOYERS[self.split]), "ORGANIZATION"),
         }  # fmt: skip
-        return table[name]
+        if name in table:
+            return table[name]
+        # slots added in session 3; drawn only when asked for, so older splits regenerate byte for byte
+        extra = {
+            "REL2_FIRST": (self.rel2_first, "PERSON"), "REL_FULL_UP": (f"{self.rel_first} {self.rel_last}".upper(), "PERSON"),
+            "DR_FIRST_UP": (self.dr_first.upper(), "PERSON"), "DR2_FIRST_UP": (self.dr2_first.upper(), "PERSON"),
+            "DR2_LAST_UP": (self.dr2_last.upper(), "PERSON"), "CITY_UP": (self._city()[0].upper(), "LOCATION"),
+            "STREET": (r.choice(STREETS[self.split]), "ADDRESS"),
+            "HOSPITAL_UP": (r.choice(HOSPITALS[self.split]).upper(), "ORGANIZATION"),
+        }  # fmt: skip
+        return extra[name]
 
     def _city(self) -> tuple[str, str]:
         if not hasattr(self, "_c"):

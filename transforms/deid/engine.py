@@ -13,6 +13,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Literal
 
+import regex
 from presidio_analyzer import AnalyzerEngine, RecognizerRegistry, RecognizerResult
 from presidio_analyzer.nlp_engine import NerModelConfiguration, SpacyNlpEngine
 from presidio_analyzer.predefined_recognizers import SpacyRecognizer
@@ -22,7 +23,9 @@ from spacy.lang.en.stop_words import STOP_WORDS
 
 from transforms.deid import surrogates
 from transforms.deid.dates import shift_date_text, shift_iso_date
-from transforms.deid.names import NameListRecognizer, census_names
+from transforms.deid.lexicons import not_names, philter_first_names, philter_last_names
+from transforms.deid.names import NameListRecognizer, census_names, known_names
+from transforms.deid.places import PlaceListRecognizer
 from transforms.deid.recognizers import (
     ENTITIES,
     ClinicalPatternRecognizer,
@@ -32,7 +35,7 @@ from transforms.deid.recognizers import (
 from transforms.keys import keyed_int
 from transforms.records import PhiSpan
 
-DEID_VERSION = "chartsift-deid-0.3"  # bump whenever recognizers or replacement change
+DEID_VERSION = "chartsift-deid-0.4"  # bump whenever recognizers or replacement change
 SEGMENT = 50_000  # characters per analysis/anonymization pass; longer notes are cut at line breaks
 
 # When detections overlap they are merged into one span covering both; the merged span takes the
@@ -41,8 +44,16 @@ PRIORITY = ("SSN", "MRN", "ID", "EMAIL", "URL", "IP_ADDRESS", "PHONE", "DATE", "
             "ADDRESS", "ORGANIZATION", "LOCATION", "ZIP")  # fmt: skip
 _RANK = {e: i for i, e in enumerate(PRIORITY)}
 _NER_ENTITIES = {"PERSON", "LOCATION", "ORGANIZATION"}
-_NAME_WORD = re.compile(r"[A-Za-z][A-Za-z'\-]+")
+_NAME_WORD = regex.compile(r"[A-Za-z][A-Za-z'\-]+")
 _STOP_WORDS = frozenset(STOP_WORDS)
+# titles, roles and linking words that patterns and NER sometimes take in front of a name
+_ROLE_WORDS = frozenset("""dr doctor mr mrs ms miss mx prof nurse rn np md pa pt patient son daughter dtr dau
+wife husband husb spouse partner mother father brother sister sis bro aunt uncle niece nephew cousin
+grandson granddaughter caregiver guardian neighbor neighbour friend caller attending resident intern
+pcp provider surgeon per by to from with at of for and via the""".split())
+# field labels that NER sometimes runs into ("ASTRID FITZGERALD    DOB", "Nguyen, Lakshmi   MR#")
+_LABEL_WORDS = frozenset("""dob mrn mr ssn dos acct account age sex dx hx rx phone tel fax email room rm bed
+id no callback indication receiving reason""".split())
 # spaCy labels that are never PHI here (dates come from the date patterns, which shift them)
 _IGNORED_NER_LABELS = ["CARDINAL", "ORDINAL", "QUANTITY", "PERCENT", "MONEY", "PRODUCT", "EVENT",
                        "WORK_OF_ART", "LAW", "LANGUAGE", "NORP", "DATE", "TIME"]  # fmt: skip
@@ -108,7 +119,12 @@ class Deidentifier:
         self.clinical_terms = load_clinical_terms(policy.extra_clinical_terms)
         registry.add_recognizer(ClinicalPatternRecognizer(load_pattern_specs(policy.extra_recognizers)))
         registry.add_recognizer(NameListRecognizer(_STOP_WORDS, self.clinical_terms))
-        self.first_names, self.last_names = census_names()
+        registry.add_recognizer(PlaceListRecognizer(_STOP_WORDS | self.clinical_terms))
+        self.not_names = not_names()
+        census_first, census_last = census_names()
+        # every name any list has, even where Philter also lists the word ("Ama", "Bear")
+        self.any_names = census_first | census_last | philter_first_names() | philter_last_names()
+        self.first_names, self.last_names = known_names()
         self.analyzer = AnalyzerEngine(registry=registry, nlp_engine=nlp_engine, supported_languages=["en"])
         self.anonymizer = AnonymizerEngine()
 
@@ -144,7 +160,7 @@ class Deidentifier:
             try:
                 spans = found[i]
                 if self.policy.propagate_names:
-                    spans = spans + _propagate_names(text, spans, self.clinical_terms)
+                    spans = spans + _propagate_names(text, spans, self.clinical_terms, self.not_names)
                 out.append(merge_spans(spans))
             except Exception as exc:  # noqa: BLE001
                 out.append(DeidError(f"analysis failed: {type(exc).__name__}"))
@@ -156,13 +172,87 @@ class Deidentifier:
             score_threshold=self.policy.score_threshold,
         )  # fmt: skip
         ner = self._filter_ner(text, self._ner.analyze(text, sorted(_NER_ENTITIES), nlp_artifacts))
-        return [PhiSpan(r.start, r.end, r.entity_type, r.score) for r in raw] + ner
+        spans = [PhiSpan(r.start, r.end, r.entity_type, r.score) for r in raw]
+        # a name-list pair inside a facility or street ("Sacred Heart Medical Center") is that place's
+        # name, not a person's: the place span covers it, and its words must not spread as a name
+        places = [s for s in spans if s.entity_type in ("ORGANIZATION", "ADDRESS")]
+        pattern = [
+            t for t, r in zip(spans, raw, strict=True)
+            if not (t.entity_type == "PERSON" and (r.recognition_metadata or {}).get("recognizer_name") == "chartsift_names"
+                    and any(p.start <= t.start and t.end <= p.end and (p.start, p.end) != (t.start, t.end) for p in places))
+        ]  # fmt: skip
+        tidy = [self._tidy(text, x, ner=False) for x in pattern] + [self._tidy(text, x, ner=True) for x in ner]
+        return [x for x in tidy if x is not None]
+
+    def _tidy(self, text: str, span: PhiSpan, ner: bool) -> PhiSpan | None:
+        """Trim what is not part of a name from the edges of a PERSON span: a possessive "'s", a
+        trailing word no name list has ("ANH BERG VISITED", "Nguyen, Lakshmi   MR") and, for NER
+        spans, a leading role word ("Husband Donna", "Dr Adeyemi"); a label from an ORG or place
+        ("Receiving: Bayside Hospital"). A word goes only if Philter lists it as not a name (or it
+        is a stop word) and no name list has it in that position."""
+        words = list(_NAME_WORD.finditer(text, span.start, span.end))
+        if not words:
+            return span
+        if span.entity_type in ("ORGANIZATION", "LOCATION"):
+            lo, hi = 0, len(words)
+            while hi - lo > 1 and (
+                text.startswith(":", words[lo].end()) or words[lo].group(0).lower() in _LABEL_WORDS
+            ):
+                lo += 1
+            while hi - lo > 1 and words[hi - 1].group(0).lower() in _LABEL_WORDS:
+                hi -= 1
+            if (lo, hi) == (0, len(words)):
+                return span
+            start = span.start if lo == 0 else words[lo].start()
+            end = span.end if hi == len(words) else words[hi - 1].end()
+            return PhiSpan(start, end, span.entity_type, span.score)
+        if span.entity_type != "PERSON":
+            return span
+
+        def common(m: regex.Match, names: frozenset[str]) -> bool:
+            w = m.group(0).lower().removesuffix("'s")
+            return (w in self.not_names or w in _STOP_WORDS) and w not in names
+
+        lo, hi = 0, len(words)
+        if "," not in text[span.start : span.end]:  # "Two Feathers, Anh": the surname leads
+            while hi - lo > 1 and (words[lo].group(0).lower() in _ROLE_WORDS
+                                   or (ner and common(words[lo], self.first_names))):  # fmt: skip
+                lo += 1
+        while hi - lo > 1 and (
+            common(words[hi - 1], self.any_names) or words[hi - 1].group(0).lower() in _LABEL_WORDS
+        ):
+            hi -= 1
+        if hi - lo == 1:
+            w = words[lo].group(0).lower()
+            if w in _ROLE_WORDS or (not ner and common(words[lo], self.any_names)):
+                return None  # "CCU RN", "RN NOTE"
+            if ner and common(words[lo], self.first_names) and _starts_clause(text, words[lo].start()):
+                return None  # "Caller verbalized understanding"
+        start = span.start if lo == 0 else words[lo].start()
+        end = span.end if hi == len(words) else words[hi - 1].end()
+        if text[start:end].endswith(("'s", "\u2019s")):
+            end -= 2
+        if (start, end) == (span.start, span.end):
+            return span
+        return PhiSpan(start, end, span.entity_type, span.score)
 
     def _filter_ner(self, text: str, results: list[RecognizerResult]) -> list[PhiSpan]:
         letters = [c for c in text if c.isalpha()]
         upper_note = bool(letters) and sum(c.isupper() for c in letters) / len(letters) > 0.7
-        return [PhiSpan(r.start, r.end, r.entity_type, r.score) for r in results
-                if r.score >= self.policy.score_threshold and self._plausible_ner(text, r, upper_note)]  # fmt: skip
+        out = []
+        for r in results:
+            if r.score < self.policy.score_threshold:
+                continue
+            # spaCy joins across line breaks ("Kang, Tyrone\nIndication"): judge each line's part alone
+            start = r.start
+            for part in text[r.start : r.end].split("\n"):
+                piece = RecognizerResult(r.entity_type, start, start + len(part), r.score)
+                stripped = part.strip()
+                if stripped and self._plausible_ner(text, piece, upper_note):
+                    lead = len(part) - len(part.lstrip())
+                    out.append(PhiSpan(start + lead, start + lead + len(stripped), r.entity_type, r.score))
+                start += len(part) + 1
+        return out
 
     def _plausible_ner(self, text: str, r: RecognizerResult, upper_note: bool) -> bool:
         """spaCy's small English model mislabels clinical language; keep an NER span only if it
@@ -172,7 +262,7 @@ class Deidentifier:
             return False
         span = text[r.start : r.end]
         words = _NAME_WORD.findall(span)
-        if not words:
+        if not words or any(c.isdigit() for c in span):  # "4/6/2022    MRN": names and places have no digits
             return False
         if span.isupper() and len(span.replace(" ", "")) <= 5:
             return False
@@ -315,8 +405,10 @@ def merge_spans(spans: list[PhiSpan]) -> list[PhiSpan]:
     return merged
 
 
-def _propagate_names(text: str, spans: list[PhiSpan], clinical_terms: frozenset[str]) -> list[PhiSpan]:
-    """A name found once is masked everywhere in the note ("Mr. Smith" ... "Smith said ...")."""
+def _propagate_names(text: str, spans: list[PhiSpan], clinical_terms: frozenset[str],
+                     common_words: frozenset[str] = frozenset()) -> list[PhiSpan]:  # fmt: skip
+    """A name found once is masked everywhere in the note ("Mr. Smith" ... "Smith said ..."), in any
+    case, except a lower-case copy of an everyday word ("Mrs. Heart" ... "heart failure")."""
     words = set()
     for s in spans:
         if s.entity_type == "PERSON" and s.score >= 0.8:
@@ -327,8 +419,9 @@ def _propagate_names(text: str, spans: list[PhiSpan], clinical_terms: frozenset[
                     words.add(w)
     found = []
     for w in words:
+        lower_ok = w.lower() not in common_words
         for m in re.finditer(rf"(?<![A-Za-z0-9]){re.escape(w)}(?![A-Za-z0-9])", text, flags=re.IGNORECASE):
+            if not lower_ok and m.group(0).islower():
+                continue
             found.append(PhiSpan(m.start(), m.end(), "PERSON", 0.8))
     return found
-
-

@@ -1,8 +1,12 @@
-"""Name lists from the `names` package (US Census 1990: 5,494 first names, 88,799 surnames) and a
-recognizer for "First Last" / "First M. Last" / "LAST, FIRST" pairs built on them.
+"""Name lists and a recognizer for "First Last" / "First M. Last" / "Last, First" pairs built on them.
 
-A pair needs a known first name followed by a capitalised word that is a known surname; words
-that are also everyday or clinical words ("Will", "May", "Grant", "Foley") only count inside a pair.
+The lists: the `names` package (US Census 1990: 5,494 first names, 88,799 surnames) and Philter's
+lists from `philter-lite` (97k first names, 161k surnames, many of them non-English), less the words
+Philter itself lists as not names (clinical and everyday vocabulary).
+
+A pair needs a known first name and a capitalised word that is a known surname, in the same
+casing; words that are also everyday or clinical words ("Will", "May", "Grant", "Foley") only
+count inside a pair.
 """
 
 from __future__ import annotations
@@ -13,13 +17,15 @@ from importlib import resources
 import regex
 from presidio_analyzer import EntityRecognizer, RecognizerResult
 
+from transforms.deid.lexicons import not_names, philter_first_names, philter_last_names
+
 _TOKEN = regex.compile(
     r"\b[A-Z][a-z]+(?:['\-][A-Z]?[a-z]+)?\b|\b[A-Z]{2,}(?:['\-][A-Z]+)?\b|\b[A-Z]\.|\b[a-z]{3,}(?:['\-][a-z]+)?\b"
 )
 # first names that are also common words at the start of a clause; they count only after a title
 _AMBIGUOUS_FIRST = frozenset("""will may june april august mark bill art grant hope faith joy
 rose iris ivy page dean chase carter hunter major king earl sterling an in is it on or so to the
-no not all see said the says long young rich frank guy""".split())
+no not all see said the says long young rich frank guy son""".split())
 
 
 @lru_cache(maxsize=1)
@@ -35,9 +41,18 @@ def census_names() -> tuple[frozenset[str], frozenset[str]]:
     return first, last
 
 
+@lru_cache(maxsize=1)
+def known_names() -> tuple[frozenset[str], frozenset[str]]:
+    """(first names, surnames), lower case: the Census lists plus Philter's, less Philter's
+    not-a-name words (a Census name stays even if Philter lists it as a word: "Mark", "Hope")."""
+    first, last = census_names()
+    common = not_names()
+    return first | (philter_first_names() - common), last | (philter_last_names() - common)
+
+
 class NameListRecognizer(EntityRecognizer):
     def __init__(self, stop_words: frozenset[str], clinical_terms: frozenset[str]):
-        self.first, self.last = census_names()
+        self.first, self.last = known_names()
         self.blocked_first = stop_words | clinical_terms
         # a surname after a real first name is a name even if it is also an eponym ("Mary Wilson")
         self.blocked_last = stop_words
@@ -56,6 +71,10 @@ class NameListRecognizer(EntityRecognizer):
             if a.start() and text[a.start() - 1] in "-/":  # part of a compound ("x-ray clear")
                 i += 1
                 continue
+            if self._last_comma_first(text, toks, i):  # "Nwosu, Tomasz" / "KANG, AMA"
+                results.append(RecognizerResult("PERSON", a.start(), toks[i + 1].end(), 0.85))
+                i += 2
+                continue
             if word in self.first and word not in self.blocked_first and word not in _AMBIGUOUS_FIRST:
                 j = i + 1
                 if toks[j].group(0).endswith(".") and j + 1 < len(toks) and _adjacent(text, toks[i], toks[j]):
@@ -72,6 +91,15 @@ class NameListRecognizer(EntityRecognizer):
             i += 1
         return results
 
+    def _last_comma_first(self, text: str, toks: list, i: int) -> bool:  # noqa: ANN001
+        a, b = toks[i], toks[i + 1]
+        if text[a.end() : b.start()] not in (", ", ","):
+            return False
+        last, first = a.group(0).lower().removesuffix("'s"), b.group(0).lower()
+        return (len(last) >= 2 and len(first) >= 2 and not a.group(0).islower() and _same_casing(a.group(0), b.group(0))
+                and last in self.last and first in self.first and last not in self.blocked_first
+                and first not in self.blocked_first and first not in _AMBIGUOUS_FIRST)  # fmt: skip
+
 
 def _same_casing(a: str, b: str) -> bool:
     def kind(w: str) -> str:
@@ -87,11 +115,13 @@ def _plausible_lower_pair(first: str, last: str, blocked: frozenset[str]) -> boo
 
 
 # surnames that are everyday words; in lower-case text they are read as words
-_COMMON_LOWER = frozenset("""white brown young green black long hill wood hall king wright hope price
+_COMMON_LOWER = frozenset(
+    """white brown young green black long hill wood hall king wright hope price
 rice bell ward moss may little short sharp swift strong rich small gay love day joy gray grey west north
 south east lake ford cross field rose fox wolf bird crane hawk lamb nurse page cook baker miller mason
 turner carter fisher hunter porter walker rider dean bishop pope major marshal sergeant cash gold silver
-stone steel iron stamp post best good well bad hurt pain care rest head hand foot back side check""".split())
+stone steel iron stamp post best good well bad hurt pain care rest head hand foot back side check""".split()
+)
 
 
 def _adjacent(text: str, a: regex.Match, b: regex.Match) -> bool:

