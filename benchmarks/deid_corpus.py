@@ -56,6 +56,14 @@ NAMES = {
                  "Doherty", "Fitzgerald", "Brooks", "Reyes", "Collins", "Stewart", "Morris", "Kelly", "Price",
                  "Barnes", "Running Bear", "Two Feathers", "LaRue", "DeSantis", "O'Neill", "McGregor-Hall"],
     },
+    "dev5": {
+        "first": ["Ignatius", "Philippa", "Cosmin", "Ileana", "Tadeusz", "Marguerite", "Obinna", "Funmilayo", "Sione",
+                  "Malia", "Eero", "Saoirse", "Rashida", "Jamal", "Vikram", "Anjali", "Hoa", "Linh", "Yuki", "Haruto",
+                  "Beatriz", "Rodrigo", "Karen", "Steven", "Deborah", "Paul", "Carol", "Larry", "Diane", "Walter"],
+        "last": ["Okonkwo", "Adebayo", "Fonoti", "Tuilagi", "Virtanen", "Mahmoud", "Siddiqui", "Venkataraman", "Bui",
+                 "Watanabe", "Sato", "Azevedo", "Figueroa", "Harrington", "Pennington", "Cruz", "Hughes-Whitaker",
+                 "Vandermeer", "Castillo", "Ward", "Fox", "Gray", "Hill", "Lamb", "Goodman", "Church", "Mac an tSaoi"],
+    },
     "heldout": {
         "first": ["Adaeze", "Bartholomew", "Chiamaka", "Dmitri", "Eulalia", "Fionnuala", "Gustavo", "Hiroshi",
                   "Ingrid", "Jolene", "Kwame", "Leocadia", "Mateus", "Nkechi", "Ottoline", "Parveen", "Quentin",
@@ -67,7 +75,8 @@ NAMES = {
                  "Whitfield", "Xu", "Yamamoto", "Zielinski", "Smith", "Johnson", "Williams", "Brown", "Garcia"],
     },
 }
-STREETS = {"dev4": ["Prospect Hill Road", "Wintergreen Ct", "E. Cedar Ave", "Bluebonnet Trail", "Tamarack Drive",
+STREETS = {"dev5": ["Willow Bend Dr", "Hickory Nut Gap Rd", "Mill St.", "Tanglewood Circle", "Shady Grove Lane"],
+           "dev4": ["Prospect Hill Road", "Wintergreen Ct", "E. Cedar Ave", "Bluebonnet Trail", "Tamarack Drive",
                     "Old Post Road"],
            "dev3": ["Juniper Hollow Rd", "Fairview Ave.", "S. Oak Street", "Cottonwood Lane"],
            "dev": ["Larkfield Road", "Birchwood Lane", "Harbor View Drive", "Elm Street", "Maple Avenue"],
@@ -75,7 +84,9 @@ STREETS = {"dev4": ["Prospect Hill Road", "Wintergreen Ct", "E. Cedar Ave", "Blu
                     "Lantern Ridge Pkwy"],
            "heldout": ["Old Mill Road", "Sycamore Court", "Kingfisher Way", "Rue Sainte-Anne", "Pinecrest Boulevard",
                        "Ashgrove Terrace", "W. 43rd Street"]}  # fmt: skip
-CITIES = {"dev4": [("Flagstaff", "AZ"), ("Duluth", "MN"), ("Asheville", "NC"), ("Kokomo", "IN"), ("Yakima", "WA"),
+CITIES = {"dev5": [("Greenville", "SC"), ("Billings", "MT"), ("Lafayette", "LA"), ("Muskogee", "OK"),
+                       ("Saint George", "UT"), ("Fond du Lac", "WI"), ("Elizabethtown", "KY"), ("Coeur d'Alene", "ID")],
+          "dev4": [("Flagstaff", "AZ"), ("Duluth", "MN"), ("Asheville", "NC"), ("Kokomo", "IN"), ("Yakima", "WA"),
                    ("Bangor", "ME"), ("Las Cruces", "NM"), ("Council Bluffs", "IA"), ("Rapid City", "SD")],
           "dev3": [("Muncie", "IN"), ("Hattiesburg", "MS"), ("Eau Claire", "WI"), ("Twin Falls", "ID")],
           "dev": [("Dunmore", "PA"), ("Westover", "NJ"), ("Riverton", "WY")],
@@ -83,7 +94,10 @@ CITIES = {"dev4": [("Flagstaff", "AZ"), ("Duluth", "MN"), ("Asheville", "NC"), (
                    ("Saint Cloud", "MN")],
           "heldout": [("Tallahassee", "FL"), ("Ypsilanti", "MI"), ("Walla Walla", "WA"), ("Natchez", "MS"),
                       ("Bozeman", "MT"), ("Poughkeepsie", "NY")]}  # fmt: skip
-HOSPITALS = {"dev4": ["Ridgeview Memorial Hospital", "Sacred Heart Medical Center", "Lakeland Regional Medical Center",
+HOSPITALS = {"dev5": ["Good Samaritan Hospital", "St. Luke's Regional Medical Center", "Mountain View Behavioral Health",
+                          "Cumberland Valley Clinic", "Piedmont Heart Institute", "Tri-State Memorial Hospital",
+                          "Brookhaven Skilled Nursing Facility"],
+             "dev4": ["Ridgeview Memorial Hospital", "Sacred Heart Medical Center", "Lakeland Regional Medical Center",
                       "Desert Springs Hospital", "Children's Hospital of Westbrook", "Pinehurst Family Practice",
                       "Valley Oaks Urgent Care"],
              "dev3": ["Sisters of Charity Hospital", "Bayside Children's Hospital", "Summit Orthopedic Institute",
@@ -93,7 +107,8 @@ HOSPITALS = {"dev4": ["Ridgeview Memorial Hospital", "Sacred Heart Medical Cente
                       "Maplewood Nursing and Rehabilitation", "University of Eastbrook Medical Center"],
              "heldout": ["Mercy Ridge Hospital", "Northwestern Valley Medical Center", "Saint Agnes Infirmary",
                          "Blue Heron Family Clinic", "Holloway Rehabilitation Center", "Kessler Memorial Hospital"]}  # fmt: skip
-EMPLOYERS = {"dev4": ["Cascade Lumber Company", "Hillside Elementary School", "Riverside Auto Body"],
+EMPLOYERS = {"dev5": ["Blue Ridge Textiles", "Pioneer Grain Elevator", "Lakeview Middle School"],
+             "dev4": ["Cascade Lumber Company", "Hillside Elementary School", "Riverside Auto Body"],
              "dev": ["Acme Freight"], "dev3": ["Granite State Roofing", "Millbrook School District"], "dev2": ["Northgate Dairy Cooperative", "Bellwether Insurance"], "heldout": ["Tri-County Plumbing", "Harmon Steel Works", "Brightline Logistics"]}
 
 TEMPLATES = {
@@ -208,6 +223,42 @@ TEMPLATES = {
         ("icu", "CCU RN NOTE {DATE_DMONY} 04:00 - {PT_LAST_UP}, {PT_FIRST_UP} {AGE90}YO M S/P CABG. CT OUTPUT 40 "
          "ML/HR. K 3.6 REPLETED. DTR {REL_FIRST_UP} AT BEDSIDE OVERNIGHT. MRN {MRN}. -{DR2_FIRST_UP} RN\n"),
     ],
+    # written in session 3 after tuning on dev4 as a second held-out check; it scored 0.9408 / 0.9276 on first contact,
+    # was then used for tuning (renamed dev5)
+    "dev5": [
+        ("discharge", "ADMISSION DATE: {DATE_MDY}   DISCHARGE DATE: {DATE_MDY}\n\nHISTORY OF PRESENT ILLNESS: Ms. {PT_LAST} "
+         "is a {AGE90} year old woman with a history of CHF and CKD stage 3 who presented to the {HOSPITAL} emergency "
+         "department with dyspnea. Her son {REL_FULL} reports she has been more confused.\n\nDISCHARGE DISPOSITION: "
+         "Home with services. Lives at {ADDRESS} in {CITY}, {STATE} {ZIP}.\n\nDISCHARGE MEDICATIONS:\n1. Furosemide "
+         "20 mg PO daily\n2. Metoprolol succinate 25 mg PO daily\n\nFOLLOW UP: Dr. {DR_FIRST} {DR_LAST}, cardiology, "
+         "on {DATE_LONG} at 10:30 AM. Phone {PHONE}.\n\n{DR2_FULL}, MD\nHospitalist Service\nD: {DATE_MDY2}  T: "
+         "{DATE_MDY2}\n"),
+        ("discharge", "{PT_FIRST} was admitted to our service on {DATE_MONTHD} with a COPD exacerbation and treated with "
+         "steroids and azithromycin. A family meeting was held with {PT_FIRST}'s daughters, {REL_FIRST} and "
+         "{REL2_FIRST}, and her goals were reviewed. She was discharged on {DATE_LONG} to {HOSPITAL}. Case manager "
+         "{DR2_FIRST} {DR2_LAST} arranged transport. Before retiring she taught at {EMPLOYER}. Attending: "
+         "{DR_FULL}.\n"),
+        ("radiology", "EXAMINATION: CHEST, 2 VIEWS\nDATE: {DATE_MDY} 08:14\nHISTORY: {AGE90}F with cough. Ordered by "
+         "{DR_LAST}, {DR_FIRST} MD.\nCOMPARISON: {DATE_MDY2}\nFINDINGS: The heart is mildly enlarged. Small left "
+         "pleural effusion. No pneumothorax.\nIMPRESSION:\n1. Small left effusion.\n\nI have personally reviewed the "
+         "images. {DR2_FULL}, M.D. Signed {DATE_LONG}, {HOSPITAL} Department of Radiology\nPatient: {PT_LAST_UP}, "
+         "{PT_FIRST_UP}   MRN {MRN}   Acc {ACCESSION}\n"),
+        ("radiology", "CT ABDOMEN/PELVIS W CONTRAST | {PT_FULL} | DOB {DATE_ISO} | Loc: ED\nReason: RLQ pain, "
+         "{AGE_YOUNG} yo M.\nFindings: Dilated appendix measuring 11 mm with periappendiceal stranding. No abscess.\n"
+         "Impression: Acute appendicitis.\nResults communicated to Dr. {DR_LAST} via secure chat at 14:05 on "
+         "{DATE_MDY} by {DR2_FIRST} {DR2_LAST}, MD.\n"),
+        ("telephone", "Telephone Call\n{DATE_WEEKDAY} 4:15 PM\nPatient's mother, {REL_FULL}, called regarding "
+         "{PT_FIRST}'s fever of 102 since last night. No rash, drinking well. Per Dr. {DR_LAST}, ok to alternate "
+         "acetaminophen and ibuprofen; return if worse. Callback number {PHONE}.\n{DR2_FIRST} {DR2_LAST} RN, Triage\n"),
+        ("telephone", "Returned call to pt. Identity verified w/ name and DOB ({DATE_MDY}). Pt reports BP 168/94 at home. "
+         "Reviewed with {DR_FULL}, NP. Increase amlodipine to 10 mg daily. Pt agrees. Pharmacy is the CVS in {CITY}. "
+         "Wife {REL_FIRST} also on the line.\n-{DR2_FIRST}, LPN\n"),
+        ("icu", "NEURO ICU NURSING {DATE_MDY2} 1900\nPT {PT_LAST_UP} IS A {AGE90} Y/O MALE ADMITTED WITH SAH. EVD AT 10 "
+         "CMH2O, DRAINING. NIMODIPINE Q4H. WIFE {REL_FIRST_UP} AND DAUGHTER {REL2_FIRST_UP} VISITED, QUESTIONS "
+         "ANSWERED BY DR. {DR_LAST_UP}. CONTACT # {PHONE}. CODE STATUS: FULL. HOME: {CITY_UP}, {STATE}.\n"),
+        ("icu", "SICU NOTE: {PT_FIRST_UP} {PT_LAST_UP} {AGE90}M POD 2 EX LAP. NGT TO LIWS. ABX CONT. FAMILY (SISTER "
+         "{REL_FULL_UP}) CALLED FROM {CITY_UP}, UPDATED. ENDORSED TO {DR2_FIRST_UP} RN AT 1900.\n"),
+    ],
     "heldout": [
         ("discharge", "Hospital Course Summary\n\nName: {PT_LAST}, {PT_FIRST}\nMedical Record #: {MRN}\nAdmitted: "
          "{DATE_LONG}  Discharged: {DATE_LONG}\nPrimary care: {DR_FULL}, M.D.\n\n{PT_FIRST} {PT_LAST} is a pleasant "
@@ -256,8 +307,8 @@ class Note:
         self.rel_first = rng.choice(n["first"])
         self.rel_last = rng.choice(n["last"])
         self.dr2_first = self.dr2_last = ""
-        self.rel2_first = rng.choice(n["first"]) if split == "dev4" else ""
-        if split in ("dev2", "dev3", "dev4"):  # drawn only here, so dev and heldout regenerate byte for byte
+        self.rel2_first = rng.choice(n["first"]) if split in ("dev4", "dev5") else ""
+        if split in ("dev2", "dev3", "dev4", "dev5"):  # drawn only here, so dev and heldout regenerate byte for byte
             self.dr2_first, self.dr2_last = rng.choice(n["first"]), rng.choice(n["last"])
         self.base = dt.date(2018, 1, 1) + dt.timedelta(days=rng.randrange(0, 2500))
 
@@ -314,6 +365,7 @@ class Note:
             "DR_FIRST_UP": (self.dr_first.upper(), "PERSON"), "DR2_FIRST_UP": (self.dr2_first.upper(), "PERSON"),
             "DR2_LAST_UP": (self.dr2_last.upper(), "PERSON"), "CITY_UP": (self._city()[0].upper(), "LOCATION"),
             "STREET": (r.choice(STREETS[self.split]), "ADDRESS"),
+            "REL2_FIRST_UP": (self.rel2_first.upper(), "PERSON"),
             "HOSPITAL_UP": (r.choice(HOSPITALS[self.split]).upper(), "ORGANIZATION"),
         }  # fmt: skip
         return extra[name]

@@ -53,7 +53,7 @@ grandson granddaughter caregiver guardian neighbor neighbour friend caller atten
 pcp provider surgeon per by to from with at of for and via the""".split())
 # field labels that NER sometimes runs into ("ASTRID FITZGERALD    DOB", "Nguyen, Lakshmi   MR#")
 _LABEL_WORDS = frozenset("""dob mrn mr ssn dos acct account age sex dx hx rx phone tel fax email room rm bed
-id no callback indication receiving reason""".split())
+id no callback indication receiving reason loc location""".split())
 # spaCy labels that are never PHI here (dates come from the date patterns, which shift them)
 _IGNORED_NER_LABELS = ["CARDINAL", "ORDINAL", "QUANTITY", "PERCENT", "MONEY", "PRODUCT", "EVENT",
                        "WORK_OF_ART", "LAW", "LANGUAGE", "NORP", "DATE", "TIME"]  # fmt: skip
@@ -214,17 +214,19 @@ class Deidentifier:
             return (w in self.not_names or w in _STOP_WORDS) and w not in names
 
         lo, hi = 0, len(words)
+        # in upper-case text every word looks like a name: judge the edge words as NER's
+        guess = ner or text[span.start : span.end].isupper()
         if "," not in text[span.start : span.end]:  # "Two Feathers, Anh": the surname leads
+            lead_names = self.first_names if ner else self.any_names
             while hi - lo > 1 and (words[lo].group(0).lower() in _ROLE_WORDS
-                                   or (ner and common(words[lo], self.first_names))):  # fmt: skip
+                                   or (guess and common(words[lo], lead_names))):  # fmt: skip
                 lo += 1
-        while hi - lo > 1 and (
-            common(words[hi - 1], self.any_names) or words[hi - 1].group(0).lower() in _LABEL_WORDS
-        ):
+        while hi - lo > 1 and (common(words[hi - 1], self.any_names)
+                               or words[hi - 1].group(0).lower() in _LABEL_WORDS | _ROLE_WORDS):  # fmt: skip
             hi -= 1
         if hi - lo == 1:
             w = words[lo].group(0).lower()
-            if w in _ROLE_WORDS or (not ner and common(words[lo], self.any_names)):
+            if w in _ROLE_WORDS or w in _LABEL_WORDS or (not ner and common(words[lo], self.any_names)):
                 return None  # "CCU RN", "RN NOTE"
             if ner and common(words[lo], self.first_names) and _starts_clause(text, words[lo].start()):
                 return None  # "Caller verbalized understanding"

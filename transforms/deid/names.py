@@ -54,6 +54,7 @@ class NameListRecognizer(EntityRecognizer):
     def __init__(self, stop_words: frozenset[str], clinical_terms: frozenset[str]):
         self.first, self.last = known_names()
         self.blocked_first = stop_words | clinical_terms
+        self.common = not_names()
         # a surname after a real first name is a name even if it is also an eponym ("Mary Wilson")
         self.blocked_last = stop_words
         super().__init__(supported_entities=["PERSON"], name="chartsift_names", supported_language="en")
@@ -75,6 +76,10 @@ class NameListRecognizer(EntityRecognizer):
                 results.append(RecognizerResult("PERSON", a.start(), toks[i + 1].end(), 0.85))
                 i += 2
                 continue
+            if self._lone_first_name(text, toks, i):  # "Haruto was admitted", "Sione's fever"
+                results.append(RecognizerResult("PERSON", a.start(), a.end() - 2 * a.group(0).endswith("'s"), 0.8))
+                i += 1
+                continue
             if word in self.first and word not in self.blocked_first and word not in _AMBIGUOUS_FIRST:
                 j = i + 1
                 if toks[j].group(0).endswith(".") and j + 1 < len(toks) and _adjacent(text, toks[i], toks[j]):
@@ -91,6 +96,21 @@ class NameListRecognizer(EntityRecognizer):
             i += 1
         return results
 
+    def _lone_first_name(self, text: str, toks: list, i: int) -> bool:  # noqa: ANN001
+        """A known first name alone, in Title case, that is the subject of a clinical verb or a
+        possessive ("Sione's fever")."""
+        a, b = toks[i], toks[i + 1]
+        w = a.group(0)
+        if not (w[0].isupper() and w[1:2].islower()):
+            return False
+        word = w.lower().removesuffix("'s")
+        if word not in self.first or word in self.blocked_first or word in _AMBIGUOUS_FIRST or word in self.common:
+            return False
+        nxt = b.group(0)
+        if not nxt.islower() or not _adjacent(text, a, b):
+            return False
+        return nxt in _SUBJECT_VERBS or (w.endswith("'s") and len(nxt) >= 3)
+
     def _last_comma_first(self, text: str, toks: list, i: int) -> bool:  # noqa: ANN001
         a, b = toks[i], toks[i + 1]
         if text[a.end() : b.start()] not in (", ", ","):
@@ -99,6 +119,13 @@ class NameListRecognizer(EntityRecognizer):
         return (len(last) >= 2 and len(first) >= 2 and not a.group(0).islower() and _same_casing(a.group(0), b.group(0))
                 and last in self.last and first in self.first and last not in self.blocked_first
                 and first not in self.blocked_first and first not in _AMBIGUOUS_FIRST)  # fmt: skip
+
+
+# verbs that follow a patient's first name in notes ("Haruto was admitted", "Sione reports")
+_SUBJECT_VERBS = frozenset("""was is has had reports reported states stated presents presented denies denied
+returns returned comes came feels felt complains complained underwent tolerated lives lived will did does
+says said continues remains notes noted agrees agreed declined prefers wants wanted asked admits endorses
+arrived got went called verbalized understands understood""".split())
 
 
 def _same_casing(a: str, b: str) -> bool:

@@ -16,6 +16,7 @@ from transforms.deid.lexicons import us_places
 
 _CUE = regex.compile(r"\b(?i:in|from|to|near|outside|outside of|around|of|at|visiting|via)[ \t]+(?=[A-Z])")
 _WORD = regex.compile(r"[A-Z][A-Za-z.'\-]*")
+_LINK = regex.compile(r"[ \t]+(?:(?i:du|de|des|del|la|le|les|of|on|upon|au|aux)[ \t]+|d')?(?=[A-Z])")
 # place names that are everyday words, months or titles; a site can add more through deid settings
 _COMMON = frozenset(
     """normal mobile hope bath reading independence liberty commerce industry enterprise
@@ -43,20 +44,21 @@ class PlaceListRecognizer(EntityRecognizer):
         for cue in _CUE.finditer(text):
             words = []
             pos = cue.end()
-            for _ in range(3):
+            for _ in range(4):
                 m = _WORD.match(text, pos)
                 if not m:
                     break
                 words.append(m)
-                nxt = m.end()
-                if nxt < len(text) and text[nxt] in " \t" and nxt + 1 < len(text) and text[nxt + 1].isupper():
-                    pos = nxt + 1
-                else:
+                link = _LINK.match(text, m.end())  # " ", " du ", " d'" ("Fond du Lac", "Coeur d'Alene")
+                if not link:
                     break
+                pos = link.end()
             for n in range(len(words), 0, -1):  # the longest known name wins ("Council Bluffs")
                 span = text[words[0].start() : words[n - 1].end()].rstrip(".")
                 name = span.lower()
-                if not (span.istitle() or span.isupper()) or name not in self.places:
+                cased = all(w.group(0)[:1].isupper() for w in words[:n]) and (span.isupper() or not any(
+                    w.group(0).isupper() and len(w.group(0)) > 1 for w in words[:n]))  # fmt: skip
+                if not cased or name not in self.places:
                     continue
                 if n == 1 and name in self.blocked:
                     break
