@@ -64,6 +64,16 @@ NAMES = {
                  "Watanabe", "Sato", "Azevedo", "Figueroa", "Harrington", "Pennington", "Cruz", "Hughes-Whitaker",
                  "Vandermeer", "Castillo", "Ward", "Fox", "Gray", "Hill", "Lamb", "Goodman", "Church", "Mac an tSaoi"],
     },
+    "dev6": {
+        "first": ["Augustin", "Bernadette", "Cyrus", "Delphine", "Emeka", "Florencia", "Gideon", "Hyacinth", "Isidore",
+                  "Juniper", "Kaito", "Lorenzo", "Magdalena", "Nikolai", "Orla", "Perpetua", "Rosalind", "Santiago",
+                  "Tatiana", "Uriel", "Vera", "Winston", "Yolanda", "Zoltan", "Joyce", "Roger", "Gerald", "Marilyn",
+                  "Eugene", "Judith"],
+        "last": ["Achterberg", "Balogun", "Cavanaugh", "Dimitrov", "Esposito", "Fairbanks", "Gallagher", "Halvorsen",
+                 "Ikeda", "Jablonski", "Kaur", "Lozano", "Mwangi", "Novak", "Oyelowo", "Quintero", "Rosenthal",
+                 "Sorensen", "Trujillo", "Underwood", "Valdez", "Whitmore", "Yeager", "Zhou", "Bishop", "Marsh",
+                 "Rivers", "Banks", "Stone", "Black"],
+    },
     "heldout": {
         "first": ["Adaeze", "Bartholomew", "Chiamaka", "Dmitri", "Eulalia", "Fionnuala", "Gustavo", "Hiroshi",
                   "Ingrid", "Jolene", "Kwame", "Leocadia", "Mateus", "Nkechi", "Ottoline", "Parveen", "Quentin",
@@ -75,7 +85,8 @@ NAMES = {
                  "Whitfield", "Xu", "Yamamoto", "Zielinski", "Smith", "Johnson", "Williams", "Brown", "Garcia"],
     },
 }
-STREETS = {"dev5": ["Willow Bend Dr", "Hickory Nut Gap Rd", "Mill St.", "Tanglewood Circle", "Shady Grove Lane"],
+STREETS = {"dev6": ["Dogwood Ln", "Sugar Maple Drive", "Canal St", "Bridgewater Pkwy", "Larch Hill Road"],
+           "dev5": ["Willow Bend Dr", "Hickory Nut Gap Rd", "Mill St.", "Tanglewood Circle", "Shady Grove Lane"],
            "dev4": ["Prospect Hill Road", "Wintergreen Ct", "E. Cedar Ave", "Bluebonnet Trail", "Tamarack Drive",
                     "Old Post Road"],
            "dev3": ["Juniper Hollow Rd", "Fairview Ave.", "S. Oak Street", "Cottonwood Lane"],
@@ -84,7 +95,9 @@ STREETS = {"dev5": ["Willow Bend Dr", "Hickory Nut Gap Rd", "Mill St.", "Tanglew
                     "Lantern Ridge Pkwy"],
            "heldout": ["Old Mill Road", "Sycamore Court", "Kingfisher Way", "Rue Sainte-Anne", "Pinecrest Boulevard",
                        "Ashgrove Terrace", "W. 43rd Street"]}  # fmt: skip
-CITIES = {"dev5": [("Greenville", "SC"), ("Billings", "MT"), ("Lafayette", "LA"), ("Muskogee", "OK"),
+CITIES = {"dev6": [("Terre Haute", "IN"), ("Cheyenne", "WY"), ("Bismarck", "ND"), ("Ithaca", "NY"),
+                       ("Missoula", "MT"), ("Port Huron", "MI"), ("Winston-Salem", "NC"), ("La Crosse", "WI")],
+          "dev5": [("Greenville", "SC"), ("Billings", "MT"), ("Lafayette", "LA"), ("Muskogee", "OK"),
                        ("Saint George", "UT"), ("Fond du Lac", "WI"), ("Elizabethtown", "KY"), ("Coeur d'Alene", "ID")],
           "dev4": [("Flagstaff", "AZ"), ("Duluth", "MN"), ("Asheville", "NC"), ("Kokomo", "IN"), ("Yakima", "WA"),
                    ("Bangor", "ME"), ("Las Cruces", "NM"), ("Council Bluffs", "IA"), ("Rapid City", "SD")],
@@ -94,7 +107,9 @@ CITIES = {"dev5": [("Greenville", "SC"), ("Billings", "MT"), ("Lafayette", "LA")
                    ("Saint Cloud", "MN")],
           "heldout": [("Tallahassee", "FL"), ("Ypsilanti", "MI"), ("Walla Walla", "WA"), ("Natchez", "MS"),
                       ("Bozeman", "MT"), ("Poughkeepsie", "NY")]}  # fmt: skip
-HOSPITALS = {"dev5": ["Good Samaritan Hospital", "St. Luke's Regional Medical Center", "Mountain View Behavioral Health",
+HOSPITALS = {"dev6": ["Union Hospital", "Providence St. Peter Hospital", "Saint Francis Medical Center",
+                          "Oak Hollow Assisted Living", "Marsh Creek Family Health Center", "Bayfront Heart and Vascular Clinic"],
+             "dev5": ["Good Samaritan Hospital", "St. Luke's Regional Medical Center", "Mountain View Behavioral Health",
                           "Cumberland Valley Clinic", "Piedmont Heart Institute", "Tri-State Memorial Hospital",
                           "Brookhaven Skilled Nursing Facility"],
              "dev4": ["Ridgeview Memorial Hospital", "Sacred Heart Medical Center", "Lakeland Regional Medical Center",
@@ -107,7 +122,8 @@ HOSPITALS = {"dev5": ["Good Samaritan Hospital", "St. Luke's Regional Medical Ce
                       "Maplewood Nursing and Rehabilitation", "University of Eastbrook Medical Center"],
              "heldout": ["Mercy Ridge Hospital", "Northwestern Valley Medical Center", "Saint Agnes Infirmary",
                          "Blue Heron Family Clinic", "Holloway Rehabilitation Center", "Kessler Memorial Hospital"]}  # fmt: skip
-EMPLOYERS = {"dev5": ["Blue Ridge Textiles", "Pioneer Grain Elevator", "Lakeview Middle School"],
+EMPLOYERS = {"dev6": ["Dakota Plains Ag Supply", "Sunrise Home Care", "Riverbend Casino"],
+             "dev5": ["Blue Ridge Textiles", "Pioneer Grain Elevator", "Lakeview Middle School"],
              "dev4": ["Cascade Lumber Company", "Hillside Elementary School", "Riverside Auto Body"],
              "dev": ["Acme Freight"], "dev3": ["Granite State Roofing", "Millbrook School District"], "dev2": ["Northgate Dairy Cooperative", "Bellwether Insurance"], "heldout": ["Tri-County Plumbing", "Harmon Steel Works", "Brightline Logistics"]}
 
@@ -259,6 +275,44 @@ TEMPLATES = {
         ("icu", "SICU NOTE: {PT_FIRST_UP} {PT_LAST_UP} {AGE90}M POD 2 EX LAP. NGT TO LIWS. ABX CONT. FAMILY (SISTER "
          "{REL_FULL_UP}) CALLED FROM {CITY_UP}, UPDATED. ENDORSED TO {DR2_FIRST_UP} RN AT 1900.\n"),
     ],
+    # written in session 3 after tuning on dev5 as a third held-out check; it scored 0.9599 / 0.9863 on first
+    # contact, was then used for tuning (renamed dev6)
+    "dev6": [
+        ("discharge", "Discharge Summary\nPt: {PT_LAST}, {PT_FIRST} {PT_MI}.   MR#: {MRN}\nAdmit: {DATE_MDY}   D/C: "
+         "{DATE_MDY}\nPCP: {DR_FULL}\n\nReason for admission: syncope.\nHospital course: {AGE90}-year-old retired "
+         "farmer admitted after a syncopal episode at church. Telemetry showed a 6-second pause; pacemaker placed "
+         "{DATE_MONTHD} by Dr {DR2_LAST} (EP). Device serial {SERIAL}.\nSocial: widower, lives with granddaughter "
+         "{REL_FIRST} {REL_LAST} outside {CITY}. Former employee of {EMPLOYER}.\nDischarge instructions reviewed "
+         "with patient and granddaughter. Next appointment: device clinic {DATE_WEEKDAY}.\n"),
+        ("discharge", "Mrs. {PT_FIRST} {PT_LAST} was seen in consultation at the request of {DR_FULL} for a "
+         "non-healing foot ulcer. After debridement and a course of cefazolin she improved. She was discharged "
+         "home on {DATE_LONG} with her nephew, {REL_FULL}, who will stay with her for two weeks. Wound care by "
+         "{EMPLOYER}. Questions to {DR2_FULL} at {PHONE}.\n"),
+        ("radiology", "MAMMOGRAM SCREENING BILATERAL\nName: {PT_FULL}\nDate of Birth: {DATE_LONG}\nExam Date: "
+         "{DATE_MDY}\nBI-RADS 1: Negative. Routine annual screening recommended.\nReport electronically signed by "
+         "{DR_FULL}, MD on {DATE_MDY} at 9:42 AM.\nA letter with these results has been mailed to the patient at "
+         "{ADDRESS}, {CITY}, {STATE} {ZIP}.\n"),
+        ("radiology", "PROCEDURE: CT HEAD WO CONTRAST\nPATIENT: {PT_FULL_UP}   MRN: {MRN}   ACCT: {ACCT}\nORDERING: "
+         "{DR_LAST_UP}, {DR_FIRST_UP}\nFINDINGS: NO ACUTE INTRACRANIAL HEMORRHAGE. CHRONIC MICROVASCULAR CHANGES.\n"
+         "DISCUSSED WITH {DR2_FULL_UP} IN THE ED AT 0215 ON {DATE_MDY}.\n"),
+        ("telephone", "Incoming call from {REL_FULL}, husband of patient, at {PHONE}. He states {PT_FIRST} fell this "
+         "morning getting out of bed, no head strike, now with right wrist pain and swelling. Advised to bring her "
+         "to the {HOSPITAL} walk-in today for x-ray. Note routed to {DR_FULL}.\n{DR2_FIRST} {DR2_LAST}, CMA\n"),
+        ("telephone", "MyChart message from pt {PT_FIRST} {PT_LAST}: asking if she can take ibuprofen with her "
+         "warfarin. Replied: no, use acetaminophen up to 3 g/day. Copy to Dr {DR_LAST}'s inbox. {DR2_FIRST} (RN) "
+         "{DATE_MDY}\n"),
+        ("telephone", "called pt back at {PHONE}, no answer. spoke with pt's son {REL_FULL_LOWER} instead, who "
+         "confirmed appt {DATE_MONTHD}. will retry tomorrow. -{DR2_FIRST}\n"),
+        ("icu", "0400 ASSESSMENT: {PT_LAST_UP} RESTLESS, CIWA 12, ATIVAN 2 MG IV GIVEN. SON {REL_FULL_UP} AT BEDSIDE, "
+         "ASKING FOR DR {DR_LAST_UP}. PT ORIENTED X1, BELIEVES SHE IS IN {CITY_UP}. AGE {AGE90}.\n"),
+        ("icu", "MICU DAY 3 - {PT_FIRST_UP} {PT_LAST_UP} ({AGE90}F). VENT: PRVC 400/14/8/35%. FAMILY MTG WITH "
+         "HUSBAND + NIECE {REL_FIRST_UP} AT 1400 W/ DR {DR_LAST_UP} AND SW {DR2_FIRST_UP}. FULL CODE. TRANSFER FROM "
+         "{HOSPITAL_UP} {DATE_MDY2}.\n"),
+        ("consult", "Dear {DR_FIRST},\n\nThank you for sending {PT_FIRST} {PT_LAST} to see me on {DATE_LONG}. He is "
+         "an {AGE90}-year-old gentleman from {CITY} with longstanding atrial fibrillation on apixaban. Echo shows "
+         "preserved function. I agree with rate control. His daughter {REL_FIRST} asked about stopping "
+         "anticoagulation; we discussed risks.\n\nBest,\n{DR2_FIRST}\n{DR2_FULL}, MD, Cardiology\n"),
+    ],
     "heldout": [
         ("discharge", "Hospital Course Summary\n\nName: {PT_LAST}, {PT_FIRST}\nMedical Record #: {MRN}\nAdmitted: "
          "{DATE_LONG}  Discharged: {DATE_LONG}\nPrimary care: {DR_FULL}, M.D.\n\n{PT_FIRST} {PT_LAST} is a pleasant "
@@ -307,8 +361,8 @@ class Note:
         self.rel_first = rng.choice(n["first"])
         self.rel_last = rng.choice(n["last"])
         self.dr2_first = self.dr2_last = ""
-        self.rel2_first = rng.choice(n["first"]) if split in ("dev4", "dev5") else ""
-        if split in ("dev2", "dev3", "dev4", "dev5"):  # drawn only here, so dev and heldout regenerate byte for byte
+        self.rel2_first = rng.choice(n["first"]) if split in ("dev4", "dev5", "dev6") else ""
+        if split in ("dev2", "dev3", "dev4", "dev5", "dev6"):  # drawn only here, so dev and heldout regenerate byte for byte
             self.dr2_first, self.dr2_last = rng.choice(n["first"]), rng.choice(n["last"])
         self.base = dt.date(2018, 1, 1) + dt.timedelta(days=rng.randrange(0, 2500))
 
@@ -368,7 +422,14 @@ class Note:
             "REL2_FIRST_UP": (self.rel2_first.upper(), "PERSON"),
             "HOSPITAL_UP": (r.choice(HOSPITALS[self.split]).upper(), "ORGANIZATION"),
         }  # fmt: skip
-        return extra[name]
+        if name in extra:
+            return extra[name]
+        later = {  # slots added for dev6 (drawn lazily, so dev4 and dev5 regenerate byte for byte)
+            "PT_MI": lambda: (r.choice("ABCDEFGHJKLMNPRSTW"), "PERSON"),
+            "DR2_FULL_UP": lambda: (f"{self.dr2_first} {self.dr2_last}".upper(), "PERSON"),
+            "REL_FULL_LOWER": lambda: (f"{self.rel_first} {self.rel_last}".lower(), "PERSON"),
+        }
+        return later[name]()
 
     def _city(self) -> tuple[str, str]:
         if not hasattr(self, "_c"):

@@ -19,6 +19,7 @@ SYNTHEA = ROOT.parent / "shared" / "data" / "synthea-notes-gold.jsonl"
     (ROOT / "benchmarks" / "data" / "deid-dev3.jsonl", 0.998, 0.99),
     (ROOT / "benchmarks" / "data" / "deid-dev4.jsonl", 0.998, 0.99),
     (ROOT / "benchmarks" / "data" / "deid-dev5.jsonl", 0.998, 0.99),
+    (ROOT / "benchmarks" / "data" / "deid-dev6.jsonl", 0.99, 0.99),
     (ROOT / "benchmarks" / "data" / "deid-heldout.jsonl", 0.995, 0.93),
     (SYNTHEA, 0.999, 0.99),
 ])  # fmt: skip

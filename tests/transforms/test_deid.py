@@ -128,3 +128,43 @@ def test_when_analysis_fails_for_one_note_then_only_that_note_errors(deidentifie
     monkeypatch.setattr(deidentifier.analyzer, "analyze", flaky)
     out = deidentifier.analyze_batch(["fine note", "BOOM Harold"])
     assert isinstance(out[0], list) and isinstance(out[1], DeidError) and "Harold" not in str(out[1])
+
+
+def _phi(d, text):
+    [spans] = d.analyze_batch([text])
+    return [text[s.start : s.end] for s in spans]
+
+
+@pytest.mark.parametrize(("text", "names", "kept"), [
+    ("GCS 14. Husband Donna states she fell at 1400.", ["Donna"], ["Husband"]),
+    ("SOCIAL: HUSBAND ANH BERG VISITED, UPDATED BY DR ZULU.", ["ANH BERG", "ZULU"], ["VISITED"]),
+    ("CCU RN NOTE 03MAR2024 04:00 - DESANTIS, DAKOTA 101YO M S/P CABG.", ["DESANTIS, DAKOTA"], ["CCU", "NOTE"]),
+    ("Seen by Dr. Running Bear's team.", ["Running Bear"], ["'s team"]),
+    ("Sacred Heart Medical Center admitted her with decompensated heart failure.", [], ["heart failure"]),
+])  # fmt: skip
+def test_when_spans_have_role_words_or_labels_at_their_edges_then_only_the_name_is_phi(deidentifier, text, names, kept):
+    found = _phi(deidentifier, text)
+    for n in names:
+        assert any(n in f for f in found), (n, found)
+    for k in kept:
+        assert not any(k in f for f in found), (k, found)
+
+
+@pytest.mark.parametrize(("text", "name"), [
+    ("Phone call. He states Uriel fell this morning.", "Uriel"),
+    ("Haruto was admitted to our service for pneumonia.", "Haruto"),
+    ("Copy to Dr Banks's inbox. Cyrus (RN) 4/4/2018", "Cyrus"),
+    ("SICU NOTE: STEVEN VIRTANEN 100M POD 2 EX LAP.", "STEVEN VIRTANEN"),
+    ("A family meeting was held with her daughters, Marguerite and Linh, today.", "Linh"),
+    ("tc from pt's son Tomasz re: refill. called back, lvm. - Oksana", "Oksana"),
+])  # fmt: skip
+def test_when_a_name_stands_alone_in_free_text_then_it_is_found(deidentifier, text, name):
+    assert any(name in f for f in _phi(deidentifier, text))
+
+
+@pytest.mark.parametrize("text", [
+    "Blake drain removed; Tanner stage 4; Killip class II; Hoyer lift for transfers.",
+    "Reason for admission: syncope. Indication: cough.",
+])  # fmt: skip
+def test_when_eponyms_or_labels_look_like_lone_names_then_they_are_not_phi(deidentifier, text):
+    assert _phi(deidentifier, text) == []

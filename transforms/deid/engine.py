@@ -50,7 +50,8 @@ _STOP_WORDS = frozenset(STOP_WORDS)
 _ROLE_WORDS = frozenset("""dr doctor mr mrs ms miss mx prof nurse rn np md pa pt patient son daughter dtr dau
 wife husband husb spouse partner mother father brother sister sis bro aunt uncle niece nephew cousin
 grandson granddaughter caregiver guardian neighbor neighbour friend caller attending resident intern
-pcp provider surgeon per by to from with at of for and via the""".split())
+pcp provider surgeon per by to from with at of for and via the in on into as is was""".split())
+_STATE_TAIL = regex.compile(r",[ \t]*(?:AL|AK|AZ|AR|CA|CO|CT|DE|DC|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MD|MA|MI|MN|MS|MO|MT|NE|NV|NH|NJ|NM|NY|NC|ND|OH|OK|OR|PA|RI|SC|SD|TN|TX|UT|VT|VA|WA|WV|WI|WY)$")
 # field labels that NER sometimes runs into ("ASTRID FITZGERALD    DOB", "Nguyen, Lakshmi   MR#")
 _LABEL_WORDS = frozenset("""dob mrn mr ssn dos acct account age sex dx hx rx phone tel fax email room rm bed
 id no callback indication receiving reason loc location""".split())
@@ -200,6 +201,11 @@ class Deidentifier:
             ):
                 lo += 1
             while hi - lo > 1 and words[hi - 1].group(0).lower() in _LABEL_WORDS:
+                hi -= 1
+            if ner and hi - lo == 1 and words[lo].group(0).lower() in _LABEL_WORDS:
+                return None  # "Reason" alone
+            state = _STATE_TAIL.search(text, span.start, span.end)
+            if state and hi == len(words) and hi - lo > 1:  # "Terre Haute, IN": a state is not PHI
                 hi -= 1
             if (lo, hi) == (0, len(words)):
                 return span

@@ -94,7 +94,35 @@ class NameListRecognizer(EntityRecognizer):
                         i = j + 1
                         continue
             i += 1
-        return results
+        return results + self._lone_names(text, toks, results)
+
+    def _lone_names(self, text: str, toks: list, found: list[RecognizerResult]) -> list[RecognizerResult]:  # noqa: ANN001
+        """A single word that a name list knows and no word list does ("He states Uriel fell",
+        "Copy to Dr Banks's inbox. Cyrus (RN)"): in Title case away from the start of a clause, or,
+        in an all-caps note, any all-caps word of four letters or more ("SW ZOLTAN")."""
+        letters = [c for c in text if c.isalpha()]
+        upper_note = bool(letters) and sum(c.isupper() for c in letters) / len(letters) > 0.7
+        taken = [(r.start, r.end) for r in found]
+        out = []
+        for k, t in enumerate(toks):
+            w = t.group(0)
+            if len(w) < 3 or any(a <= t.start() < b for a, b in taken):
+                continue
+            if upper_note:
+                if not (w.isupper() and len(w) >= 4):
+                    continue
+            elif not (w[0].isupper() and w[1:].islower()) or _starts_clause(text, t.start()):
+                continue
+            word = w.lower().removesuffix("'s")
+            if word not in self.first and word not in self.last:
+                continue
+            if word in self.blocked_first or word in _AMBIGUOUS_FIRST or word in self.common or word in _NOT_LONE:
+                continue
+            nxt = toks[k + 1].group(0).lower() if k + 1 < len(toks) else ""
+            if nxt in _PLACE_WORDS or nxt in _EPONYM_NEXT or (t.start() and text[t.start() - 1] in "-/"):
+                continue  # "Sumner County", "Lakeland Regional", "Blake drain", "Tanner stage"
+            out.append(RecognizerResult("PERSON", t.start(), t.end() - 2 * w.endswith("'s"), 0.6))
+        return out
 
     def _lone_first_name(self, text: str, toks: list, i: int) -> bool:  # noqa: ANN001
         """A known first name alone, in Title case, that is the subject of a clinical verb or a
@@ -126,6 +154,25 @@ _SUBJECT_VERBS = frozenset("""was is has had reports reported states stated pres
 returns returned comes came feels felt complains complained underwent tolerated lives lived will did does
 says said continues remains notes noted agrees agreed declined prefers wants wanted asked admits endorses
 arrived got went called verbalized understands understood""".split())
+
+
+# words that name lists hold but that head a place or organisation when the next word is one of these
+_PLACE_WORDS = frozenset("""hospital clinic center centre county city street st avenue ave road rd lane drive
+boulevard court regional memorial medical health healthcare university college school institute
+valley river lake creek park heights springs falls village township parish""".split())
+# words after an eponym: a device, scale or disease named after a person is not that person
+_EPONYM_NEXT = frozenset("""drain drains catheter lift score scale scales criteria classification class stage
+staging index sign test maneuver manoeuvre syndrome disease palsy procedure operation repair tube tubes
+stocking stockings restraint restraints bed mattress boot boots collar brace splint position chart
+questionnaire inventory assessment tool rule rules formula equation method technique approach incision
+fracture phenomenon reflex node nodes cell cells body bodies""".split())
+_NOT_LONE = frozenset("""january february march april may june july august september october november december
+monday tuesday wednesday thursday friday saturday sunday""".split())
+
+
+def _starts_clause(text: str, start: int) -> bool:
+    before = text[:start].rstrip(" \t")
+    return not before or before[-1] in ".\n:;!?-|*#>"
 
 
 def _same_casing(a: str, b: str) -> bool:

