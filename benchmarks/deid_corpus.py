@@ -74,6 +74,16 @@ NAMES = {
                  "Sorensen", "Trujillo", "Underwood", "Valdez", "Whitmore", "Yeager", "Zhou", "Bishop", "Marsh",
                  "Rivers", "Banks", "Stone", "Black"],
     },
+    "heldout4": {
+        "first": ["Abelardo", "Bronwyn", "Casimir", "Dagny", "Ezequiel", "Fenella", "Giacomo", "Henrietta", "Ifeoma",
+                  "Jozef", "Kerstin", "Leander", "Mireille", "Nnamdi", "Octavia", "Prudence", "Radomir", "Solveig",
+                  "Thaddeus", "Ursula", "Violeta", "Wojciech", "Ximena", "Yevgeny", "Zuzana", "Anthony", "Sandra",
+                  "Kenneth", "Donna", "Timothy", "Michelle", "D'Angelo", "Mary-Kate"],
+        "last": ["Abramowitz", "Bergstrom", "Chukwuemeka", "Dubois", "Eriksen", "Featherstone", "Gonzaga", "Hakimi",
+                 "Iannucci", "Jovanovic", "Kristiansen", "Lachance", "Moreau-Blanc", "Ndlovu", "Ostrowski", "Pellegrino",
+                 "Quarshie", "Rautenberg", "Szabo", "Thorsen", "Uchenna", "Villalobos", "Wainwright", "Yilmazer",
+                 "Zaragoza", "Parker", "Morgan", "Cook", "Rogers", "Bailey", "Rivera", "Hall Jr."],
+    },
     "heldout": {
         "first": ["Adaeze", "Bartholomew", "Chiamaka", "Dmitri", "Eulalia", "Fionnuala", "Gustavo", "Hiroshi",
                   "Ingrid", "Jolene", "Kwame", "Leocadia", "Mateus", "Nkechi", "Ottoline", "Parveen", "Quentin",
@@ -85,7 +95,8 @@ NAMES = {
                  "Whitfield", "Xu", "Yamamoto", "Zielinski", "Smith", "Johnson", "Williams", "Brown", "Garcia"],
     },
 }
-STREETS = {"dev6": ["Dogwood Ln", "Sugar Maple Drive", "Canal St", "Bridgewater Pkwy", "Larch Hill Road"],
+STREETS = {"heldout4": ["Quail Run Rd", "Oakmont Ave", "Three Rivers Parkway", "Mulberry St", "Sentinel Way"],
+           "dev6": ["Dogwood Ln", "Sugar Maple Drive", "Canal St", "Bridgewater Pkwy", "Larch Hill Road"],
            "dev5": ["Willow Bend Dr", "Hickory Nut Gap Rd", "Mill St.", "Tanglewood Circle", "Shady Grove Lane"],
            "dev4": ["Prospect Hill Road", "Wintergreen Ct", "E. Cedar Ave", "Bluebonnet Trail", "Tamarack Drive",
                     "Old Post Road"],
@@ -95,7 +106,9 @@ STREETS = {"dev6": ["Dogwood Ln", "Sugar Maple Drive", "Canal St", "Bridgewater 
                     "Lantern Ridge Pkwy"],
            "heldout": ["Old Mill Road", "Sycamore Court", "Kingfisher Way", "Rue Sainte-Anne", "Pinecrest Boulevard",
                        "Ashgrove Terrace", "W. 43rd Street"]}  # fmt: skip
-CITIES = {"dev6": [("Terre Haute", "IN"), ("Cheyenne", "WY"), ("Bismarck", "ND"), ("Ithaca", "NY"),
+CITIES = {"heldout4": [("Sioux Falls", "SD"), ("Chattanooga", "TN"), ("Pueblo", "CO"), ("Hagerstown", "MD"),
+                       ("Gainesville", "FL"), ("Altoona", "PA"), ("Wausau", "WI"), ("Texarkana", "TX")],
+          "dev6": [("Terre Haute", "IN"), ("Cheyenne", "WY"), ("Bismarck", "ND"), ("Ithaca", "NY"),
                        ("Missoula", "MT"), ("Port Huron", "MI"), ("Winston-Salem", "NC"), ("La Crosse", "WI")],
           "dev5": [("Greenville", "SC"), ("Billings", "MT"), ("Lafayette", "LA"), ("Muskogee", "OK"),
                        ("Saint George", "UT"), ("Fond du Lac", "WI"), ("Elizabethtown", "KY"), ("Coeur d'Alene", "ID")],
@@ -107,7 +120,9 @@ CITIES = {"dev6": [("Terre Haute", "IN"), ("Cheyenne", "WY"), ("Bismarck", "ND")
                    ("Saint Cloud", "MN")],
           "heldout": [("Tallahassee", "FL"), ("Ypsilanti", "MI"), ("Walla Walla", "WA"), ("Natchez", "MS"),
                       ("Bozeman", "MT"), ("Poughkeepsie", "NY")]}  # fmt: skip
-HOSPITALS = {"dev6": ["Union Hospital", "Providence St. Peter Hospital", "Saint Francis Medical Center",
+HOSPITALS = {"heldout4": ["Holy Cross Hospital", "St. Vincent's Medical Center", "Riverside Regional Medical Center",
+                          "Canyon Ridge Hospital", "Northgate Pediatrics", "Lakeside Memorial Hospital"],
+             "dev6": ["Union Hospital", "Providence St. Peter Hospital", "Saint Francis Medical Center",
                           "Oak Hollow Assisted Living", "Marsh Creek Family Health Center", "Bayfront Heart and Vascular Clinic"],
              "dev5": ["Good Samaritan Hospital", "St. Luke's Regional Medical Center", "Mountain View Behavioral Health",
                           "Cumberland Valley Clinic", "Piedmont Heart Institute", "Tri-State Memorial Hospital",
@@ -122,7 +137,8 @@ HOSPITALS = {"dev6": ["Union Hospital", "Providence St. Peter Hospital", "Saint 
                       "Maplewood Nursing and Rehabilitation", "University of Eastbrook Medical Center"],
              "heldout": ["Mercy Ridge Hospital", "Northwestern Valley Medical Center", "Saint Agnes Infirmary",
                          "Blue Heron Family Clinic", "Holloway Rehabilitation Center", "Kessler Memorial Hospital"]}  # fmt: skip
-EMPLOYERS = {"dev6": ["Dakota Plains Ag Supply", "Sunrise Home Care", "Riverbend Casino"],
+EMPLOYERS = {"heldout4": ["Summit Ridge Construction", "Green Valley Poultry", "Maplewood Public Library"],
+             "dev6": ["Dakota Plains Ag Supply", "Sunrise Home Care", "Riverbend Casino"],
              "dev5": ["Blue Ridge Textiles", "Pioneer Grain Elevator", "Lakeview Middle School"],
              "dev4": ["Cascade Lumber Company", "Hillside Elementary School", "Riverside Auto Body"],
              "dev": ["Acme Freight"], "dev3": ["Granite State Roofing", "Millbrook School District"], "dev2": ["Northgate Dairy Cooperative", "Bellwether Insurance"], "heldout": ["Tri-County Plumbing", "Harmon Steel Works", "Brightline Logistics"]}
@@ -313,6 +329,46 @@ TEMPLATES = {
          "preserved function. I agree with rate control. His daughter {REL_FIRST} asked about stopping "
          "anticoagulation; we discussed risks.\n\nBest,\n{DR2_FIRST}\n{DR2_FULL}, MD, Cardiology\n"),
     ],
+    # written in session 3 after all tuning (dev6), and never tuned on: the held-out check reported
+    "heldout4": [
+        ("discharge", "PATIENT: {PT_FULL}\nMEDICAL RECORD NUMBER: {MRN}\nADMITTED: {DATE_LONG}\nDISCHARGED: {DATE_LONG}\n"
+         "DISCHARGE DIAGNOSES: 1. Community-acquired pneumonia. 2. Type 2 diabetes.\nCONDITION: Good.\nThe patient "
+         "is a {AGE90} y.o. female who was brought in by her grandson {REL_FULL} for fever and cough. Chest film "
+         "showed RLL consolidation. She received ceftriaxone and azithromycin and was switched to oral cefpodoxime. "
+         "She will go home to {ADDRESS} and follow up with her PCP, {DR_FULL}, at {HOSPITAL} within 1 week.\n"
+         "Dictated by {DR2_FULL}, MD. Transcribed {DATE_MDY2}.\n"),
+        ("discharge", "Brief discharge note - {PT_FIRST} {PT_LAST}, {AGE90}M, was admitted {DATE_MDY} for GI bleed. "
+         "EGD by Dr. {DR_LAST} showed a duodenal ulcer, clipped. Hgb stable x48h. Pantoprazole 40 mg BID x8 weeks. "
+         "H. pylori serology pending. His partner {REL_FIRST} will drive him home to {CITY}. Work note given for "
+         "{EMPLOYER}.\n"),
+        ("radiology", "Exam: US Carotid Duplex Bilateral\nPatient Name: {PT_LAST}, {PT_FIRST}\nAccession #: "
+         "{ACCESSION}\nDate: {DATE_DMONY}\nOrdering Physician: {DR_FULL}\nIndication: TIA.\nFindings: 50-69% "
+         "stenosis of the right ICA. Left ICA less than 50%.\nImpression: Moderate right ICA stenosis.\nInterpreting "
+         "physician: {DR2_FULL}, MD, RPVI\n"),
+        ("radiology", "MRI LUMBAR SPINE WITHOUT CONTRAST ({DATE_MDY})\nCLINICAL INFORMATION: {AGE_YOUNG}-year-old with "
+         "low back pain radiating to the right leg.\nFINDINGS: L4-5 broad-based disc bulge with moderate foraminal "
+         "narrowing. Conus ends at L1.\nIMPRESSION: L4-5 degenerative disc disease.\nThis report was faxed to "
+         "{HOSPITAL} at {FAX} at the request of {REL_FULL}, the patient's wife.\n"),
+        ("telephone", "Phone encounter, {DATE_MDY}. Returning call from pt's daughter {REL_FIRST} regarding her "
+         "mother's new rash after starting Bactrim. Pt is {PT_FIRST} {PT_LAST}, DOB {DATE_MDY}. Advised to stop "
+         "Bactrim and come in today. Appt made with {DR_FULL} at 3:40 PM. Daughter can be reached at {PHONE} or "
+         "{EMAIL}.\n"),
+        ("telephone", "Nurse triage call. Caller is patient ({PT_FULL}). C/o dysuria x3 days, no fever. Protocol: UTI "
+         "adult female. Disposition: see within 24 hours. Scheduled with {DR2_FULL}, PA-C tomorrow. Pharmacy "
+         "preference: Walgreens, {CITY}. Call handled by {DR_FIRST}.\n"),
+        ("icu", "ICU FLOWSHEET NOTE {DATE_MDY2} 2200: PT {PT_FIRST_UP} {PT_LAST_UP} ON CRRT, UF GOAL NET -1L. HEPARIN "
+         "GTT PER PROTOCOL. DAUGHTER {REL_FIRST_UP} CALLED FROM {CITY_UP}, UPDATED ON PLAN. DR {DR_LAST_UP} AWARE OF "
+         "K 5.6. AGE {AGE90}.\n"),
+        ("icu", "TRAUMA ICU 0200: {PT_LAST_UP}, {PT_FIRST_UP} MRN {MRN}. MVC, {AGE90} YO. CHEST TUBE R, 20 CM SXN, NO "
+         "AIR LEAK. WIFE {REL_FULL_UP} AND PASTOR AT BEDSIDE. PLATE # {PLATE} PER POLICE REPORT.\n"),
+        ("consult", "Re: {PT_FULL}, DOB {DATE_MDY}\n\nDear Dr. {DR_LAST},\n\nI had the pleasure of seeing {PT_FIRST} "
+         "in our memory clinic on {DATE_LONG}, accompanied by her husband, {REL_FIRST}. MoCA 19/30. I suspect "
+         "Alzheimer's disease. I started donepezil 5 mg nightly.\n\nKind regards,\n\n{DR2_FULL}, MD\nBehavioral "
+         "Neurology, {HOSPITAL}\n"),
+        ("ed", "ED Triage {DATE_MDY} 19:22\n{AGE_YOUNG} yo F arrives via private vehicle from {EMPLOYER} where she "
+         "cut her hand on a meat slicer. Accompanied by coworker {REL_FULL}. Tetanus last {DATE_MONTHYEAR}. "
+         "Triage RN: {DR2_FIRST} {DR2_LAST}\n"),
+    ],
     "heldout": [
         ("discharge", "Hospital Course Summary\n\nName: {PT_LAST}, {PT_FIRST}\nMedical Record #: {MRN}\nAdmitted: "
          "{DATE_LONG}  Discharged: {DATE_LONG}\nPrimary care: {DR_FULL}, M.D.\n\n{PT_FIRST} {PT_LAST} is a pleasant "
@@ -361,8 +417,8 @@ class Note:
         self.rel_first = rng.choice(n["first"])
         self.rel_last = rng.choice(n["last"])
         self.dr2_first = self.dr2_last = ""
-        self.rel2_first = rng.choice(n["first"]) if split in ("dev4", "dev5", "dev6") else ""
-        if split in ("dev2", "dev3", "dev4", "dev5", "dev6"):  # drawn only here, so dev and heldout regenerate byte for byte
+        self.rel2_first = rng.choice(n["first"]) if split in ("dev4", "dev5", "dev6", "heldout4") else ""
+        if split in ("dev2", "dev3", "dev4", "dev5", "dev6", "heldout4"):  # drawn only here, so dev and heldout regenerate byte for byte
             self.dr2_first, self.dr2_last = rng.choice(n["first"]), rng.choice(n["last"])
         self.base = dt.date(2018, 1, 1) + dt.timedelta(days=rng.randrange(0, 2500))
 
