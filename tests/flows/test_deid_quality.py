@@ -40,7 +40,7 @@ def test_when_eval_deid_runs_then_its_last_line_has_the_agreed_fields():
 
 @pytest.mark.slow
 def test_when_bench_deid_runs_then_it_prints_both_engines_and_the_ratio():
-    res = CliRunner().invoke(app, ["bench", "deid", "--n", "24", "--workers", "1"])
+    res = CliRunner().invoke(app, ["bench", "deid", "--n", "24", "--workers", "1", "--repeats", "1"])
     assert res.exit_code == 0, res.output
     assert "stock presidio" in res.output and "chartsift" in res.output and "ratio per CPU-second=" in res.output
 

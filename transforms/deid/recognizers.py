@@ -27,6 +27,7 @@ class PatternSpec:
     group: int = 0
     flags: tuple[str, ...] = ("ignorecase",)
     deny_context: str | None = None
+    requires: str | None = None  # a cheap regex the text must contain for the pattern to be tried
 
 
 def _expand(pattern: str, macros: dict[str, str]) -> str:
@@ -55,6 +56,7 @@ def load_pattern_specs(extra_files: tuple[str, ...] = ()) -> list[PatternSpec]:
                     group=int(p.get("group", 0)),
                     flags=tuple(p.get("flags", ["ignorecase"])),
                     deny_context=p.get("deny_context"),
+                    requires=p.get("requires"),
                 )
             )
     return specs
@@ -82,7 +84,8 @@ class ClinicalPatternRecognizer(EntityRecognizer):
             for f in s.flags:
                 flags |= _FLAG_NAMES[f]
             deny = regex.compile(s.deny_context) if s.deny_context else None
-            self._compiled.append((s, regex.compile(s.regex, flags), deny))
+            need = regex.compile(s.requires) if s.requires else None
+            self._compiled.append((s, regex.compile(s.regex, flags), deny, need))
         entities = sorted({s.entity for s in specs})
         super().__init__(supported_entities=entities, name="chartsift_patterns", supported_language="en")
 
@@ -92,8 +95,10 @@ class ClinicalPatternRecognizer(EntityRecognizer):
     def analyze(self, text, entities, nlp_artifacts=None):  # noqa: ANN001 - Presidio's signature
         results = []
         wanted = set(entities) if entities else None
-        for spec, rx, deny in self._compiled:
+        for spec, rx, deny, need in self._compiled:
             if wanted is not None and spec.entity not in wanted:
+                continue
+            if need is not None and not need.search(text):
                 continue
             for m in rx.finditer(text):
                 start, end = m.span(spec.group)
