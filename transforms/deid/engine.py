@@ -31,6 +31,8 @@ from transforms.deid.recognizers import (
     ClinicalPatternRecognizer,
     load_clinical_terms,
     load_pattern_specs,
+    mostly_upper,
+    starts_clause,
 )
 from transforms.keys import keyed_int
 from transforms.records import PhiSpan
@@ -234,7 +236,7 @@ class Deidentifier:
             w = words[lo].group(0).lower()
             if w in _ROLE_WORDS or w in _LABEL_WORDS or (not ner and common(words[lo], self.any_names)):
                 return None  # "CCU RN", "RN NOTE"
-            if ner and common(words[lo], self.first_names) and _starts_clause(text, words[lo].start()):
+            if ner and common(words[lo], self.first_names) and starts_clause(text, words[lo].start()):
                 return None  # "Caller verbalized understanding"
         start = span.start if lo == 0 else words[lo].start()
         end = span.end if hi == len(words) else words[hi - 1].end()
@@ -245,8 +247,7 @@ class Deidentifier:
         return PhiSpan(start, end, span.entity_type, span.score)
 
     def _filter_ner(self, text: str, results: list[RecognizerResult]) -> list[PhiSpan]:
-        letters = [c for c in text if c.isalpha()]
-        upper_note = bool(letters) and sum(c.isupper() for c in letters) / len(letters) > 0.7
+        upper_note = mostly_upper(text)
         out = []
         for r in results:
             if r.score < self.policy.score_threshold:
@@ -279,7 +280,7 @@ class Deidentifier:
             return False
         if all(w in _STOP_WORDS for w in lowered):
             return False
-        if r.entity_type == "PERSON" and len(words) == 1 and _starts_clause(text, r.start):
+        if r.entity_type == "PERSON" and len(words) == 1 and starts_clause(text, r.start):
             # "Emphysema." / "Oxygen weaned": a lone capitalised word opening a clause is a name
             # only if the census lists know it
             if lowered[0] not in self.first_names and lowered[0] not in self.last_names:
@@ -384,11 +385,6 @@ def segments(text: str, size: int, avoid: list[PhiSpan] | None = None) -> list[t
         out.append((start, text[start:end]))
         start = end
     return out
-
-
-def _starts_clause(text: str, start: int) -> bool:
-    before = text[:start].rstrip(" \t")
-    return not before or before[-1] in ".\n:;!?-"
 
 
 def date_shift_days(secret: bytes, scope: str, max_days: int) -> int:

@@ -18,6 +18,7 @@ import regex
 from presidio_analyzer import EntityRecognizer, RecognizerResult
 
 from transforms.deid.lexicons import not_names, philter_first_names, philter_last_names
+from transforms.deid.recognizers import mostly_upper, starts_clause
 
 _TOKEN = regex.compile(
     r"\b[A-Z][a-z]+(?:['\-][A-Z]?[a-z]+)?\b|\b[A-Z]{2,}(?:['\-][A-Z]+)?\b|\b[A-Z]\.|\b[a-z]{3,}(?:['\-][a-z]+)?\b"
@@ -100,8 +101,7 @@ class NameListRecognizer(EntityRecognizer):
         """A single word that a name list knows and no word list does ("He states Uriel fell",
         "Copy to Dr Banks's inbox. Cyrus (RN)"): in Title case away from the start of a clause, or,
         in an all-caps note, any all-caps word of four letters or more ("SW ZOLTAN")."""
-        letters = [c for c in text if c.isalpha()]
-        upper_note = bool(letters) and sum(c.isupper() for c in letters) / len(letters) > 0.7
+        upper_note = mostly_upper(text)
         taken = [(r.start, r.end) for r in found]
         out = []
         for k, t in enumerate(toks):
@@ -111,7 +111,7 @@ class NameListRecognizer(EntityRecognizer):
             if upper_note:
                 if not (w.isupper() and len(w) >= 4):
                     continue
-            elif not (w[0].isupper() and w[1:].islower()) or _starts_clause(text, t.start()):
+            elif not (w[0].isupper() and w[1:].islower()) or starts_clause(text, t.start(), _CLAUSE_MARKS):
                 continue
             word = w.lower().removesuffix("'s")
             if word not in self.first and word not in self.last:
@@ -170,9 +170,8 @@ _NOT_LONE = frozenset("""january february march april may june july august septe
 monday tuesday wednesday thursday friday saturday sunday""".split())
 
 
-def _starts_clause(text: str, start: int) -> bool:
-    before = text[:start].rstrip(" \t")
-    return not before or before[-1] in ".\n:;!?-|*#>"
+# a lone name is not read right after these (also table pipes, bullets, headings and quotes)
+_CLAUSE_MARKS = ".\n:;!?-|*#>"
 
 
 def _same_casing(a: str, b: str) -> bool:

@@ -62,6 +62,18 @@ def load_pattern_specs(extra_files: tuple[str, ...] = ()) -> list[PatternSpec]:
     return specs
 
 
+def mostly_upper(text: str) -> bool:
+    """All-caps text (terse ICU nursing notes): more than 70 % of the letters are capitals."""
+    letters = [c for c in text if c.isalpha()]
+    return bool(letters) and sum(c.isupper() for c in letters) / len(letters) > 0.7
+
+
+def starts_clause(text: str, start: int, marks: str = ".\n:;!?-") -> bool:
+    """True when only blanks separate `start` from the start of `text` or from one of `marks`."""
+    before = text[:start].rstrip(" \t")
+    return not before or before[-1] in marks
+
+
 def load_clinical_terms(extra_files: tuple[str, ...] = ()) -> frozenset[str]:
     base = yaml.safe_load((_HERE / "clinical_terms.yaml").read_text())
     terms = set(base["terms"])
