@@ -57,6 +57,7 @@ _STATE_TAIL = regex.compile(r",[ \t]*(?:AL|AK|AZ|AR|CA|CO|CT|DE|DC|FL|GA|HI|ID|I
 # field labels that NER sometimes runs into ("ASTRID FITZGERALD    DOB", "Nguyen, Lakshmi   MR#")
 _LABEL_WORDS = frozenset("""dob mrn mr ssn dos acct account age sex dx hx rx phone tel fax email room rm bed
 id no callback indication receiving reason loc location""".split())
+_EDGE_WORDS = _ROLE_WORDS | _LABEL_WORDS  # never the last word of a name
 # spaCy labels that are never PHI here (dates come from the date patterns, which shift them)
 _IGNORED_NER_LABELS = ["CARDINAL", "ORDINAL", "QUANTITY", "PERCENT", "MONEY", "PRODUCT", "EVENT",
                        "WORK_OF_ART", "LAW", "LANGUAGE", "NORP", "DATE", "TIME"]  # fmt: skip
@@ -209,11 +210,7 @@ class Deidentifier:
             state = _STATE_TAIL.search(text, span.start, span.end)
             if state and hi == len(words) and hi - lo > 1:  # "Terre Haute, IN": a state is not PHI
                 hi -= 1
-            if (lo, hi) == (0, len(words)):
-                return span
-            start = span.start if lo == 0 else words[lo].start()
-            end = span.end if hi == len(words) else words[hi - 1].end()
-            return PhiSpan(start, end, span.entity_type, span.score)
+            return _trimmed(span, words, lo, hi)
         if span.entity_type != "PERSON":
             return span
 
@@ -229,22 +226,18 @@ class Deidentifier:
             while hi - lo > 1 and (words[lo].group(0).lower() in _ROLE_WORDS
                                    or (guess and common(words[lo], lead_names))):  # fmt: skip
                 lo += 1
-        while hi - lo > 1 and (common(words[hi - 1], self.any_names)
-                               or words[hi - 1].group(0).lower() in _LABEL_WORDS | _ROLE_WORDS):  # fmt: skip
+        while hi - lo > 1 and (common(words[hi - 1], self.any_names) or words[hi - 1].group(0).lower() in _EDGE_WORDS):
             hi -= 1
         if hi - lo == 1:
             w = words[lo].group(0).lower()
-            if w in _ROLE_WORDS or w in _LABEL_WORDS or (not ner and common(words[lo], self.any_names)):
+            if w in _EDGE_WORDS or (not ner and common(words[lo], self.any_names)):
                 return None  # "CCU RN", "RN NOTE"
             if ner and common(words[lo], self.first_names) and starts_clause(text, words[lo].start()):
                 return None  # "Caller verbalized understanding"
-        start = span.start if lo == 0 else words[lo].start()
-        end = span.end if hi == len(words) else words[hi - 1].end()
-        if text[start:end].endswith(("'s", "\u2019s")):
-            end -= 2
-        if (start, end) == (span.start, span.end):
-            return span
-        return PhiSpan(start, end, span.entity_type, span.score)
+        out = _trimmed(span, words, lo, hi)
+        if text[out.start : out.end].endswith(("'s", "\u2019s")):
+            out = PhiSpan(out.start, out.end - 2, out.entity_type, out.score)
+        return out
 
     def _filter_ner(self, text: str, results: list[RecognizerResult]) -> list[PhiSpan]:
         upper_note = mostly_upper(text)
@@ -393,6 +386,15 @@ def date_shift_days(secret: bytes, scope: str, max_days: int) -> int:
         return 0
     n = keyed_int(secret, "date-shift", scope) % (2 * max_days) - max_days
     return n if n < 0 else n + 1
+
+
+def _trimmed(span: PhiSpan, words: list[regex.Match], lo: int, hi: int) -> PhiSpan:
+    """`span` cut to its words lo..hi-1; an untouched edge keeps its original offset."""
+    if (lo, hi) == (0, len(words)):
+        return span
+    start = span.start if lo == 0 else words[lo].start()
+    end = span.end if hi == len(words) else words[hi - 1].end()
+    return PhiSpan(start, end, span.entity_type, span.score)
 
 
 def merge_spans(spans: list[PhiSpan]) -> list[PhiSpan]:

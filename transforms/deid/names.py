@@ -188,13 +188,11 @@ def _plausible_lower_pair(first: str, last: str, blocked: frozenset[str]) -> boo
 
 
 # surnames that are everyday words; in lower-case text they are read as words
-_COMMON_LOWER = frozenset(
-    """white brown young green black long hill wood hall king wright hope price
+_COMMON_LOWER = frozenset("""white brown young green black long hill wood hall king wright hope price
 rice bell ward moss may little short sharp swift strong rich small gay love day joy gray grey west north
 south east lake ford cross field rose fox wolf bird crane hawk lamb nurse page cook baker miller mason
 turner carter fisher hunter porter walker rider dean bishop pope major marshal sergeant cash gold silver
-stone steel iron stamp post best good well bad hurt pain care rest head hand foot back side check""".split()
-)
+stone steel iron stamp post best good well bad hurt pain care rest head hand foot back side check""".split())
 
 
 def _adjacent(text: str, a: regex.Match, b: regex.Match) -> bool:
