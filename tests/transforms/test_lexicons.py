@@ -43,3 +43,20 @@ def test_when_a_list_is_built_then_later_processes_read_the_cached_word_file(tmp
 def test_when_a_known_place_follows_a_preposition_then_it_is_a_location(text, expect):
     found = [text[r.start : r.end] for r in PlaceListRecognizer(frozenset()).analyze(text, None)]
     assert found == expect
+
+
+@pytest.mark.parametrize(("text", "name"), [
+    ("Read by Carol Watanabe, M.D. Signed today.", "Carol Watanabe"),
+    ("Diet: Jane Okafor, RDN", "Jane Okafor"),
+    ("Her sons, Tomasz & Eero visited.", "Eero"),
+])  # fmt: skip
+def test_when_a_pattern_has_a_requires_precheck_then_it_still_finds_every_match(text, name):
+    from transforms.deid.recognizers import ClinicalPatternRecognizer, load_pattern_specs
+
+    found = [text[r.start : r.end] for r in ClinicalPatternRecognizer(load_pattern_specs()).analyze(text, None)]
+    assert name in found
+    specs = [s for s in load_pattern_specs() if s.requires]
+    plain = ClinicalPatternRecognizer([type(s)(**{**s.__dict__, "requires": None}) for s in specs])
+    checked = ClinicalPatternRecognizer(specs)
+    assert sorted((r.start, r.end) for r in checked.analyze(text, None)) == sorted(
+        (r.start, r.end) for r in plain.analyze(text, None))
