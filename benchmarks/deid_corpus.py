@@ -402,6 +402,46 @@ TEMPLATES = {
          "from {CITY}. Wife {REL_FIRST} at bedside. Troponin negative x2. Aspirin 325 mg given. Discharged home; "
          "follow up with {DR_FULL} in 1 week. Encounter #{ENCOUNTER}. Vehicle plate {PLATE} recorded by security.\n"),
     ],
+    # session 4: vocabulary from a third party (presidio-evaluator's FakeNameGenerator people, 744 of
+    # 3000 with diacritics, and their US addresses and employers); dev7 may be inspected, heldout5 never
+    "dev7": [
+        ("discharge", "Discharge Summary\nName: {PT_LAST}, {PT_FIRST} {PT_MI}.   MRN {MRN}   Acct {ACCT}\nAdmitted "
+         "{DATE_MDY} | Discharged {DATE_MDY}\nAttending physician: {DR_FULL}, MD\nPCP: Dr. {DR2_LAST}\n\nBrief "
+         "hospital course: {PT_FIRST} {PT_LAST} is a {AGE90} y/o woman admitted from home ({ADDRESS}, {CITY}, {STATE} "
+         "{ZIP}) with a COPD exacerbation, treated with prednisone 40 mg daily and azithromycin. Her son {REL_FULL} "
+         "({PHONE}) will stay with her.\nDisposition: home with services. Follow up with {DR2_FULL} on {DATE_LONG}.\n"),
+        ("radiology", "CT ABDOMEN/PELVIS WITH CONTRAST\nPt: {PT_FULL}   DOB {DATE_MDY}   MRN {MRN}\nOrdering: "
+         "{DR_FULL}\nHistory: RLQ pain.\nTechnique: axial images after 100 mL Omnipaque 350.\nFindings: Appendix "
+         "dilated to 11 mm with periappendiceal fat stranding. No free air.\nImpression: Acute appendicitis. Findings "
+         "called to Dr. {DR_LAST} by {DR2_FIRST} {DR2_LAST} on {DATE_LONG} at 14:20.\nDictated at {HOSPITAL}.\n"),
+        ("telephone", "TELEPHONE ENCOUNTER\nDate: {DATE_ISO}\nCall from {REL_FULL}, patient's wife, phone {PHONE}. "
+         "States {PT_FIRST} has had fevers to 101.2 since {DATE_WEEKDAY}. He works as a {JOB} at {EMPLOYER} and was "
+         "seen at {HOSPITAL} urgent care. Pt email {EMAIL}. Advised ED evaluation tonight.\n-{DR_FIRST} {DR_LAST}, "
+         "RN\n"),
+        ("icu", "MICU NSG {DATE_MDY2} 0400: {PT_FULL_UP} REMAINS ON BIPAP 14/8. {AGE90} YO. SON {REL_FULL_UP} CALLED, "
+         "UPDATED. DR {DR_LAST_UP} AWARE OF K 3.1, REPLETED. PT FROM {CITY_UP}. PLAN PER {DR2_FULL_UP}.\n"),
+    ],
+    "heldout5": [
+        ("discharge", "HOSPITAL DISCHARGE SUMMARY\n\nPatient name: {PT_FULL}\nDate of birth: {DATE_LONG}\nMedical "
+         "record #: {MRN}\nDate of admission: {DATE_MDY}\nDate of discharge: {DATE_MDY}\nDischarging physician: "
+         "{DR_FULL}, MD\n\nHistory: {AGE_YOUNG}-year-old {JOB} employed by {EMPLOYER} presented with crushing "
+         "substernal chest pain. Catheterization showed 90% LAD stenosis; a drug-eluting stent was placed. Started "
+         "clopidogrel 75 mg daily and atorvastatin 80 mg nightly.\nSocial: lives with partner {REL_FULL} at {ADDRESS} "
+         "in {CITY}, {STATE}.\nFollow-up: cardiology clinic with Dr. {DR2_LAST} at {HOSPITAL} in two weeks; call "
+         "{PHONE}.\n"),
+        ("radiology", "CHEST X-RAY, PORTABLE AP\nExam date: {DATE_DMONY}   Accession {ACCESSION}\nName: {PT_LAST_UP}, "
+         "{PT_FIRST_UP}    MRN: {MRN}\nIndication: {AGE90} yo with hypoxia.\nComparison: {DATE_MDY}.\nFindings: "
+         "Endotracheal tube 4 cm above the carina. Right IJ line tip in the SVC. Bibasilar opacities, worse on the "
+         "left.\nImpression: Left lower lobe pneumonia versus atelectasis.\nElectronically signed: {DR_FULL}, MD, "
+         "{DATE_MDY} 07:42\n"),
+        ("telephone", "Telephone Note\n{DATE_WEEKDAY}\n{PT_FIRST} {PT_LAST} called the nurse line from {PHONE} "
+         "about her lisinopril refill. She is staying with her daughter {REL_FIRST} in {CITY} until {DATE_MONTHD}. "
+         "Refill sent to the pharmacy on file and routed to Dr. {DR_LAST}. Call handled by {DR2_FULL}, LPN.\n"),
+        ("icu", "SICU NURSING 0700-1900 {DATE_DMONY}\nPT: {PT_FULL_UP} ({AGE90}M)  MRN {MRN}\nNEURO: SEDATED ON "
+         "FENTANYL 50 MCG/HR, RASS -1.\nCV: NSR 80S, MAP >65 OFF PRESSORS.\nRESP: VENT AC 450/16/5/40%.\nFAMILY: "
+         "WIFE {REL_FIRST_UP} AND SON {REL2_FIRST_UP} {PT_LAST_UP} AT BEDSIDE, QUESTIONS ANSWERED. TEL {PHONE}.\nDR "
+         "{DR_LAST_UP} AND NP {DR2_FIRST_UP} {DR2_LAST_UP} ROUNDED.\n"),
+    ],
 }
 
 _MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
@@ -417,8 +457,8 @@ class Note:
         self.rel_first = rng.choice(n["first"])
         self.rel_last = rng.choice(n["last"])
         self.dr2_first = self.dr2_last = ""
-        self.rel2_first = rng.choice(n["first"]) if split in ("dev4", "dev5", "dev6", "heldout4") else ""
-        if split in ("dev2", "dev3", "dev4", "dev5", "dev6", "heldout4"):  # drawn only here, so dev and heldout regenerate byte for byte
+        self.rel2_first = rng.choice(n["first"]) if split in ("dev4", "dev5", "dev6", "heldout4") + THIRD_PARTY else ""
+        if split in ("dev2", "dev3", "dev4", "dev5", "dev6", "heldout4") + THIRD_PARTY:  # drawn only here, so dev and heldout regenerate byte for byte
             self.dr2_first, self.dr2_last = rng.choice(n["first"]), rng.choice(n["last"])
         self.base = dt.date(2018, 1, 1) + dt.timedelta(days=rng.randrange(0, 2500))
 
@@ -484,6 +524,7 @@ class Note:
             "PT_MI": lambda: (r.choice("ABCDEFGHJKLMNPRSTW"), "PERSON"),
             "DR2_FULL_UP": lambda: (f"{self.dr2_first} {self.dr2_last}".upper(), "PERSON"),
             "REL_FULL_LOWER": lambda: (f"{self.rel_first} {self.rel_last}".lower(), "PERSON"),
+            "JOB": lambda: (r.choice(JOBS[self.split]), None),
         }
         return later[name]()
 
@@ -491,6 +532,35 @@ class Note:
         if not hasattr(self, "_c"):
             self._c = self.rng.choice(CITIES[self.split])
         return self._c
+
+
+THIRD_PARTY = ("dev7", "heldout5")
+JOBS: dict[str, list[str]] = {}
+
+
+def load_third_party(split: str) -> None:
+    """Fill the slot tables of a THIRD_PARTY split from presidio-evaluator's FakeNameGenerator file
+    (read as data; the package is never imported): people with an odd row number go to dev7, even to
+    heldout5, so the two share no person, street, city or employer."""
+    import csv
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.find_spec("presidio_evaluator")
+    if spec is None or not spec.submodule_search_locations:
+        raise SystemExit("presidio-evaluator is not installed (it is in the dev extra and the lock)")
+    path = Path(next(iter(spec.submodule_search_locations))) / "data_generator" / "raw_data" / "FakeNameGenerator.com_3000.csv"
+    with path.open(encoding="utf-8-sig", newline="") as f:
+        rows = [r for r in csv.DictReader(f) if int(r["Number"]) % 2 == (split == "dev7")]
+    us = [r for r in rows if r["Country"] == "US"]
+    NAMES[split] = {"first": sorted({r["GivenName"] for r in rows}), "last": sorted({r["Surname"] for r in rows})}
+    STREETS[split] = sorted({r["StreetAddress"].split(" ", 1)[1] for r in us if r["StreetAddress"][:1].isdigit()})
+    CITIES[split] = sorted({(r["City"], r["State"]) for r in us})
+    EMPLOYERS[split] = sorted({r["Company"] for r in rows})
+    JOBS[split] = sorted({r["Occupation"] for r in rows})
+    HOSPITALS[split] = sorted({f"{r['Surname']} Memorial Hospital" for r in us[:12]}
+                              | {f"{r['City']} Regional Medical Center" for r in us[12:24]}
+                              | {f"{r['City']} Family Clinic" for r in us[24:36]})  # fmt: skip
 
 
 def _ord(n: int) -> str:
@@ -520,6 +590,8 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--out", required=True)
     args = ap.parse_args()
+    if args.split in THIRD_PARTY:
+        load_third_party(args.split)
     rng = random.Random(f"{args.split}-{args.seed}")
     with open(args.out, "w") as f:
         for i in range(args.n):
