@@ -143,8 +143,12 @@ def _phi(d, text):
     ("Sacred Heart Medical Center admitted her with decompensated heart failure.", [], ["heart failure"]),
 ])  # fmt: skip
 def test_when_spans_have_role_words_or_labels_at_their_edges_then_only_the_name_is_phi(deidentifier, text, names, kept):
-    found = _phi(deidentifier, text)
-    for n in names:
+    _assert_phi_and_kept(deidentifier, text, names, kept)
+
+
+def _assert_phi_and_kept(d, text, phi, kept):
+    found = _phi(d, text)
+    for n in phi:
         assert any(n in f for f in found), (n, found)
     for k in kept:
         assert not any(k in f for f in found), (k, found)
@@ -168,3 +172,40 @@ def test_when_a_name_stands_alone_in_free_text_then_it_is_found(deidentifier, te
 ])  # fmt: skip
 def test_when_eponyms_or_labels_look_like_lone_names_then_they_are_not_phi(deidentifier, text):
     assert _phi(deidentifier, text) == []
+
+
+@pytest.mark.parametrize(("text", "names"), [
+    ("Pt José Hernández seen today with wife Renée Côté. Dr. Zoë Åberg reviewed.",
+     ["José Hernández", "Renée Côté", "Zoë Åberg"]),
+    ("Telephone encounter: spoke with Mrs. Hamanová regarding refill.", ["Hamanová"]),
+    ("PT MARIE HAMANOVÁ, 84 YO F. SON JÜRGEN MÜLLER AT BEDSIDE.", ["MARIE HAMANOVÁ", "JÜRGEN MÜLLER"]),
+    ("Name: Þórðarson, Guðrún   MRN 5575514", ["Þórðarson, Guðrún"]),
+    ("Discharged to home with daughter Øyvind Sørensen.", ["Øyvind Sørensen"]),
+])  # fmt: skip
+def test_when_names_carry_diacritics_then_every_letter_of_them_is_phi(deidentifier, text, names):
+    """Name lists and patterns are ASCII; they read a folded copy of the text (same offsets)."""
+    [spans] = deidentifier.analyze_batch([text])
+    covered = {i for s in spans for i in range(s.start, s.end)}
+    for name in names:
+        start = text.index(name)
+        letters = [i for i in range(start, start + len(name)) if text[i].isalpha()]
+        assert all(i in covered for i in letters), (name, [text[s.start : s.end] for s in spans])
+
+
+def test_when_a_name_is_written_with_and_without_accents_then_its_surrogate_is_the_same(deidentifier):
+    a = deid(deidentifier, "Seen by Dr. Hernández today.").text
+    b = deid(deidentifier, "Seen by Dr. Hernandez today.").text
+    assert a == b and "Hern" not in a and "á" not in a
+
+
+@pytest.mark.parametrize(("text", "phi", "kept"), [
+    ("MICU NSG 0400: GREGORINA IRIZARRY REMAINS ON BIPAP. PLAN PER INGUNN CAIRD.",
+     ["GREGORINA IRIZARRY", "INGUNN CAIRD"], ["BIPAP", "PLAN"]),
+    ("He works as a machine operator at Sofa Express and was seen at urgent care.", ["Sofa Express"], ["machine"]),
+    ("Follow up with Taiji Tokaryev on the 3rd. Follow up with cardiology.", ["Taiji Tokaryev"], ["cardiology"]),
+    ("Findings called to Dr. Muris at 14:20.", ["Muris"], []),
+    ("Seen with Jan Ward, NP. Increase amlodipine to 10 mg.", ["Jan Ward"], ["Increase"]),
+    ("Ordering: Allan van der Elst\nHistory: RLQ pain.", ["Allan van der Elst"], ["History"]),
+])  # fmt: skip
+def test_when_cues_precede_names_no_list_knows_then_they_are_phi(deidentifier, text, phi, kept):
+    _assert_phi_and_kept(deidentifier, text, phi, kept)

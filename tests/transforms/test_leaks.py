@@ -25,3 +25,10 @@ def test_when_a_fact_repeats_a_phi_value_then_the_keyed_tokens_catch_it_in_any_c
     assert fact_leaks(b"k", tokens, ["pneumonia in HAROLD BECKWITH"]) == 1
     assert fact_leaks(b"k", tokens, ["pneumonia", "metformin 500 mg"]) == 0
     assert fact_leaks(b"other-key", tokens, ["Harold Beckwith"]) == 0
+
+
+def test_when_a_name_with_diacritics_survives_then_it_is_a_leak():
+    text = "Seen Zoë Hernández today."
+    spans = [PhiSpan(5, 19, "PERSON")]
+    assert text_leaks(text, spans, "Seen Avery Hernández today.") == ["PERSON"]
+    assert text_leaks(text, spans, "Seen Avery Quinn today.") == []

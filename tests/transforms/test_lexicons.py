@@ -60,3 +60,20 @@ def test_when_a_pattern_has_a_requires_precheck_then_it_still_finds_every_match(
     checked = ClinicalPatternRecognizer(specs)
     assert sorted((r.start, r.end) for r in checked.analyze(text, None)) == sorted(
         (r.start, r.end) for r in plain.analyze(text, None))
+
+
+@pytest.mark.parametrize(("text", "folded"), [
+    ("José Hernández", "Jose Hernandez"), ("ŽILKOVÁ", "ZILKOVA"), ("Þórðarson", "Tordarson"),
+    ("Świętosław Łukasz", "Swietoslaw Lukasz"), ("O\u2019Neill", "O'Neill"), ("Иван", "Иван"), ("plain", "plain"),
+])  # fmt: skip
+def test_when_text_is_folded_then_diacritics_go_and_offsets_hold(text, folded):
+    from transforms.deid.recognizers import fold_text
+
+    assert fold_text(text) == folded and len(fold_text(text)) == len(text)
+
+
+def test_when_a_note_is_mostly_capitals_in_any_script_then_it_reads_as_upper_case():
+    from transforms.deid.recognizers import mostly_upper
+
+    assert mostly_upper("PT ŽILKOVÁ ÉVA, 92 YO F.") and not mostly_upper("Pt Žilková Éva, 92 yo F.")
+    assert not mostly_upper("120/80 98.6")

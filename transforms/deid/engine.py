@@ -30,6 +30,7 @@ from transforms.deid.places import PlaceListRecognizer
 from transforms.deid.recognizers import (
     ENTITIES,
     ClinicalPatternRecognizer,
+    fold_text,
     load_clinical_terms,
     load_pattern_specs,
     mostly_upper,
@@ -38,7 +39,7 @@ from transforms.deid.recognizers import (
 from transforms.keys import keyed_int
 from transforms.records import PhiSpan
 
-DEID_VERSION = "chartsift-deid-0.4"  # bump whenever recognizers or replacement change
+DEID_VERSION = "chartsift-deid-0.5"  # bump whenever recognizers or replacement change
 SEGMENT = 50_000  # characters per analysis/anonymization pass; longer notes are cut at line breaks
 
 # When detections overlap they are merged into one span covering both; the merged span takes the
@@ -59,6 +60,7 @@ _STATE_TAIL = regex.compile(r",[ \t]*(?:AL|AK|AZ|AR|CA|CO|CT|DE|DC|FL|GA|HI|ID|I
 _LABEL_WORDS = frozenset("""dob mrn mr ssn dos acct account age sex dx hx rx phone tel fax email room rm bed
 id no callback indication receiving reason loc location""".split())
 _EDGE_WORDS = _ROLE_WORDS | _LABEL_WORDS  # never the last word of a name
+_TITLE_BEFORE = regex.compile(r"\b(?i:dr|mr|mrs|ms|mx|miss|prof)\.?[ \t]+$")  # titles that never end a sentence
 # spaCy labels that are never PHI here (dates come from the date patterns, which shift them)
 _IGNORED_NER_LABELS = ["CARDINAL", "ORDINAL", "QUANTITY", "PERCENT", "MONEY", "PRODUCT", "EVENT",
                        "WORK_OF_ART", "LAW", "LANGUAGE", "NORP", "DATE", "TIME"]  # fmt: skip
@@ -140,7 +142,8 @@ class Deidentifier:
 
         Long texts are analysed in line-aligned segments of at most SEGMENT characters (spaCy's
         memory and Presidio's overlap handling grow with length); names found anywhere are then
-        propagated over the whole text."""
+        propagated over the whole text. spaCy reads the text as written; the patterns and word
+        lists read it with diacritics folded (same offsets), since their letters are ASCII."""
         pieces = [(i, off, seg) for i, t in enumerate(texts) for off, seg in segments(t, SEGMENT)]
         try:
             artifacts = list(self._nlp_engine.process_batch([p[2] for p in pieces], language="en",
@@ -155,7 +158,7 @@ class Deidentifier:
             try:
                 nlp_artifacts = item[1] if item is not None else self._nlp_engine.process_text(seg, "en")
                 found[i] += [PhiSpan(x.start + off, x.end + off, x.entity_type, x.score)
-                             for x in self._analyze_segment(seg, nlp_artifacts)]  # fmt: skip
+                             for x in self._analyze_segment(fold_text(seg), nlp_artifacts)]  # fmt: skip
             except Exception as exc:  # noqa: BLE001 - fail closed, never leak the text
                 errors[i] = DeidError(f"analysis failed: {type(exc).__name__}")
         out: list[list[PhiSpan] | DeidError] = []
@@ -166,7 +169,7 @@ class Deidentifier:
             try:
                 spans = found[i]
                 if self.policy.propagate_names:
-                    spans = spans + _propagate_names(text, spans, self.clinical_terms, self.not_names)
+                    spans = spans + _propagate_names(fold_text(text), spans, self.clinical_terms, self.not_names)
                 out.append(merge_spans(spans))
             except Exception as exc:  # noqa: BLE001
                 out.append(DeidError(f"analysis failed: {type(exc).__name__}"))
@@ -232,8 +235,9 @@ class Deidentifier:
             hi -= 1
         if hi - lo == 1:
             w = words[lo].group(0).lower()
-            if w in _EDGE_WORDS or (not ner and common(words[lo], self.any_names)):
-                return None  # "CCU RN", "RN NOTE"
+            if w in _EDGE_WORDS or (not ner and common(words[lo], self.any_names)
+                                    and not _TITLE_BEFORE.search(text, max(0, words[lo].start() - 8), words[lo].start())):
+                return None  # "CCU RN", "RN NOTE"; but right after "Dr." or "Mrs." a word is a name ("Dr. Muris")
             if ner and common(words[lo], self.first_names) and starts_clause(text, words[lo].start()):
                 return None  # "Caller verbalized understanding"
         out = _trimmed(span, words, lo, hi)

@@ -12,7 +12,7 @@ import re
 from transforms.keys import keyed_hash
 from transforms.records import PhiSpan
 
-_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'\-./@]*")
+_WORD = re.compile(r"[^\W_][\w'\-./@]*")  # letters and digits in any script
 
 
 def _norm(value: str) -> str:
@@ -23,7 +23,7 @@ def _checkable(value: str) -> bool:
     return sum(c.isalnum() for c in value) >= 3
 
 
-_TOKEN = re.compile(r"[A-Za-z0-9]+")
+_TOKEN = re.compile(r"[^\W_]+")
 _MAX_TOKENS = 12
 
 
@@ -40,7 +40,7 @@ def text_leaks(original: str, spans: list[PhiSpan], deidentified: str,
         if _checkable(value):
             needles.setdefault(tuple(_TOKEN.findall(value))[:_MAX_TOKENS], set()).add(i)
         if s.entity_type == "PERSON":
-            for w in re.findall(r"[A-Za-z][A-Za-z'\-]{2,}", value):
+            for w in re.findall(r"[^\W\d_][\w'\-]{2,}", value):
                 if w.lower() not in _TITLES:
                     needles.setdefault(tuple(_TOKEN.findall(w)), set()).add(i)
     needles.pop((), None)

@@ -65,6 +65,7 @@ class NameListRecognizer(EntityRecognizer):
 
     def analyze(self, text, entities, nlp_artifacts=None):  # noqa: ANN001 - Presidio's signature
         toks = list(_TOKEN.finditer(text))
+        upper_note = mostly_upper(text)
         results = []
         i = 0
         while i < len(toks) - 1:
@@ -75,6 +76,10 @@ class NameListRecognizer(EntityRecognizer):
                 continue
             if self._last_comma_first(text, toks, i):  # "Nwosu, Tomasz" / "KANG, AMA"
                 results.append(RecognizerResult("PERSON", a.start(), toks[i + 1].end(), 0.85))
+                i += 2
+                continue
+            if upper_note and self._upper_pair_subject(text, toks, i):  # "GREGORINA IRIZARRY REMAINS ON BIPAP"
+                results.append(RecognizerResult("PERSON", a.start(), toks[i + 1].end(), 0.8))
                 i += 2
                 continue
             if self._lone_first_name(text, toks, i):  # "Haruto was admitted", "Sione's fever"
@@ -138,6 +143,24 @@ class NameListRecognizer(EntityRecognizer):
         if not nxt.islower() or not _adjacent(text, a, b):
             return False
         return nxt in _SUBJECT_VERBS or (w.endswith("'s") and len(nxt) >= 3)
+
+    def _upper_pair_subject(self, text: str, toks: list, i: int) -> bool:  # noqa: ANN001
+        """In an all-caps note, where NER is off: two all-caps words that are the subject of a
+        clinical verb, one a known first name (first) or surname (second), neither an everyday,
+        clinical or stop word. A name no list has ("GREGORINA") then still counts beside one
+        that a list has ("IRIZARRY")."""
+        if i + 2 >= len(toks):
+            return False
+        a, b, verb = toks[i], toks[i + 1], toks[i + 2]
+        wa, wb = a.group(0), b.group(0)
+        if not (wa.isupper() and wb.isupper() and len(wa) >= 3 and len(wb) >= 3):
+            return False
+        if not (_adjacent(text, a, b) and _adjacent(text, b, verb)) or verb.group(0).lower() not in _SUBJECT_VERBS:
+            return False
+        la, lb = wa.lower(), wb.lower()
+        if any(w in self.blocked_first or w in self.common or w in _AMBIGUOUS_FIRST for w in (la, lb)):
+            return False
+        return la in self.first or lb in self.last
 
     def _last_comma_first(self, text: str, toks: list, i: int) -> bool:  # noqa: ANN001
         a, b = toks[i], toks[i + 1]

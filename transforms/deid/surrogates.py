@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import string
 
+from transforms.deid.recognizers import fold_text
 from transforms.keys import keyed_int
 
 FIRST_NAMES = (
@@ -27,7 +28,7 @@ FACILITIES = (
     "Northgate Health Center", "Summit Community Hospital", "Willow Creek Clinic",
 )  # fmt: skip
 
-_WORD = re.compile(r"[A-Za-z][A-Za-z'\-]*")
+_WORD = re.compile(r"[^\W\d_](?:[^\W\d_]|['\-])*")  # letters in any script ("Hernández", "Þór")
 
 
 def _pick(options: tuple[str, ...], secret: bytes, *key: str) -> str:
@@ -54,7 +55,8 @@ def surrogate_name(value: str, secret: bytes, scope: str) -> str:
     for m in words:
         word = m.group(0)
         out.append(value[last : m.start()])
-        key = word.lower().removesuffix("'s")
+        folded = fold_text(word).lower()  # "Hernández" and "Hernandez" are one name
+        key = folded.removesuffix("'s")
         # a word is drawn from the same pool wherever it stands, so "Smith, John" and "John Smith" agree
         pool = LAST_NAMES if keyed_int(secret, "pool", key) % 2 else FIRST_NAMES
         fake = _pick(pool, secret, "name", scope, key)
@@ -62,7 +64,7 @@ def surrogate_name(value: str, secret: bytes, scope: str) -> str:
             fake = pool[(pool.index(fake) + 1) % len(pool)]
         if len(key) == 1:  # an initial stays an initial
             fake = fake[0]
-        out.append(_case_like(word, fake) + ("'s" if word.lower().endswith("'s") else ""))
+        out.append(_case_like(word, fake) + (word[-2:] if folded.endswith("'s") else ""))
         last = m.end()
     out.append(value[last:])
     result = "".join(out)
