@@ -9,6 +9,8 @@ nursing shift notes, transfer records, patient letters, social work, EMS run rep
 history) and `heldout` (templates written afterwards in other styles: discharge
 summaries, radiology, telephone encounters, terse upper-case ICU nursing notes, pathology,
 consult letters, ED notes; different name pools, many names absent from the Census lists).
+`dev7` and `heldout5` (session 4) draw people, US addresses and employers from presidio-evaluator's
+FakeNameGenerator file instead of chartsift's own pools (see `load_third_party`).
 Every value is invented; phone numbers use 555-01xx.
 
     python benchmarks/deid_corpus.py --split heldout --n 300 --out benchmarks/data/deid-heldout.jsonl
