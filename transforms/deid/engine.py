@@ -145,6 +145,7 @@ class Deidentifier:
         propagated over the whole text. spaCy reads the text as written; the patterns and word
         lists read it with diacritics folded (same offsets), since their letters are ASCII."""
         pieces = [(i, off, seg) for i, t in enumerate(texts) for off, seg in segments(t, SEGMENT)]
+        folded = [fold_text(t) for t in texts]
         try:
             artifacts = list(self._nlp_engine.process_batch([p[2] for p in pieces], language="en",
                                                             batch_size=batch_size))  # fmt: skip
@@ -158,18 +159,18 @@ class Deidentifier:
             try:
                 nlp_artifacts = item[1] if item is not None else self._nlp_engine.process_text(seg, "en")
                 found[i] += [PhiSpan(x.start + off, x.end + off, x.entity_type, x.score)
-                             for x in self._analyze_segment(fold_text(seg), nlp_artifacts)]  # fmt: skip
+                             for x in self._analyze_segment(folded[i][off : off + len(seg)], nlp_artifacts)]  # fmt: skip
             except Exception as exc:  # noqa: BLE001 - fail closed, never leak the text
                 errors[i] = DeidError(f"analysis failed: {type(exc).__name__}")
         out: list[list[PhiSpan] | DeidError] = []
-        for i, text in enumerate(texts):
+        for i, text in enumerate(folded):
             if i in errors:
                 out.append(errors[i])
                 continue
             try:
                 spans = found[i]
                 if self.policy.propagate_names:
-                    spans = spans + _propagate_names(fold_text(text), spans, self.clinical_terms, self.not_names)
+                    spans = spans + _propagate_names(text, spans, self.clinical_terms, self.not_names)
                 out.append(merge_spans(spans))
             except Exception as exc:  # noqa: BLE001
                 out.append(DeidError(f"analysis failed: {type(exc).__name__}"))

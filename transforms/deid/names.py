@@ -100,13 +100,12 @@ class NameListRecognizer(EntityRecognizer):
                         i = j + 1
                         continue
             i += 1
-        return results + self._lone_names(text, toks, results)
+        return results + self._lone_names(text, toks, results, upper_note)
 
-    def _lone_names(self, text: str, toks: list, found: list[RecognizerResult]) -> list[RecognizerResult]:  # noqa: ANN001
+    def _lone_names(self, text: str, toks: list, found: list[RecognizerResult], upper_note: bool) -> list[RecognizerResult]:  # noqa: ANN001
         """A single word that a name list knows and no word list does ("He states Uriel fell",
         "Copy to Dr Banks's inbox. Cyrus (RN)"): in Title case away from the start of a clause, or,
         in an all-caps note, any all-caps word of four letters or more ("SW ZOLTAN")."""
-        upper_note = mostly_upper(text)
         taken = [(r.start, r.end) for r in found]
         out = []
         for k, t in enumerate(toks):

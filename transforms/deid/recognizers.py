@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 import regex
@@ -102,10 +101,8 @@ _UPPER = regex.compile(r"\p{Lu}")
 _LOWER = regex.compile(r"\p{Ll}")
 
 
-@lru_cache(maxsize=64)
 def mostly_upper(text: str) -> bool:
-    """All-caps text (terse ICU nursing notes): more than 70 % of the cased letters are capitals.
-    Cached: three recognizers ask about the same note."""
+    """All-caps text (terse ICU nursing notes): more than 70 % of the cased letters are capitals."""
     upper, lower = len(_UPPER.findall(text)), len(_LOWER.findall(text))
     return upper + lower > 0 and upper / (upper + lower) > 0.7
 
