@@ -209,3 +209,8 @@ def test_when_a_name_is_written_with_and_without_accents_then_its_surrogate_is_t
 ])  # fmt: skip
 def test_when_cues_precede_names_no_list_knows_then_they_are_phi(deidentifier, text, phi, kept):
     _assert_phi_and_kept(deidentifier, text, phi, kept)
+
+
+def test_when_a_listed_place_carries_diacritics_then_it_is_found(deidentifier):
+    # all caps, so spaCy NER is off and only the GeoNames list can find it
+    assert "BAYAMÓN MUNICIPIO" in _phi(deidentifier, "PT TRANSFERRED FROM BAYAMÓN MUNICIPIO. VSS.")

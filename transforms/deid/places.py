@@ -13,6 +13,7 @@ import regex
 from presidio_analyzer import EntityRecognizer, RecognizerResult
 
 from transforms.deid.lexicons import us_places
+from transforms.deid.recognizers import fold_text
 
 _CUE = regex.compile(r"\b(?i:in|from|to|near|outside|outside of|around|of|at|visiting|via)[ \t]+(?=[A-Z])")
 _WORD = regex.compile(r"[A-Z][A-Za-z.'\-]*")
@@ -32,7 +33,8 @@ hamilton monroe grant lee taylor mercy providence charity angels sacred heart gr
 
 class PlaceListRecognizer(EntityRecognizer):
     def __init__(self, blocked: frozenset[str]):
-        self.places = us_places()
+        # the recognizer reads folded text ("Canon City"): fold the 88 listed names that carry diacritics too
+        self.places = frozenset(fold_text(p) for p in us_places())
         self.blocked = blocked | _COMMON
         super().__init__(supported_entities=["LOCATION"], name="chartsift_places", supported_language="en")
 
