@@ -130,6 +130,45 @@ def test_when_analysis_fails_for_one_note_then_only_that_note_errors(deidentifie
     assert isinstance(out[0], list) and isinstance(out[1], DeidError) and "Harold" not in str(out[1])
 
 
+def test_when_ner_fails_for_one_note_then_only_that_note_errors(deidentifier, monkeypatch):
+    engine = deidentifier._nlp_engine
+    real = engine.process_text
+
+    def batch_fails(texts, **kw):
+        raise RuntimeError("batch")
+
+    def one_fails(text, language):
+        if "Summit" in text:
+            raise RuntimeError("BOOM " + text)
+        return real(text, language)
+
+    monkeypatch.setattr(engine, "process_batch", batch_fails)
+    monkeypatch.setattr(engine, "process_text", one_fails)
+    fine = "Vitals stable overnight. She returned to work at Acme Ridge Foods last week and feels well."
+    bad = "Vitals stable overnight. She returned to work at Summit Ridge Construction last week and feels well."
+    out = deidentifier.analyze_batch([fine, bad])
+    assert isinstance(out[0], list) and isinstance(out[1], DeidError) and "Summit" not in str(out[1])
+
+
+def test_when_a_capitalised_word_is_unexplained_then_ner_reads_a_window_around_it_only(deidentifier):
+    lead = "Vitals stable overnight and the patient ate breakfast without nausea or vomiting today. "
+    text = lead + "She returned to work at Summit Ridge Construction last week and feels well."
+    windows = deidentifier.ner_windows(text, deidentifier._pattern_spans(text))
+    [(lo, hi)] = windows
+    firm = text.index("Summit Ridge Construction")
+    assert lo <= firm and firm + len("Summit Ridge Construction") <= hi
+    assert len(lead) < lo and text[lo - 1] == " "  # cut at a blank, well after the note's start
+    assert "Summit Ridge Construction" in _phi(deidentifier, text)
+
+
+@pytest.mark.parametrize("text", [
+    "The patient denies chest pain and was seen by Dr. Smith on 3/14/2024. Foley catheter removed.",
+    "PT SEEN BY DR ZULU. VITALS STABLE. QUILLON AT BEDSIDE, CT CHEST PENDING.",
+])  # fmt: skip
+def test_when_every_capitalised_word_is_explained_or_the_note_is_all_caps_then_ner_reads_nothing(deidentifier, text):
+    assert deidentifier.ner_windows(text, deidentifier._pattern_spans(text)) == []
+
+
 def _phi(d, text):
     [spans] = d.analyze_batch([text])
     return [text[s.start : s.end] for s in spans]

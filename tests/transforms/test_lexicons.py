@@ -62,6 +62,37 @@ def test_when_a_pattern_has_a_requires_precheck_then_it_still_finds_every_match(
         (r.start, r.end) for r in plain.analyze(text, None))
 
 
+def test_when_patterns_are_tried_only_on_their_anchor_lines_then_they_find_what_the_whole_text_gives():
+    """`requires` and `line: true` only skip work: over hundreds of gold notes (and line breaks in odd
+    places), every pattern finds exactly what it finds when run over the whole text."""
+    import dataclasses
+    import json
+    from pathlib import Path
+
+    from transforms.deid.recognizers import ClinicalPatternRecognizer, fold_text, load_pattern_specs
+
+    data = Path(__file__).resolve().parents[2] / "benchmarks" / "data"
+    texts = [fold_text(json.loads(line)["text"]) for split in ("dev7", "heldout5")
+             for line in (data / f"deid-{split}.jsonl").read_text().splitlines()[:150]]  # fmt: skip
+    texts += ["Jane Okafor\nDOB 1/2/1950", "Seen by Jane Okafor,\nMD", "Jane Okafor (44 yo)\r\nRN Note", "x\n\nAl Reyes, MD"]
+    specs = [s for s in load_pattern_specs() if s.requires]
+    assert any(s.line for s in specs)
+    plain = ClinicalPatternRecognizer([dataclasses.replace(s, requires=None, line=False) for s in specs])
+    checked = ClinicalPatternRecognizer(specs)
+    for text in texts:
+        assert sorted((r.entity_type, r.start, r.end) for r in checked.analyze(text, None)) == sorted(
+            (r.entity_type, r.start, r.end) for r in plain.analyze(text, None))
+
+
+def test_when_a_site_pattern_is_line_scoped_without_an_anchor_then_loading_fails(tmp_path):
+    from transforms.deid.recognizers import load_pattern_specs
+
+    site = tmp_path / "site.yaml"
+    site.write_text('patterns:\n  - {name: ward, entity: ORGANIZATION, score: 0.8, regex: "Ward [A-Z]", line: true}\n')
+    with pytest.raises(ValueError, match="needs 'requires'"):
+        load_pattern_specs((str(site),))
+
+
 @pytest.mark.parametrize(("text", "folded"), [
     ("José Hernández", "Jose Hernandez"), ("ŽILKOVÁ", "ZILKOVA"), ("Þórðarson", "Tordarson"),
     ("Świętosław Łukasz", "Swietoslaw Lukasz"), ("O\u2019Neill", "O'Neill"), ("Иван", "Иван"), ("plain", "plain"),

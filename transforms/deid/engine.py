@@ -1,6 +1,8 @@
-"""The de-identifier: Presidio's AnalyzerEngine (spaCy NER + chartsift's clinical patterns) finds
-PHI, overlapping detections are merged, and Presidio's AnonymizerEngine writes surrogates, type
-tags or masks. Output spans are offsets into the ORIGINAL text.
+"""The de-identifier: Presidio's AnalyzerEngine runs chartsift's clinical patterns and name and
+place lists over every note; spaCy NER (through Presidio's SpacyRecognizer) reads only the stretches
+around capitalised words those left unexplained; overlapping detections are merged, and Presidio's
+AnonymizerEngine writes surrogates, type tags or masks. Output spans are offsets into the ORIGINAL
+text.
 
 Fail closed: any error while analysing or anonymising a note raises DeidError (type name only, no
 text), and the caller quarantines the note; nothing un-de-identified goes downstream.
@@ -8,7 +10,6 @@ text), and the caller quarantines the note; nothing un-de-identified goes downst
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Literal
@@ -39,8 +40,9 @@ from transforms.deid.recognizers import (
 from transforms.keys import keyed_int
 from transforms.records import PhiSpan
 
-DEID_VERSION = "chartsift-deid-0.5"  # bump whenever recognizers or replacement change
+DEID_VERSION = "chartsift-deid-0.6"  # bump whenever recognizers or replacement change
 SEGMENT = 50_000  # characters per analysis/anonymization pass; longer notes are cut at line breaks
+NER_CONTEXT = 24  # characters of context either side of a word spaCy NER is asked about
 
 # When detections overlap they are merged into one span covering both; the merged span takes the
 # type that ranks first here (identifiers before names before places), so nothing is left exposed.
@@ -135,33 +137,40 @@ class Deidentifier:
         self.analyzer = AnalyzerEngine(registry=registry, nlp_engine=nlp_engine, supported_languages=["en"],
                                        context_aware_enhancer=_NoContext())  # fmt: skip
         self.anonymizer = AnonymizerEngine()
+        # the patterns and lists read no spaCy output: they get empty artifacts, and NER runs apart
+        self._no_nlp = NlpArtifacts(entities=[], tokens=None, tokens_indices=[], lemmas=[], nlp_engine=nlp_engine,
+                                    language="en")  # fmt: skip
 
     # -- analysis ---------------------------------------------------------------------------
     def analyze_batch(self, texts: list[str], batch_size: int = 32) -> list[list[PhiSpan] | DeidError]:
         """Merged PHI spans for each text, or a DeidError for a text that failed analysis.
 
-        Long texts are analysed in line-aligned segments of at most SEGMENT characters (spaCy's
-        memory and Presidio's overlap handling grow with length); names found anywhere are then
-        propagated over the whole text. spaCy reads the text as written; the patterns and word
-        lists read it with diacritics folded (same offsets), since their letters are ASCII."""
-        pieces = [(i, off, seg) for i, t in enumerate(texts) for off, seg in segments(t, SEGMENT)]
+        The patterns and word lists read each text with diacritics folded (same offsets, since their
+        letters are ASCII), in line-aligned segments of at most SEGMENT characters (Presidio's
+        overlap handling grows with length). spaCy NER then reads, as written, only windows around
+        the capitalised words nothing else explained (see `ner_windows`). Names found anywhere are
+        propagated over the whole text."""
         folded = [fold_text(t) for t in texts]
-        try:
-            artifacts = list(self._nlp_engine.process_batch([p[2] for p in pieces], language="en",
-                                                            batch_size=batch_size))  # fmt: skip
-        except Exception:  # noqa: BLE001 - fall back to one by one, so one bad note fails alone
-            artifacts = [None] * len(pieces)
         found: list[list[PhiSpan]] = [[] for _ in texts]
         errors: dict[int, DeidError] = {}
-        for (i, off, seg), item in zip(pieces, artifacts, strict=True):
-            if i in errors:
-                continue
+        for i, text in enumerate(folded):
             try:
-                nlp_artifacts = item[1] if item is not None else self._nlp_engine.process_text(seg, "en")
-                found[i] += [PhiSpan(x.start + off, x.end + off, x.entity_type, x.score)
-                             for x in self._analyze_segment(folded[i][off : off + len(seg)], nlp_artifacts)]  # fmt: skip
+                for off, seg in segments(text, SEGMENT):
+                    found[i] += [PhiSpan(x.start + off, x.end + off, x.entity_type, x.score)
+                                 for x in self._pattern_spans(seg)]  # fmt: skip
             except Exception as exc:  # noqa: BLE001 - fail closed, never leak the text
                 errors[i] = DeidError(f"analysis failed: {type(exc).__name__}")
+        windows = [(i, lo, hi) for i, text in enumerate(folded) if i not in errors
+                   for lo, hi in self.ner_windows(text, found[i])]  # fmt: skip
+        for i, ner in self._ner_results(texts, windows, batch_size).items():
+            if isinstance(ner, DeidError):
+                errors.setdefault(i, ner)
+                continue
+            try:
+                found[i] += [x for x in (self._tidy(folded[i], s, ner=True) for s in self._filter_ner(folded[i], ner))
+                             if x is not None]  # fmt: skip
+            except Exception as exc:  # noqa: BLE001
+                errors.setdefault(i, DeidError(f"analysis failed: {type(exc).__name__}"))
         out: list[list[PhiSpan] | DeidError] = []
         for i, text in enumerate(folded):
             if i in errors:
@@ -176,12 +185,78 @@ class Deidentifier:
                 out.append(DeidError(f"analysis failed: {type(exc).__name__}"))
         return out
 
-    def _analyze_segment(self, text: str, nlp_artifacts) -> list[PhiSpan]:  # noqa: ANN001
+    def ner_windows(self, text: str, spans: list[PhiSpan]) -> list[tuple[int, int]]:
+        """(start, end) of the stretches of `text` (folded) that spaCy NER must read: about
+        NER_CONTEXT characters either side of each capitalised word that could be a name or place
+        and that no pattern or list has already marked, cut at blanks and merged where they meet.
+
+        NER only adds what such a word can give: its spans are kept only when capitalised and free
+        of clinical terms and stop words (`_plausible_ner`), and never in all-caps notes, where it
+        reads nothing at all. spaCy's small English NER sees about four tokens either side of a
+        word, so the windows give it the context it uses."""
+        if mostly_upper(text):
+            return []
+        covered = bytearray(len(text))
+        for s in spans:
+            covered[s.start : s.end] = b"\x01" * (s.end - s.start)
+        out: list[tuple[int, int]] = []
+        for m in _NAME_WORD.finditer(text):
+            if not self._asks_ner(text, m, covered):
+                continue
+            lo, hi = _blank_before(text, m.start() - NER_CONTEXT), _blank_after(text, m.end() + NER_CONTEXT)
+            if out and lo <= out[-1][1]:
+                out[-1] = (out[-1][0], max(hi, out[-1][1]))
+            else:
+                out.append((lo, hi))
+        return out
+
+    def _asks_ner(self, text: str, m: regex.Match, covered: bytearray) -> bool:
+        """Whether NER could add something about the word `m`: it is capitalised, not yet marked, and
+        not a word NER's output filter would throw away or that is never PHI on its own."""
+        w = m.group(0)
+        low = w.lower().removesuffix("'s")
+        if not w[0].isupper() or all(covered[m.start() : m.end()]):
+            return False
+        if low in _STOP_WORDS or low in self.clinical_terms or low in _EDGE_WORDS:
+            return False  # "The", "Foley", "Dr", "MRN": titles, roles and labels are not names
+        if w.isupper() and len(w) <= 3:
+            return False  # "LAD", "IJ", "TX": NER's filter drops short all-caps spans
+        if all((p in self.not_names and p not in self.any_names) or p in _STOP_WORDS for p in low.split("-") if p):
+            # an everyday word opening a clause ("Denies"), in capitals ("PORTABLE CHEST") or before
+            # a colon ("Accession:") is no name; mid-clause it may name a firm ("Summit Ridge")
+            return not (starts_clause(text, m.start()) or w.isupper() or text.startswith(":", m.end()))
+        return True
+
+    def _ner_results(self, texts: list[str], windows: list[tuple[int, int, int]],
+                     batch_size: int) -> dict[int, list[RecognizerResult] | DeidError]:  # fmt: skip
+        """spaCy NER over the windows of all texts in one batch, as Presidio results with offsets into
+        the whole text; if the batch fails, window by window, so one bad note fails alone."""
+        pieces = [texts[i][lo:hi] for i, lo, hi in windows]
+        try:
+            artifacts = [a for _, a in self._nlp_engine.process_batch(pieces, language="en", batch_size=batch_size)]
+        except Exception:  # noqa: BLE001
+            artifacts = [None] * len(pieces)
+        out: dict[int, list[RecognizerResult] | DeidError] = {}
+        for (i, lo, _), piece, art in zip(windows, pieces, artifacts, strict=True):
+            if isinstance(out.get(i), DeidError):
+                continue
+            try:
+                art = art if art is not None else self._nlp_engine.process_text(piece, "en")
+                found = self._ner.analyze(piece, sorted(_NER_ENTITIES), art)
+            except Exception as exc:  # noqa: BLE001 - fail closed, never leak the text
+                out[i] = DeidError(f"analysis failed: {type(exc).__name__}")
+                continue
+            out.setdefault(i, []).extend(  # type: ignore[union-attr]
+                RecognizerResult(r.entity_type, r.start + lo, r.end + lo, r.score) for r in found
+            )
+        return out
+
+    def _pattern_spans(self, text: str) -> list[PhiSpan]:
+        """The declared patterns and the name and place lists over one folded segment."""
         raw = self.analyzer.analyze(
-            text=text, language="en", entities=list(ENTITIES), nlp_artifacts=nlp_artifacts,
+            text=text, language="en", entities=list(ENTITIES), nlp_artifacts=self._no_nlp,
             score_threshold=self.policy.score_threshold,
         )  # fmt: skip
-        ner = self._filter_ner(text, self._ner.analyze(text, sorted(_NER_ENTITIES), nlp_artifacts))
         spans = [PhiSpan(r.start, r.end, r.entity_type, r.score) for r in raw]
         # a name-list pair inside a facility or street ("Sacred Heart Medical Center") is that place's
         # name, not a person's: the place span covers it, and its words must not spread as a name
@@ -191,8 +266,7 @@ class Deidentifier:
             if not (t.entity_type == "PERSON" and (r.recognition_metadata or {}).get("recognizer_name") == "chartsift_names"
                     and any(p.start <= t.start and t.end <= p.end and (p.start, p.end) != (t.start, t.end) for p in places))
         ]  # fmt: skip
-        tidy = [self._tidy(text, x, ner=False) for x in pattern] + [self._tidy(text, x, ner=True) for x in ner]
-        return [x for x in tidy if x is not None]
+        return [x for x in (self._tidy(text, t, ner=False) for t in pattern) if x is not None]
 
     def _tidy(self, text: str, span: PhiSpan, ner: bool) -> PhiSpan | None:
         """Trim what is not part of a name from the edges of a PERSON span: a possessive "'s", a
@@ -377,6 +451,21 @@ class _NoContext(ContextAwareEnhancer):
         return raw_results
 
 
+def _blank_before(text: str, pos: int) -> int:
+    """Start of the word holding `pos` (0 when `pos` is before the text)."""
+    if pos <= 0:
+        return 0
+    return max(text.rfind(" ", 0, pos), text.rfind("\n", 0, pos), text.rfind("\t", 0, pos)) + 1
+
+
+def _blank_after(text: str, pos: int) -> int:
+    """End of the word holding `pos` (the text's end when `pos` is past it)."""
+    if pos >= len(text):
+        return len(text)
+    ends = [e for e in (text.find(" ", pos), text.find("\n", pos), text.find("\t", pos)) if e >= 0]
+    return min(ends) if ends else len(text)
+
+
 def _mask(value: str) -> str:
     return "".join("*" if c.isalnum() else c for c in value)
 
@@ -456,10 +545,30 @@ def _propagate_names(text: str, spans: list[PhiSpan], clinical_terms: frozenset[
                 if len(w) >= 3 and w[0].isupper() and low not in clinical_terms and low not in _STOP_WORDS:
                     words.add(w)
     found = []
+    low = text.lower()
+    if len(low) != len(text):  # a letter whose lower case is two ("İ" unfolded): keep it as it is
+        low = "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
     for w in words:
         lower_ok = w.lower() not in common_words
-        for m in re.finditer(rf"(?<![A-Za-z0-9]){re.escape(w)}(?![A-Za-z0-9])", text, flags=re.IGNORECASE):
-            if not lower_ok and m.group(0).islower():
+        for start in _occurrences(low, w.lower()):
+            end = start + len(w)
+            if not lower_ok and text[start:end].islower():
                 continue
-            found.append(PhiSpan(m.start(), m.end(), "PERSON", 0.8))
+            found.append(PhiSpan(start, end, "PERSON", 0.8))
     return found
+
+
+_ASCII_ALNUM = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+
+
+def _occurrences(low: str, word: str) -> list[int]:
+    """Starts of `word` in `low` (both lower case) not touching an ASCII letter or digit on either
+    side: a str.find scan, since a regex compiled per name (every note brings new names) cost more
+    than all the matching."""
+    out, i = [], low.find(word)
+    while i >= 0:
+        end = i + len(word)
+        if (i == 0 or low[i - 1] not in _ASCII_ALNUM) and (end == len(low) or low[end] not in _ASCII_ALNUM):
+            out.append(i)
+        i = low.find(word, i + 1)
+    return out

@@ -63,6 +63,9 @@ class PatternSpec:
     flags: tuple[str, ...] = ("ignorecase",)
     deny_context: str | None = None
     requires: str | None = None  # a cheap regex the text must contain for the pattern to be tried
+    # True when no match crosses a line break: then the pattern is tried only on the lines where
+    # `requires` matches (the anchor must lie on the match's line, as a name before "DOB" does)
+    line: bool = False
 
 
 def _expand(pattern: str, macros: dict[str, str]) -> str:
@@ -82,6 +85,8 @@ def load_pattern_specs(extra_files: tuple[str, ...] = ()) -> list[PatternSpec]:
         for p in doc.get("patterns") or []:
             if p["entity"] not in ENTITIES:
                 raise ValueError(f"pattern {p['name']!r}: unknown entity {p['entity']!r}")
+            if p.get("line") and not p.get("requires"):
+                raise ValueError(f"pattern {p['name']!r}: 'line' needs 'requires' (the lines to try)")
             specs.append(
                 PatternSpec(
                     name=p["name"],
@@ -92,6 +97,7 @@ def load_pattern_specs(extra_files: tuple[str, ...] = ()) -> list[PatternSpec]:
                     flags=tuple(p.get("flags", ["ignorecase"])),
                     deny_context=p.get("deny_context"),
                     requires=p.get("requires"),
+                    line=bool(p.get("line", False)),
                 )
             )
     return specs
@@ -149,13 +155,33 @@ class ClinicalPatternRecognizer(EntityRecognizer):
         for spec, rx, deny, need in self._compiled:
             if wanted is not None and spec.entity not in wanted:
                 continue
-            if need is not None and not need.search(text):
-                continue
-            for m in rx.finditer(text):
-                start, end = m.span(spec.group)
-                if start < 0 or end <= start:
-                    continue
-                if deny is not None and deny.search(text[max(0, start - 24) : start]):
-                    continue
-                results.append(RecognizerResult(spec.entity, start, end, spec.score))
+            if need is None:
+                regions = [(0, len(text))]
+            elif spec.line:
+                regions = _lines_with(need, text)
+            else:
+                regions = [(0, len(text))] if need.search(text) else []
+            for lo, hi in regions:
+                for m in rx.finditer(text, lo, hi):
+                    start, end = m.span(spec.group)
+                    if start < 0 or end <= start:
+                        continue
+                    if deny is not None and deny.search(text[max(0, start - 24) : start]):
+                        continue
+                    results.append(RecognizerResult(spec.entity, start, end, spec.score))
         return results
+
+
+def _lines_with(need: regex.Pattern, text: str) -> list[tuple[int, int]]:
+    """(start, end) of each line of `text` on which `need` matches, without the line break; the
+    pattern is run with these as pos/endpos, where a line break and the text's end look alike."""
+    out, pos = [], 0
+    while (m := need.search(text, pos)) is not None:
+        lo = text.rfind("\n", 0, m.start()) + 1
+        hi = text.find("\n", max(m.start(), m.end() - 1))
+        hi = len(text) if hi < 0 else hi
+        out.append((lo, hi))
+        pos = hi + 1
+        if pos > len(text):
+            break
+    return out
