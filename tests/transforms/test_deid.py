@@ -220,15 +220,23 @@ def test_when_eponyms_or_labels_look_like_lone_names_then_they_are_not_phi(deide
     ("PT MARIE HAMANOVÁ, 84 YO F. SON JÜRGEN MÜLLER AT BEDSIDE.", ["MARIE HAMANOVÁ", "JÜRGEN MÜLLER"]),
     ("Name: Þórðarson, Guðrún   MRN 5575514", ["Þórðarson, Guðrún"]),
     ("Discharged to home with daughter Øyvind Sørensen.", ["Øyvind Sørensen"]),
+    ("Patient seen with her son Иван Петров, who translated.", ["Иван Петров"]),
+    ("Visited by daughter 王秀英 today; she will bring medications.", ["王秀英"]),
+    ("Seen with her friend Γιώργος Παπαδόπουλος today.", ["Γιώργος Παπαδόπουλος"]),
 ])  # fmt: skip
 def test_when_names_carry_diacritics_then_every_letter_of_them_is_phi(deidentifier, text, names):
-    """Name lists and patterns are ASCII; they read a folded copy of the text (same offsets)."""
+    """Name lists and patterns are ASCII; they read a folded copy of the text (same offsets).
+    Words in other scripts (no ASCII fold) are PHI as they stand: spaCy's English NER misses them."""
     [spans] = deidentifier.analyze_batch([text])
     covered = {i for s in spans for i in range(s.start, s.end)}
     for name in names:
         start = text.index(name)
         letters = [i for i in range(start, start + len(name)) if text[i].isalpha()]
         assert all(i in covered for i in letters), (name, [text[s.start : s.end] for s in spans])
+
+
+def test_when_greek_letters_are_units_or_drug_classes_then_they_are_not_phi(deidentifier):
+    assert _phi(deidentifier, "Started β-blocker; B12 400 μg daily. α1-antitrypsin normal, κ/λ ratio 1.2. Temp 38°C.") == []
 
 
 def test_when_a_name_is_written_with_and_without_accents_then_its_surrogate_is_the_same(deidentifier):
@@ -253,3 +261,13 @@ def test_when_cues_precede_names_no_list_knows_then_they_are_phi(deidentifier, t
 def test_when_a_listed_place_carries_diacritics_then_it_is_found(deidentifier):
     # all caps, so spaCy NER is off and only the GeoNames list can find it
     assert "BAYAMÓN MUNICIPIO" in _phi(deidentifier, "PT TRANSFERRED FROM BAYAMÓN MUNICIPIO. VSS.")
+
+
+@pytest.mark.parametrize(("text", "phi", "kept"), [
+    ("SENT HOME TO ESPAÑOLA, NM", ["ESPAÑOLA"], ["SENT", "HOME"]),
+    ("SON IN SALT LAKE CITY, UT.", ["SALT LAKE CITY"], ["IN SALT"]),
+    ("MOVED TO LAKE IN THE HILLS, IL LAST YEAR.", ["LAKE IN THE HILLS"], []),
+    ("RETURNED TO PORT ST. LUCIE, FL", ["PORT ST. LUCIE"], []),  # "Port Saint Lucie" in the list: all kept
+])  # fmt: skip
+def test_when_an_all_caps_city_follows_other_words_then_only_the_city_is_phi(deidentifier, text, phi, kept):
+    _assert_phi_and_kept(deidentifier, text, phi, kept)

@@ -62,6 +62,7 @@ _STATE_TAIL = regex.compile(r",[ \t]*(?:AL|AK|AZ|AR|CA|CO|CT|DE|DC|FL|GA|HI|ID|I
 _LABEL_WORDS = frozenset("""dob mrn mr ssn dos acct account age sex dx hx rx phone tel fax email room rm bed
 id no callback indication receiving reason loc location""".split())
 _EDGE_WORDS = _ROLE_WORDS | _LABEL_WORDS  # never the last word of a name
+_PLACE_CUES = frozenset("to in from at near into toward towards".split())  # never inside a US place name
 _TITLE_BEFORE = regex.compile(r"\b(?i:dr|mr|mrs|ms|mx|miss|prof)\.?[ \t]+$")  # titles that never end a sentence
 # spaCy labels that are never PHI here (dates come from the date patterns, which shift them)
 _IGNORED_NER_LABELS = ["CARDINAL", "ORDINAL", "QUANTITY", "PERCENT", "MONEY", "PRODUCT", "EVENT",
@@ -128,7 +129,9 @@ class Deidentifier:
         self.clinical_terms = load_clinical_terms(policy.extra_clinical_terms)
         registry.add_recognizer(ClinicalPatternRecognizer(load_pattern_specs(policy.extra_recognizers)))
         registry.add_recognizer(NameListRecognizer(_STOP_WORDS, self.clinical_terms))
-        registry.add_recognizer(PlaceListRecognizer(_STOP_WORDS | self.clinical_terms))
+        places = PlaceListRecognizer(_STOP_WORDS | self.clinical_terms)
+        registry.add_recognizer(places)
+        self.places = places.places
         self.not_names = not_names()
         census_first, census_last = census_names()
         # every name any list has, even where Philter also lists the word ("Ama", "Bear")
@@ -290,6 +293,8 @@ class Deidentifier:
             state = _STATE_TAIL.search(text, span.start, span.end)
             if state and hi == len(words) and hi - lo > 1:  # "Terre Haute, IN": a state is not PHI
                 hi -= 1
+            if span.entity_type == "LOCATION":
+                lo = self._place_start(text, words, lo, hi)
             return _trimmed(span, words, lo, hi)
         if span.entity_type != "PERSON":
             return span
@@ -319,6 +324,19 @@ class Deidentifier:
         if text[out.start : out.end].endswith(("'s", "\u2019s")):
             out = PhiSpan(out.start, out.end - 2, out.entity_type, out.score)
         return out
+
+    def _place_start(self, text: str, words: list[regex.Match], lo: int, hi: int) -> int:
+        """In capitals a city pattern takes in the words before the city ("SENT HOME TO ESPANOLA, NM"):
+        the span then starts after its last "to", "in", "from"... when what follows is a listed
+        place and the whole is not ("LAKE IN THE HILLS" is listed and stays whole; an unlisted town
+        keeps every word, as does "PORT ST. LUCIE", which has no such word)."""
+        if hi - lo < 2 or text[words[lo].start() : words[hi - 1].end()].lower() in self.places:
+            return lo
+        for a in range(hi - 2, lo - 1, -1):
+            if words[a].group(0).lower() in _PLACE_CUES:
+                rest = text[words[a + 1].start() : words[hi - 1].end()].lower()
+                return a + 1 if rest in self.places else lo
+        return lo
 
     def _filter_ner(self, text: str, results: list[RecognizerResult]) -> list[PhiSpan]:
         upper_note = mostly_upper(text)
