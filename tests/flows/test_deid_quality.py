@@ -21,9 +21,12 @@ SYNTHEA = ROOT.parent / "shared" / "data" / "synthea-notes-gold.jsonl"
     (ROOT / "benchmarks" / "data" / "deid-dev5.jsonl", 0.998, 0.99),
     (ROOT / "benchmarks" / "data" / "deid-dev6.jsonl", 0.99, 0.99),
     (ROOT / "benchmarks" / "data" / "deid-heldout.jsonl", 0.995, 0.93),
-    (ROOT / "benchmarks" / "data" / "deid-heldout4.jsonl", 0.99, 0.95),
+    (ROOT / "benchmarks" / "data" / "deid-heldout4.jsonl", 0.993, 0.95),
     (ROOT / "benchmarks" / "data" / "deid-dev7.jsonl", 0.99, 0.98),  # third-party names, many with diacritics
     (ROOT / "benchmarks" / "data" / "deid-heldout5.jsonl", 0.99, 0.98),
+    # presidio-evaluator's own sentence templates (prose, not clinical notes): benchmarks/pe_corpus.py
+    (ROOT / "benchmarks" / "data" / "deid-dev8.jsonl", 0.995, 0.90),
+    (ROOT / "benchmarks" / "data" / "deid-heldout6.jsonl", 0.985, 0.92),
     (SYNTHEA, 0.999, 0.99),
 ])  # fmt: skip
 def test_when_gold_sets_are_scored_then_quality_does_not_regress(gold: Path, min_recall, min_precision):

