@@ -239,10 +239,13 @@ class Deidentifier:
         out = []
         for m in _NAME_WORD.finditer(text):
             w = m.group(0).removesuffix("'s")
-            if (len(w) >= 3 and w[0].isupper() and not w.isupper() and not any(covered[m.start() : m.end()])
-                    and not any(p in self.known_words for p in w.lower().split("-") if p)):
+            if not any(covered[m.start() : m.end()]) and self._unknown(w):
                 out.append(PhiSpan(m.start(), m.start() + len(w), "PERSON", 0.6))
         return out
+
+    def _unknown(self, w: str) -> bool:
+        return (len(w) >= 3 and w[0].isupper() and not w.isupper()
+                and not any(p in self.known_words for p in w.lower().split("-") if p))  # fmt: skip
 
     def _asks_ner(self, text: str, m: regex.Match, covered: bytearray) -> bool:
         """Whether NER could add something about the word `m`: it is capitalised, not yet marked, and
@@ -255,6 +258,8 @@ class Deidentifier:
             return False  # "The", "Foley", "Dr", "MRN", "Xanax": titles, roles, labels and drugs are not names
         if w.isupper() and len(w) <= 3:
             return False  # "LAD", "IJ", "TX": NER's filter drops short all-caps spans
+        if self._unknown(w.removesuffix("'s")):
+            return False  # no word list knows it: it is PHI anyway (`_unknown_words`), NER or not
         if all((p in self.not_names and p not in self.any_names) or p in _STOP_WORDS for p in low.split("-") if p):
             # an everyday word opening a clause ("Denies"), in capitals ("PORTABLE CHEST") or before
             # a colon ("Accession:") is no name; mid-clause it may name a firm ("Summit Ridge")
