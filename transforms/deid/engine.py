@@ -186,16 +186,13 @@ class Deidentifier:
                              if x is not None]  # fmt: skip
             except Exception as exc:  # noqa: BLE001
                 errors.setdefault(i, DeidError(f"analysis failed: {type(exc).__name__}"))
-        for i, text in enumerate(folded):
-            if i not in errors and not mostly_upper(text):
-                found[i] += self._unknown_words(text, found[i])
         out: list[list[PhiSpan] | DeidError] = []
         for i, text in enumerate(folded):
             if i in errors:
                 out.append(errors[i])
                 continue
             try:
-                spans = found[i]
+                spans = found[i] if mostly_upper(text) else found[i] + self._unknown_words(text, found[i])
                 if self.policy.propagate_names:
                     spans = spans + _propagate_names(text, spans, self.clinical_terms, self.not_names)
                 out.append(merge_spans(spans))
