@@ -211,9 +211,7 @@ class Deidentifier:
         word, so the windows give it the context it uses."""
         if mostly_upper(text):
             return []
-        covered = bytearray(len(text))
-        for s in spans:
-            covered[s.start : s.end] = b"\x01" * (s.end - s.start)
+        covered = _coverage(text, spans)
         out: list[tuple[int, int]] = []
         for m in _NAME_WORD.finditer(text):
             if not self._asks_ner(text, m, covered):
@@ -230,9 +228,7 @@ class Deidentifier:
         nothing else marked: in a clinical note these are names of people, places and firms that no
         name list has and NER did not see ("Why is Mashuu so impulsive?"). Fail closed: they are
         PHI. All-caps notes are left out (every word there is capitalised)."""
-        covered = bytearray(len(text))
-        for s in spans:
-            covered[s.start : s.end] = b"\x01" * (s.end - s.start)
+        covered = _coverage(text, spans)
         out = []
         for m in _NAME_WORD.finditer(text):
             w = m.group(0).removesuffix("'s")
@@ -504,6 +500,14 @@ class _NoContext(ContextAwareEnhancer):
 
     def enhance_using_context(self, text, raw_results, nlp_artifacts, recognizers, context=None):  # noqa: ANN001
         return raw_results
+
+
+def _coverage(text: str, spans: list[PhiSpan]) -> bytearray:
+    """One byte per character of `text`: 1 where a span covers it."""
+    covered = bytearray(len(text))
+    for s in spans:
+        covered[s.start : s.end] = b"\x01" * (s.end - s.start)
+    return covered
 
 
 def _blank_before(text: str, pos: int) -> int:
