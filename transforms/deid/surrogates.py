@@ -43,10 +43,6 @@ def _case_like(template: str, word: str) -> str:
     return word
 
 
-def normalize_name(value: str) -> str:
-    return " ".join(w.lower().rstrip("'s") if w.lower().endswith("'s") else w.lower() for w in _WORD.findall(value))
-
-
 def surrogate_name(value: str, secret: bytes, scope: str) -> str:
     """Each word of a name maps on its own, so "John Smith", "Smith" and "SMITH, JOHN" agree."""
     out: list[str] = []
