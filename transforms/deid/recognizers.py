@@ -113,7 +113,7 @@ def mostly_upper(text: str) -> bool:
     return upper + lower > 0 and upper / (upper + lower) > 0.7
 
 
-def starts_clause(text: str, start: int, marks: str = ".\n:;!?-") -> bool:
+def starts_clause(text: str, start: int, marks: str = ".\n:;!?-|") -> bool:
     """True when only blanks separate `start` from the start of `text` or from one of `marks`."""
     before = text[:start].rstrip(" \t")
     return not before or before[-1] in marks
