@@ -76,7 +76,10 @@ def _weed_ports(rng) -> list[int]:
 
 def _start_weed(root: Path, cfg: Path, attempt: int):
     """One `weed mini` on fresh ports. Returns (process, endpoint, log path). Iceberg, Lance, WebDAV
-    and telemetry are off: they bind fixed ports (8181, 9101, 7333) or call out to the internet."""
+    and telemetry are off: they bind fixed ports (8181, 9101, 7333) or call out to the internet.
+    Volumes are fixed at 64 of 64 MB (sparse files): by default weed counts them from the free disk
+    (1 GB each), and each bucket takes its own, so a machine with under ~10 GB free ran out
+    ("No writable volumes and no free volumes left") and PutObject failed."""
     import random
     import subprocess
     import sys
@@ -89,7 +92,7 @@ def _start_weed(root: Path, cfg: Path, attempt: int):
             [weed, "mini", f"-dir={root / f'data-{attempt}'}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
              f"-s3.port={s3}", f"-master.port={master}", f"-volume.port={volume}", f"-filer.port={filer}",
              f"-admin.port={admin}", "-s3.port.iceberg=0", "-s3.port.lance=0", "-webdav=false",
-             "-master.telemetry=false", f"-s3.config={cfg}"],
+             "-master.telemetry=false", "-master.volumeSizeLimitMB=64", "-volume.max=64", f"-s3.config={cfg}"],
             stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )  # fmt: skip
     return proc, f"http://127.0.0.1:{s3}", log_path
