@@ -51,8 +51,16 @@ def run(
 
     from flows import progress as events
     from flows.errors import ChartsiftError
-    from flows.extract_notes import DriftError, extract_notes
+    from flows.settings import Settings
 
+    try:  # before Prefect is imported: a missing secret fails in a second, not after the server's start-up
+        s = Settings()
+        s.source.uri = source
+        s.require_site_secret()
+    except ChartsiftError as exc:
+        console.print(f"[red]{type(exc).__name__}:[/red] {exc}")
+        raise typer.Exit(2) from None
+    from flows.extract_notes import DriftError, extract_notes
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), console=console, transient=False) as bar:  # fmt: skip
         notes_task = bar.add_task("notes processed", total=None)
@@ -113,8 +121,13 @@ def deid(
     """De-identify only. Span offsets are into the ORIGINAL text (a stable contract)."""
     _quiet_runtime(False)
     from flows.deid_cli import deidentify_jsonl
+    from flows.errors import ChartsiftError
 
-    counts = deidentify_jsonl(input, output, mode)
+    try:
+        counts = deidentify_jsonl(input, output, mode)
+    except ChartsiftError as exc:
+        console.print(f"[red]{type(exc).__name__}:[/red] {exc}")
+        raise typer.Exit(2) from None
     console.print(f"de-identified {counts['written']} notes, quarantined {counts['quarantined']} "
                   f"(reasons: {counts['reasons'] or 'none'}) -> {output}")  # fmt: skip
     if counts["quarantined"]:

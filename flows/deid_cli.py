@@ -15,9 +15,11 @@ from transforms.parse import parse_jsonl_lines
 
 def deidentify_jsonl(input_path: Path, output_path: Path, mode: str | None = None, batch: int = 256) -> dict:
     settings = Settings()
+    settings.source.uri = str(input_path)
     if mode:
         settings.deid.mode = mode  # type: ignore[assignment]
         settings = Settings.model_validate(settings.model_dump())
+    settings.require_site_secret()
     policy = deid_policy(settings.deid)
     deidentifier = get_deidentifier(policy)
     notes, bad = parse_jsonl_lines(str(input_path), enumerate(input_path.read_bytes().splitlines(), start=1))
@@ -27,7 +29,7 @@ def deidentify_jsonl(input_path: Path, output_path: Path, mode: str | None = Non
     with output_path.open("w", encoding="utf-8") as out:
         for lo in range(0, len(notes), batch):
             chunk = notes[lo : lo + batch]
-            scopes = [keys.patient_key(policy.secret, n.patient_id) or keys.note_key(policy.secret, n.source_id)
+            scopes = [keys.patient_key(policy.secret, n.patient_id) or keys.note_key(policy.secret, keys.scoped_id(input_path.name, n.source_id))
                       for n in chunk]  # fmt: skip
             done = deidentifier.process_batch([(n.text, s, n.note_date) for n, s in zip(chunk, scopes, strict=True)])
             for note, result in zip(chunk, done, strict=True):

@@ -15,3 +15,11 @@ class TerminalError(ChartsiftError):
 
 def is_transient(exc: BaseException) -> bool:
     return isinstance(exc, TransientError)
+
+
+class ConfigError(TerminalError):
+    """Settings that cannot run: a missing or weak secret, a bad combination of options."""
+
+
+class KeyMismatch(TerminalError):
+    """The output was written under another site key: a run would split its patients silently."""

@@ -48,6 +48,7 @@ def build_settings(source: str | None = None, output: str | None = None, engine:
 def extract_notes(source: str | None = None, output: str | None = None, engine: str | None = None,
                   model: str | None = None, limit: int | None = None, full_refresh: bool = False) -> dict:  # fmt: skip
     settings = build_settings(source, output, engine, model, limit)
+    settings.require_site_secret()
     storage.configure_s3(settings.s3)
     run_id = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ-") + uuid.uuid4().hex[:8]
     audit = ledger.AuditLog(settings.sink.uri, run_id, {
@@ -63,6 +64,7 @@ def extract_notes(source: str | None = None, output: str | None = None, engine: 
         raise
     audit.record("started")
     try:
+        ledger.check_key(settings.sink.uri, settings.deid.key_id)
         run = _run(settings, run_id, full_refresh, lock)
     except BaseException as exc:
         audit.record("failed", outcome="failed", error_type=type(exc).__name__)  # the type only: no text

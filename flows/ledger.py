@@ -21,7 +21,7 @@ import time
 from dataclasses import dataclass
 
 from flows import storage
-from flows.errors import TerminalError
+from flows.errors import KeyMismatch, TerminalError
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +98,18 @@ class OutputLock:
         held = storage.read_json(self.uri)
         if held is not None and held.get("run_id") == self.run_id:
             storage.delete(self.uri)
+
+
+def check_key(output_uri: str, key_id: str) -> None:
+    """The output remembers the key id it was first written under (`_state/key.json`); a run under
+    another key is refused, since its note and patient keys would not match the rows already there."""
+    uri = storage.join(output_uri, "_state", "key.json")
+    if storage.create_exclusive(uri, json.dumps({"key_id": key_id}).encode()):
+        return
+    stored = (storage.read_json(uri) or {}).get("key_id")
+    if stored != key_id:
+        raise KeyMismatch(f"the output was written under key id {stored} but this run's key id is {key_id}: "
+                          "use the output's secret, or a new output for a new key (see README, key rotation)")  # fmt: skip
 
 
 def shard_manifest_uri(output_uri: str, shard_id: str) -> str:

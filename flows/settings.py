@@ -7,6 +7,7 @@ import datetime as dt
 import hashlib
 import json
 import logging
+from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, Field, SecretStr, model_validator
@@ -15,6 +16,24 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 log = logging.getLogger(__name__)
 
 DEV_SECRET = "chartsift-development-secret-do-not-use-with-real-data"
+MIN_SECRET_LENGTH = 32
+MIN_SECRET_DISTINCT = 10
+SECRET_HELP = ("set CHARTSIFT_DEID__SECRET to a site secret of at least 32 random characters from your secret store "
+               "(e.g. `openssl rand -base64 33`); only the shipped samples run without one")
+
+
+SAMPLES_DIR = Path(__file__).resolve().parent.parent / "samples"
+
+
+def is_shipped_sample(uri: str) -> bool:
+    """True for a local path inside the repository's samples/ folder (synthetic notes only)."""
+    if "://" in uri:
+        return False
+    try:
+        p = Path(uri).resolve()
+    except (OSError, RuntimeError):
+        return False
+    return p == SAMPLES_DIR or SAMPLES_DIR in p.parents
 
 
 class SourceSettings(BaseModel):
@@ -41,6 +60,25 @@ class DeidSettings(BaseModel):
     @property
     def uses_dev_secret(self) -> bool:
         return self.secret.get_secret_value() == DEV_SECRET
+
+    def secret_problem(self) -> str | None:
+        """Why the secret may not key real data (None: it may). Says nothing about its value."""
+        value = self.secret.get_secret_value()
+        if value == DEV_SECRET:
+            return "CHARTSIFT_DEID__SECRET is not set (the public development default is in use)"
+        if len(value) < MIN_SECRET_LENGTH:
+            return f"CHARTSIFT_DEID__SECRET is too short ({len(value)} characters, at least {MIN_SECRET_LENGTH})"
+        if len(set(value)) < MIN_SECRET_DISTINCT:
+            return f"CHARTSIFT_DEID__SECRET is too repetitive (fewer than {MIN_SECRET_DISTINCT} distinct characters)"
+        return None
+
+    @property
+    def key_id(self) -> str:
+        """The public name of the site key (transforms.keys.key_id): stored with the output and in
+        the fingerprint, so that a run under another key is noticed; it does not reveal the key."""
+        from transforms.keys import key_id
+
+        return key_id(self.secret.get_secret_value().encode())
 
 
 class InferenceSettings(BaseModel):
@@ -97,13 +135,19 @@ class Settings(BaseSettings):
     sink: SinkSettings = Field(default_factory=SinkSettings)
     monitor: MonitorSettings = Field(default_factory=MonitorSettings)
 
+    def require_site_secret(self) -> None:
+        """Refuse to key real data with a missing or weak secret (the shipped samples are exempt)."""
+        from flows.errors import ConfigError
+
+        problem = self.deid.secret_problem()
+        if problem and not is_shipped_sample(self.source.uri):
+            raise ConfigError(f"{problem}: {SECRET_HELP}")
+
     def fingerprint(self) -> str:
         """Stable hash of what changes the output (not where it is read from or written to, nor the
-        secret itself: a keyed digest of a constant stands in for it)."""
+        secret itself: the key id stands in for it)."""
         data = self.model_dump(mode="json", exclude={"source": {"uri", "limit"}, "sink": {"uri", "lock_wait_s", "lock_stale_after_s"},
                                                      "s3": True, "monitor": True,
                                                      "inference": {"fake_delay_s"}})
-        data["deid"]["secret"] = hashlib.sha256(
-            b"fingerprint:" + self.deid.secret.get_secret_value().encode()
-        ).hexdigest()[:12]
+        data["deid"]["secret"] = self.deid.key_id
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]

@@ -123,13 +123,16 @@ def deidentify_shard(plan_uri: str, shard: int, sid: str, deid: DeidSettings, si
     t0 = time.perf_counter()
     policy = deid_policy(deid)
     deidentifier = get_deidentifier(policy)
-    notes, bad = [], []
+    notes, bad, objects = [], [], []
     for item in load_shard(plan_uri, shard):
         n, q = read_item(item)
         notes.extend(n)
+        objects.extend([item.name] * len(n))
         bad.extend(q)
 
-    scopes = [(keys.note_key(policy.secret, n.source_id), keys.patient_key(policy.secret, n.patient_id)) for n in notes]
+    # a note's key is scoped by its object (name under the source prefix): a/visit.txt and b/visit.txt differ
+    scopes = [(keys.note_key(policy.secret, keys.scoped_id(obj, n.source_id)), keys.patient_key(policy.secret, n.patient_id))
+              for n, obj in zip(notes, objects, strict=True)]  # fmt: skip
     done = deidentifier.process_batch([(n.text, pkey or nkey, n.note_date) for n, (nkey, pkey) in zip(notes, scopes, strict=True)])
     rows, phi = [], Counter()
     for note, (nkey, pkey), result in zip(notes, scopes, done, strict=True):

@@ -18,7 +18,9 @@ os.environ.setdefault("DO_NOT_TRACK", "1")
 
 import pytest  # noqa: E402
 
-from tests.support import ROOT, SECRET  # noqa: E402
+from tests.support import ROOT, SECRET, SITE_SECRET  # noqa: E402
+
+os.environ.setdefault("CHARTSIFT_DEID__SECRET", SITE_SECRET)
 
 
 @pytest.fixture(scope="session")

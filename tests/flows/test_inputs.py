@@ -13,8 +13,7 @@ import pytest
 
 from flows import storage
 from flows.extract_notes import extract_notes
-from flows.settings import DEV_SECRET
-from tests.support import ROOT
+from tests.support import ROOT, SITE_SECRET
 from transforms.deid.engine import date_shift_days
 from transforms.keys import patient_key
 
@@ -53,7 +52,7 @@ def test_when_synthea_bulk_export_runs_then_268_notes_in_and_out_with_patient_ke
     assert (result["notes_input"], result["notes_output"], result["notes_quarantined"]) == (268, 268, 0)
     notes = pl.read_parquet(tmp_path / "out" / "notes" / "*.parquet")
     patients = {json.loads(line)["id"] for line in (SYNTHEA / "Patient.ndjson").read_text().splitlines()}
-    secret = DEV_SECRET.encode()
+    secret = SITE_SECRET.encode()
     expected_keys = {patient_key(secret, p) for p in patients}
     assert set(notes["patient_key"]) == expected_keys  # same patient -> same key, keyed on FHIR Patient ids
     # note dates come from the resources, shifted by each patient's offset

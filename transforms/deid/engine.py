@@ -44,7 +44,8 @@ from transforms.deid.recognizers import (
     mostly_upper,
     starts_clause,
 )
-from transforms.keys import keyed_int
+from transforms.deid.tagger import Lexicon, PhiTagger, featurize
+from transforms.keys import keyed_int, subkey
 from transforms.records import PhiSpan
 
 DEID_VERSION = "chartsift-deid-0.7"  # bump whenever recognizers or replacement change
@@ -94,6 +95,14 @@ class DeidPolicy:
     propagate_names: bool = True
     extra_recognizers: tuple[str, ...] = ()
     extra_clinical_terms: tuple[str, ...] = ()
+    # the trained PHI tagger (a CRFsuite model file; None = rules only) and how sure it must be to
+    # drop a rule's name, place or date (marginal probability that every token is not PHI)
+    tagger_model: str | None = None
+    tagger_veto: float = 0.9
+    # site lexicons, lower case: staff and other names, and facility, ward and place names (with
+    # their abbreviations); read by the tagger's features
+    site_names: frozenset[str] = frozenset()
+    site_places: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -150,6 +159,10 @@ class Deidentifier:
         self.drugs = drug_words()
         # every word that is not a name on its own: English, drugs, clinical, stop words, titles, labels
         self.known_words = english_words() | self.drugs | self.not_names | self.clinical_terms | _STOP_WORDS | _EDGE_WORDS
+        self.lexicon = Lexicon(first=self.first_names, last=self.last_names, places=self.places,
+                               clinical=self.clinical_terms, drugs=self.drugs, english=english_words(),
+                               stop=_STOP_WORDS, site_names=policy.site_names, site_places=policy.site_places)  # fmt: skip
+        self.tagger = PhiTagger(policy.tagger_model, policy.tagger_veto) if policy.tagger_model else None
         self.analyzer = AnalyzerEngine(registry=registry, nlp_engine=nlp_engine, supported_languages=["en"],
                                        context_aware_enhancer=_NoContext())  # fmt: skip
         self.anonymizer = AnonymizerEngine()
@@ -198,10 +211,23 @@ class Deidentifier:
                 spans = found[i] if mostly_upper(text) else found[i] + self._unknown_words(text, found[i])
                 if self.policy.propagate_names:
                     spans = spans + _propagate_names(text, spans, self.clinical_terms, self.not_names)
-                out.append(merge_spans(spans))
+                spans = merge_spans(spans)
+                out.append(self._tagged(text, spans) if self.tagger is not None else spans)
             except Exception as exc:  # noqa: BLE001
                 out.append(DeidError(f"analysis failed: {type(exc).__name__}"))
         return out
+
+    def rule_features(self, folded: str, rule_spans: list[PhiSpan]):  # noqa: ANN201 - a tagger.TaggedNote
+        """The tagger's view of a folded note and the rules' spans (also what training reads)."""
+        return featurize(folded, rule_spans, self.lexicon, mostly_upper(folded))
+
+    def _tagged(self, folded: str, rule_spans: list[PhiSpan]) -> list[PhiSpan]:
+        """The rules' spans refined by the trained tagger (see transforms.deid.tagger), and every
+        name it keeps or finds masked wherever it recurs in the note."""
+        spans = self.tagger.refine(self.rule_features(folded, rule_spans), rule_spans)  # type: ignore[union-attr]
+        if self.policy.propagate_names:
+            spans = spans + _propagate_names(folded, spans, self.clinical_terms, self.not_names, any_case=True)
+        return merge_spans(spans)
 
     def ner_windows(self, text: str, spans: list[PhiSpan]) -> list[tuple[int, int]]:
         """(start, end) of the stretches of `text` (folded) that spaCy NER must read: about
@@ -468,7 +494,7 @@ class Deidentifier:
             return OperatorConfig("replace", {"new_value": f"[{entity}]"})
         if mode == "mask":
             return OperatorConfig("custom", {"lambda": _mask})
-        secret = self.policy.secret
+        secret = subkey(self.policy.secret, "surrogate")
         fn = {
             "PERSON": lambda v: surrogates.surrogate_name(v, secret, scope),
             "DATE": lambda v: shift_date_text(v, shift) or "[DATE]",
@@ -567,7 +593,7 @@ def date_shift_days(secret: bytes, scope: str, max_days: int) -> int:
     """One non-zero offset per patient in [-max_days, max_days]; intervals between dates hold."""
     if max_days <= 0:
         return 0
-    n = keyed_int(secret, "date-shift", scope) % (2 * max_days) - max_days
+    n = keyed_int(subkey(secret, "date-shift"), "date-shift", scope) % (2 * max_days) - max_days
     return n if n < 0 else n + 1
 
 
@@ -595,7 +621,7 @@ def merge_spans(spans: list[PhiSpan]) -> list[PhiSpan]:
 
 
 def _propagate_names(text: str, spans: list[PhiSpan], clinical_terms: frozenset[str],
-                     common_words: frozenset[str] = frozenset()) -> list[PhiSpan]:  # fmt: skip
+                     common_words: frozenset[str] = frozenset(), any_case: bool = False) -> list[PhiSpan]:  # fmt: skip
     """A name found once is masked everywhere in the note ("Mr. Smith" ... "Smith said ..."), in any
     case, except a lower-case copy of an everyday word ("Mrs. Heart" ... "heart failure")."""
     words = set()
@@ -604,7 +630,8 @@ def _propagate_names(text: str, spans: list[PhiSpan], clinical_terms: frozenset[
             for w in _NAME_WORD.findall(text[s.start : s.end]):
                 w = w.removesuffix("'s")
                 low = w.lower()
-                if len(w) >= 3 and w[0].isupper() and low not in clinical_terms and low not in _STOP_WORDS:
+                if (len(w) >= 3 and (any_case or w[0].isupper()) and low not in clinical_terms
+                        and low not in _STOP_WORDS):  # fmt: skip
                     words.add(w)
     found = []
     low = text.lower()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import bisect
 import re
 
-from transforms.keys import keyed_hash
+from transforms.keys import keyed_hash, subkey
 from transforms.records import PhiSpan
 
 _WORD = re.compile(r"[^\W_][\w'\-./@]*")  # letters and digits in any script
@@ -81,7 +81,8 @@ _TITLES = {"dr", "mr", "mrs", "ms", "miss", "prof", "doctor", "nurse"}
 
 def phi_tokens(secret: bytes, original: str, spans: list[PhiSpan]) -> list[str]:
     """Keyed hashes of each PHI value (normalised), for checking facts without carrying the values."""
-    return sorted({keyed_hash(secret, "phi", _norm(original[s.start : s.end]), length=16)
+    key = subkey(secret, "leak-guard")
+    return sorted({keyed_hash(key, "phi", _norm(original[s.start : s.end]), length=16)
                    for s in spans if _checkable(original[s.start : s.end])})  # fmt: skip
 
 
@@ -90,10 +91,11 @@ def fact_leaks(secret: bytes, tokens: set[str], texts: list[str], max_words: int
     if not tokens:
         return 0
     hits = 0
+    key = subkey(secret, "leak-guard")
     for text in texts:
         words = [w.lower() for w in _WORD.findall(text or "")]
         for n in range(1, max_words + 1):
             for i in range(len(words) - n + 1):
-                if keyed_hash(secret, "phi", " ".join(words[i : i + n]), length=16) in tokens:
+                if keyed_hash(key, "phi", " ".join(words[i : i + n]), length=16) in tokens:
                     hits += 1
     return hits

@@ -1,0 +1,203 @@
+"""The trained PHI tagger: a linear-chain CRF (CRFsuite) over the tokens of a note, stacked on the
+rules.
+
+Rules keep what rules do best: identifiers, phones, e-mails, URLs, addresses, ZIP codes and ages
+come from the declared patterns only. Names, places (locations and facilities) and dates are
+decided by the tagger, which reads each token's words, shape and word-list memberships, its
+neighbours, and the type the rules gave it. It was trained on real ICU nursing notes (PhysioNet
+deid, surrogate PHI) and on the synthetic tuning splits, so it learns where the rules are right
+(title-case names, written dates) and where they are not (clinical shorthand in all-caps notes,
+"1/2" and "5/5", lower-case surnames). How the two combine, per span:
+
+- a rule span of another type (ID, PHONE, ...) is always kept (fail closed);
+- a rule NAME/PLACE/DATE span is kept unless the tagger is confident that every one of its tokens is
+  not PHI (marginal P(O) >= `veto`);
+- every run of tokens the tagger labels NAME, PLACE or DATE is PHI, whatever the rules said.
+
+Nothing here reads files: the caller opens the model (`open_tagger`) and passes the lexicon.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+import regex
+
+from transforms.records import PhiSpan
+
+LABELS = ("NAME", "PLACE", "DATE", "OTHER")
+# gold types of every corpus (PhysioNet deid's own and Presidio's) onto the tagger's labels
+GOLD_LABEL = {
+    "PERSON": "NAME", "HCPName": "NAME", "PTName": "NAME", "PTNameInitial": "NAME", "RelativeProxyName": "NAME",
+    "LOCATION": "PLACE", "ORGANIZATION": "PLACE", "Location": "PLACE",
+    "DATE": "DATE", "DATE_TIME": "DATE", "Date": "DATE", "DateYear": "DATE",
+}  # fmt: skip
+# rule entity types as the tagger's features see them
+RULE_LABEL = {"PERSON": "NAME", "LOCATION": "PLACE", "ORGANIZATION": "PLACE", "DATE": "DATE"}
+DECIDED = frozenset(("NAME", "PLACE", "DATE"))  # labels the tagger decides; the rest stay with the rules
+ENTITY = {"NAME": "PERSON", "PLACE": "LOCATION", "DATE": "DATE"}
+TOKEN = regex.compile(r"[^\W_]+(?:['\u2019][^\W_]+)*|\S")
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """Word lists the features consult (lower case). `site_names` and `site_places` come from a
+    site's own files (staff roster, wards, facilities and their abbreviations)."""
+
+    first: frozenset[str] = frozenset()
+    last: frozenset[str] = frozenset()
+    places: frozenset[str] = frozenset()
+    clinical: frozenset[str] = frozenset()
+    drugs: frozenset[str] = frozenset()
+    english: frozenset[str] = frozenset()
+    stop: frozenset[str] = frozenset()
+    site_names: frozenset[str] = frozenset()
+    site_places: frozenset[str] = frozenset()
+
+
+@dataclass
+class TaggedNote:
+    """One note's tokens and their features (and gold labels when training)."""
+
+    tokens: list[tuple[int, int]]
+    features: list[list[str]]
+    labels: list[str] = field(default_factory=list)
+
+
+def tokens(text: str) -> list[tuple[int, int]]:
+    return [(m.start(), m.end()) for m in TOKEN.finditer(text)]
+
+
+def _shape(w: str) -> str:
+    out: list[str] = []
+    for c in w:
+        k = "X" if c.isupper() else "x" if c.isalpha() else "d" if c.isdigit() else c
+        if len(out) < 2 or out[-1] != k or out[-2] != k:
+            out.append(k)
+    return "".join(out[:8])
+
+
+def _word(w: str, lex: Lexicon) -> list[str]:
+    lo = w.lower()
+    f = [f"w={lo}", f"sh={_shape(w)}", f"s3={lo[-3:]}", f"p3={lo[:3]}"]
+    if w[0].isupper():
+        f.append("cap")
+    if w.isupper() and len(w) > 1:
+        f.append("upper")
+    if w.isdigit():
+        f.append(f"num{min(len(w), 5)}")
+    for flag, words in (("first", lex.first), ("last", lex.last), ("place", lex.places), ("clin", lex.clinical),
+                        ("drug", lex.drugs), ("eng", lex.english), ("stop", lex.stop),
+                        ("site_name", lex.site_names), ("site_place", lex.site_places)):  # fmt: skip
+        if lo in words:
+            f.append(flag)
+    return f
+
+
+def featurize(text: str, rule_spans: Iterable[PhiSpan], lex: Lexicon, caps_note: bool) -> TaggedNote:
+    """Tokens of `text` (as the rules read it: folded) and one feature list per token."""
+    toks = tokens(text)
+    rule = ["-"] * len(toks)
+    spans = sorted(rule_spans, key=lambda s: s.start)
+    j = 0
+    for i, (s, e) in enumerate(toks):
+        while j < len(spans) and spans[j].end <= s:
+            j += 1
+        if j < len(spans) and spans[j].start < e:
+            t = RULE_LABEL.get(spans[j].entity_type, "ID")
+            rule[i] = ("B-" if spans[j].start >= s else "I-") + t
+    words = [_word(text[s:e], lex) for s, e in toks]
+    feats: list[list[str]] = []
+    for i, (s, _e) in enumerate(toks):
+        f = ["bias", f"r={rule[i]}", *words[i]]
+        if caps_note:
+            f.append("capsnote")
+        gap = text[toks[i - 1][1] : s] if i else "\n"
+        if "\n" in gap:
+            f.append("line_start")
+        for d in (-2, -1, 1, 2):
+            k = i + d
+            if 0 <= k < len(toks):
+                f.append(f"{d}:r={rule[k]}")
+                f.append(f"{d}:{words[k][0]}")
+                if abs(d) == 1:
+                    f.extend(f"{d}:{x}" for x in words[k][1:] if not x.startswith(("s3=", "p3=")))
+            else:
+                f.append(f"{d}:edge")
+        if i:
+            f.append(f"bi={words[i - 1][0][2:]}|{words[i][0][2:]}")
+        feats.append(f)
+    return TaggedNote(toks, feats)
+
+
+def gold_labels(toks: list[tuple[int, int]], gold: Iterable[dict]) -> list[str]:
+    """BIO labels of the tokens from gold spans (any corpus's types, see GOLD_LABEL)."""
+    labels = ["O"] * len(toks)
+    for g in sorted(gold, key=lambda g: g["start"]):
+        lab = GOLD_LABEL.get(g["type"], "OTHER")
+        first = True
+        for i, (s, e) in enumerate(toks):
+            if s < g["end"] and e > g["start"]:
+                labels[i] = ("B-" if first else "I-") + lab
+                first = False
+    return labels
+
+
+def combine(note: TaggedNote, predicted: list[str], p_outside: list[float], rule_spans: list[PhiSpan],
+            veto: float) -> list[PhiSpan]:  # fmt: skip
+    """The final spans of a note: rule spans (less the tagger's confident vetoes of NAME, PLACE and
+    DATE spans) plus the tagger's own NAME, PLACE and DATE runs."""
+    out: list[PhiSpan] = []
+    for sp in rule_spans:
+        lab = RULE_LABEL.get(sp.entity_type)
+        if lab is None:
+            out.append(sp)
+            continue
+        inside = [i for i, (s, e) in enumerate(note.tokens) if s < sp.end and e > sp.start]
+        if inside and min(p_outside[i] for i in inside) >= veto:
+            continue
+        out.append(sp)
+    out.extend(_runs(note, predicted))
+    return out
+
+
+def _runs(note: TaggedNote, predicted: list[str]) -> Iterator[PhiSpan]:
+    start = end = None
+    kind = None
+    for (s, e), lab in zip(note.tokens, predicted, strict=True):
+        tag = lab[2:] if lab != "O" else None
+        if tag in DECIDED and (lab.startswith("I-") and kind == tag and start is not None):
+            end = e
+            continue
+        if start is not None:
+            yield PhiSpan(start, end, ENTITY[kind], 0.85)  # type: ignore[index]
+            start = None
+        if tag in DECIDED:
+            start, end, kind = s, e, tag
+    if start is not None:
+        yield PhiSpan(start, end, ENTITY[kind], 0.85)  # type: ignore[index]
+
+
+class PhiTagger:
+    """A trained CRFsuite model, opened once per process (pycrfsuite is imported here only)."""
+
+    def __init__(self, model_path: str, veto: float = 0.9):
+        import pycrfsuite
+
+        self._tagger = pycrfsuite.Tagger()
+        self._tagger.open(model_path)
+        self.veto = veto
+
+    def tag(self, note: TaggedNote) -> tuple[list[str], list[float]]:
+        if not note.tokens:
+            return [], []
+        self._tagger.set(note.features)
+        predicted = self._tagger.tag()
+        labels = self._tagger.labels()
+        p_out = [self._tagger.marginal("O", i) if "O" in labels else 0.0 for i in range(len(note.tokens))]
+        return predicted, p_out
+
+    def refine(self, note: TaggedNote, rule_spans: list[PhiSpan]) -> list[PhiSpan]:
+        predicted, p_out = self.tag(note)
+        return combine(note, predicted, p_out, rule_spans, self.veto)
