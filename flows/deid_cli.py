@@ -10,6 +10,7 @@ from flows.settings import Settings
 from flows.tasks import deid_policy, get_deidentifier
 from transforms import keys
 from transforms.deid import DeidError
+from transforms.deid.leaks import text_leaks
 from transforms.parse import parse_jsonl_lines
 
 
@@ -36,7 +37,10 @@ def deidentify_jsonl(input_path: Path, output_path: Path, mode: str | None = Non
                 if isinstance(result, DeidError):
                     reasons["deid_error"] += 1
                     continue
-                res = result[1]
+                analysis, res = result
+                if text_leaks(note.text, analysis, res.text, res.replaced):
+                    reasons["phi_leak"] += 1  # the same guard as the flow: found PHI that survived is never written
+                    continue
                 spans = [{"start": s.start, "end": s.end, "type": s.entity_type} for s in res.spans]
                 out.write(json.dumps({"id": note.source_id, "text": res.text, "spans": spans}) + "\n")
                 written += 1

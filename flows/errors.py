@@ -23,3 +23,7 @@ class ConfigError(TerminalError):
 
 class KeyMismatch(TerminalError):
     """The output was written under another site key: a run would split its patients silently."""
+
+
+class EmptySource(TerminalError):
+    """The source listed no object at all: most often a mistyped path or prefix."""

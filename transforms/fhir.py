@@ -21,6 +21,9 @@ from pydantic import ValidationError
 
 from transforms.records import Quarantined, SourceNote
 
+_KNOWN_TYPES = frozenset("""Patient Encounter Observation Condition Procedure MedicationRequest MedicationStatement
+Immunization AllergyIntolerance DiagnosticReport Practitioner Organization Location Claim
+ExplanationOfBenefit CarePlan CareTeam Device ImagingStudy Provenance Composition Binary""".split())
 _TEXT_TYPES = ("text/plain", "text/html", "application/xhtml+xml", "text/rtf", "application/rtf")
 
 
@@ -194,7 +197,9 @@ def parse_fhir_resources(uri: str, items: Iterable[tuple[str, bytes | str]], fmt
         if rtype == "Binary":
             continue  # attachments, used above
         if rtype != "DocumentReference":
-            q(loc, "not_a_note", f"resource type {rtype} is not a clinical note")
+            # the raw value is never echoed (it may be anything a source wrote); known types are named
+            shown = rtype if isinstance(rtype, str) and rtype in _KNOWN_TYPES else "other"
+            q(loc, "not_a_note", f"resource type {shown} is not a clinical note")
             continue
         try:
             doc = DocumentReference.model_validate(obj)

@@ -46,7 +46,8 @@ def unescape(value: str, seps: dict[str, str]) -> str:
             return table[code]
         if code.startswith(".sp"):
             n = code[3:].strip()
-            return "\n" * (int(n) if n.isdigit() else 1)
+            # "\.sp999999999\" in a 90-byte message once made a 1 GB note: a few blank lines at most
+            return "\n" * (min(int(n), MAX_SP_LINES) if n.isascii() and n.isdigit() and len(n) <= 4 else 1)
         if code.startswith(".in") or code.startswith(".ti") or code in (".fi", ".nf", ".ce"):
             return ""
         if code.startswith("X") and re.fullmatch(r"X(?:[0-9A-Fa-f]{2})+", code):
@@ -54,6 +55,9 @@ def unescape(value: str, seps: dict[str, str]) -> str:
         return ""
 
     return re.sub(rf"{esc}([^{esc}]*){esc}", repl, value)
+
+
+MAX_SP_LINES = 20  # HL7 .sp (skip lines) is layout: bounded so an escape cannot expand a note
 
 
 def _field(seg, n: int) -> str:  # noqa: ANN001
@@ -89,7 +93,8 @@ def parse_message(raw: str, uri: str, locator: str) -> SourceNote:
     mtype = _field(msh, 9).split(seps["component"])
     kind = (mtype[0], mtype[1] if len(mtype) > 1 else "")
     if kind not in _SUPPORTED:
-        raise HL7Error("unsupported_message", f"message type {kind[0]}^{kind[1]} carries no note")
+        shown = f"{kind[0]}^{kind[1]}" if re.fullmatch(r"[A-Z]{3}\^[A-Z0-9]{3}", f"{kind[0]}^{kind[1]}") else "other"
+        raise HL7Error("unsupported_message", f"message type {shown} carries no note")  # never a raw value
     segs = {s[0][0] if isinstance(s[0], list) else str(s[0]): s for s in msg}
     pid, txa, obr = segs.get("PID"), segs.get("TXA"), segs.get("OBR")
     patient = _field(pid, 3).split(seps["repetition"])[0].split(seps["component"])[0] if pid else None

@@ -19,7 +19,7 @@ KEY_VERSION = "v1"
 _STRETCH_ITERATIONS = 200_000
 _STRETCH_SALT = b"chartsift-root-" + KEY_VERSION.encode()
 
-PURPOSES = ("note-key", "patient-key", "surrogate", "date-shift", "leak-guard", "key-id")
+PURPOSES = ("note-key", "patient-key", "source-key", "surrogate", "date-shift", "leak-guard", "key-id")
 
 
 @functools.lru_cache(maxsize=8)
@@ -64,6 +64,11 @@ def note_key(secret: bytes, source_id: str) -> str:
 
 def patient_key(secret: bytes, patient_id: str | None) -> str | None:
     return keyed_hash(subkey(secret, "patient-key"), "patient", patient_id) if patient_id else None
+
+
+def source_key(secret: bytes, uri: str) -> str:
+    """A source object's name in research tables: its path may name a patient."""
+    return keyed_hash(subkey(secret, "source-key"), "source", uri.rstrip("/"))
 
 
 def content_hash(*parts: str | bytes, length: int = 16) -> str:

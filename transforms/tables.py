@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import pyarrow as pa
 
@@ -18,7 +18,7 @@ NOTES = pa.schema([
     pa.field("note_date", pa.date32(), metadata={"doc": "shifted by the patient's date offset"}),
     pa.field("note_type", pa.string()),
     pa.field("source_format", pa.string()),
-    pa.field("source_uri", pa.string(), metadata={"doc": "the object the note was read from"}),
+    pa.field("source_key", pa.string(), metadata={"doc": "keyed hash of the object the note was read from (paths may name patients; the path stays in operational state)"}),
     pa.field("text", pa.large_string(), metadata={"doc": "de-identified note text"}),
     pa.field("phi_counts", _INT_MAP),
     pa.field("phi_total", pa.int32()),
@@ -57,7 +57,7 @@ FACTS = pa.schema([
 
 QUARANTINE = pa.schema([
     pa.field("run_id", pa.string(), nullable=False),
-    pa.field("source_uri", pa.string(), nullable=False),
+    pa.field("source_key", pa.string(), nullable=False, metadata={"doc": "keyed hash of the source object"}),
     pa.field("locator", pa.string()),
     pa.field("source_format", pa.string()),
     pa.field("stage", pa.string(), nullable=False),
@@ -82,6 +82,7 @@ RUNS = pa.schema([
     pa.field("notes_extraction_error", pa.int64()),
     pa.field("facts_output", pa.int64()),
     pa.field("objects_unchanged", pa.int64(), metadata={"doc": "skipped: same ETag/size as the last run"}),
+    pa.field("objects_empty", pa.int64(), metadata={"doc": "read, and held no record (an empty .jsonl or .ndjson)"}),
     pa.field("objects_changed", pa.int64()),
     pa.field("notes_superseded", pa.int64(), metadata={"doc": "rows of earlier runs replaced by this run"}),
     pa.field("phi_leaks", pa.int64(), metadata={"doc": "notes blocked by the leak guard (quarantined phi_leak)"}),
@@ -144,7 +145,9 @@ def build_table(rows: Sequence[dict], schema: pa.Schema) -> pa.Table:
     return pa.Table.from_pydict(cols, schema=schema)
 
 
-def quarantine_rows(items: Sequence[Quarantined], run_id: str, at: dt.datetime) -> list[dict]:
-    return [{"run_id": run_id, "source_uri": q.source_uri, "locator": q.locator, "source_format": q.source_format,
+def quarantine_rows(items: Sequence[Quarantined], run_id: str, at: dt.datetime,
+                    source_key: Callable[[str], str]) -> list[dict]:  # fmt: skip
+    """Quarantine rows; `source_key` turns an object's URI into its keyed hash (never the path)."""
+    return [{"run_id": run_id, "source_key": source_key(q.source_uri), "locator": q.locator, "source_format": q.source_format,
              "stage": q.stage, "reason": q.reason, "message": q.message, "note_key": q.note_key,
              "quarantined_at": at} for q in items]  # fmt: skip

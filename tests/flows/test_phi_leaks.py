@@ -88,3 +88,27 @@ def test_when_the_flow_runs_then_no_sample_phi_leaves_the_deidentified_output(
         frame = pl.read_parquet(out / table / "*.parquet")
         assert frame.height > 0
         assert _find(frame.write_json(), sample_phi) == [], table
+
+
+def test_when_file_names_carry_a_name_and_mrn_then_neither_reaches_any_table_report_or_prefect(
+    prefect_harness, tmp_path, capfd
+):
+    planted = ["Wojciechowska", "Bartholomea", "48213377"]
+    src = tmp_path / "archive"
+    src.mkdir()
+    stem = "Wojciechowska_Bartholomea_MRN48213377_20240301"
+    (src / f"{stem}.txt").write_text("Pt seen for follow-up of hypertension. Continue lisinopril 10 mg daily.\n")
+    (src / f"{stem}_addendum.jsonl").write_text('{"id": "a1", "text": }\n')  # a quarantined sibling
+    out = tmp_path / "out"
+    result = extract_notes(source=str(src), output=str(out), engine="fake")
+    APILogWorker.drain_all(timeout=30)
+    assert (result["notes_output"], result["notes_quarantined"]) == (1, 1)
+    captured = capfd.readouterr()
+    assert _find(json.dumps(result, default=str) + captured.out + captured.err, planted) == []
+    for table in ("notes", "facts", "runs", "quarantine", "metrics"):
+        assert _find(pl.read_parquet(out / table / "*.parquet").write_json(), planted) == [], table
+    for p in list((out / "audit").glob("*")) + list((out / "reports").glob("*")):
+        assert _find(p.read_text(), planted) == [], p.name
+    db = _db_path()
+    blob = b"".join(p.read_bytes() for p in db.parent.glob(db.name + "*")).decode("utf-8", "replace")
+    assert _find(blob, planted) == []

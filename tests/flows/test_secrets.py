@@ -98,3 +98,25 @@ def test_when_two_objects_share_a_file_name_then_no_note_or_fact_is_lost(prefect
     facts2 = pl.read_parquet(tmp_path / "out" / "facts" / "*.parquet")
     assert set(before_b["fact_id"]) <= set(facts2["fact_id"])
     assert pl.read_parquet(tmp_path / "out" / "notes" / "*.parquet")["note_key"].n_unique() == 2
+
+
+def test_when_the_source_lists_nothing_then_the_run_fails_unless_empty_is_allowed(prefect_harness, tmp_path, monkeypatch):
+    from flows.errors import EmptySource
+    from flows.extract_notes import extract_notes
+
+    (tmp_path / "src").mkdir()
+    with pytest.raises(EmptySource, match="lists no objects"):
+        extract_notes(source=str(tmp_path / "src"), output=str(tmp_path / "out"), engine="fake")
+    monkeypatch.setenv("CHARTSIFT_SOURCE__ALLOW_EMPTY", "true")
+    run = extract_notes(source=str(tmp_path / "src"), output=str(tmp_path / "out"), engine="fake")
+    assert run["notes_input"] == 0
+
+
+def test_when_a_jsonl_object_is_empty_then_the_run_counts_it(prefect_harness, tmp_path):
+    from flows.extract_notes import extract_notes
+
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "empty.jsonl").write_text("")
+    (tmp_path / "src" / "a.txt").write_text("Pt seen today.")
+    run = extract_notes(source=str(tmp_path / "src"), output=str(tmp_path / "out"), engine="fake")
+    assert (run["notes_input"], run["notes_output"], run["objects_empty"]) == (1, 1, 1)

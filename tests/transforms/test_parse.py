@@ -60,3 +60,12 @@ def test_when_a_line_range_is_given_then_only_those_records_are_parsed():
     assert record_lines(iter_lines(data)) == [1, 2, 3, 4, 5]
     notes, _ = parse_object("u", "a.jsonl", data, (2, 4))
     assert [n.source_id for n in notes] == ["1", "2"]
+
+
+def test_when_an_hl7_skip_escape_is_huge_or_odd_then_the_note_stays_small():
+    from transforms.hl7v2 import MAX_SP_LINES, unescape
+
+    seps = {"field": "|", "component": "^", "repetition": "~", "escape": "\\", "subcomponent": "&"}
+    assert unescape("a\\.sp999999999\\b", seps) == "a\nb"
+    assert unescape("a\\.sp\u00b2\\b", seps) == "a\nb"  # a superscript digit is a digit to str.isdigit
+    assert unescape("a\\.sp9999\\b", seps) == "a" + "\n" * MAX_SP_LINES + "b"

@@ -34,6 +34,7 @@ from transforms.deid.lexicons import (
     philter_last_names,
 )
 from transforms.deid.names import NameListRecognizer, census_names, known_names
+from transforms.deid.normalize import analysis_view, reader_form, to_original
 from transforms.deid.places import PlaceListRecognizer
 from transforms.deid.recognizers import (
     ENTITIES,
@@ -44,11 +45,13 @@ from transforms.deid.recognizers import (
     mostly_upper,
     starts_clause,
 )
-from transforms.deid.tagger import Lexicon, PhiTagger, featurize
+from transforms.deid.tagger import BUILTIN_SHA256_12, Lexicon, PhiTagger, featurize
 from transforms.keys import keyed_int, subkey
 from transforms.records import PhiSpan
 
-DEID_VERSION = "chartsift-deid-0.7"  # bump whenever recognizers or replacement change
+# bump whenever recognizers, the tagger or replacement change; the shipped tagger's checksum is part of it
+DEID_VERSION = f"chartsift-deid-0.8+crf-{BUILTIN_SHA256_12}"
+TAGGER_SEGMENT = 4_000  # characters the tagger reads at once (cut at line breaks, never inside a span)
 SEGMENT = 50_000  # characters per analysis/anonymization pass; longer notes are cut at line breaks
 NER_CONTEXT = 24  # characters of context either side of a word spaCy NER is asked about
 WINDOWS_PER_NER_BATCH = 128  # NER windows per spaCy batch (a window is about 50 characters)
@@ -99,6 +102,7 @@ class DeidPolicy:
     # drop a rule's name, place or date (marginal probability that every token is not PHI)
     tagger_model: str | None = None
     tagger_veto: float = 0.9
+    tagger_threshold: float = 0.9  # a token is PHI when the tagger's P(not PHI) is below this
     # site lexicons, lower case: staff and other names, and facility, ward and place names (with
     # their abbreviations); read by the tagger's features
     site_names: frozenset[str] = frozenset()
@@ -162,7 +166,11 @@ class Deidentifier:
         self.lexicon = Lexicon(first=self.first_names, last=self.last_names, places=self.places,
                                clinical=self.clinical_terms, drugs=self.drugs, english=english_words(),
                                stop=_STOP_WORDS, site_names=policy.site_names, site_places=policy.site_places)  # fmt: skip
-        self.tagger = PhiTagger(policy.tagger_model, policy.tagger_veto) if policy.tagger_model else None
+        common = self.known_words - self.any_names
+        self.site_entries = [(e, kind, e in common) for words, kind in ((policy.site_names, "PERSON"),
+                             (policy.site_places, "LOCATION")) for e in sorted(words) if len(e) >= 2]  # fmt: skip
+        self.tagger = PhiTagger(policy.tagger_model, policy.tagger_veto, policy.tagger_threshold,
+                                 self.clinical_terms | self.drugs) if policy.tagger_model else None
         self.analyzer = AnalyzerEngine(registry=registry, nlp_engine=nlp_engine, supported_languages=["en"],
                                        context_aware_enhancer=_NoContext())  # fmt: skip
         self.anonymizer = AnonymizerEngine()
@@ -172,7 +180,30 @@ class Deidentifier:
 
     # -- analysis ---------------------------------------------------------------------------
     def analyze_batch(self, texts: list[str], batch_size: int = 32) -> list[list[PhiSpan] | DeidError]:
-        """Merged PHI spans for each text, or a DeidError for a text that failed analysis.
+        """Merged PHI spans for each text (offsets into the text as given), or a DeidError for a
+        text that failed analysis. Each text is analysed in its reader's view (`analysis_view`:
+        no invisible or combining characters, look-alike letters folded)."""
+        views = []
+        for t in texts:
+            try:
+                views.append(analysis_view(t))
+            except Exception:  # noqa: BLE001 - fail closed below
+                views.append(False)
+        found = self._analyze_views([t if v in (None, False) else v[0] for t, v in zip(texts, views, strict=True)],
+                                    batch_size)  # fmt: skip
+        out: list[list[PhiSpan] | DeidError] = []
+        for t, v, spans in zip(texts, views, found, strict=True):
+            if v is False:
+                out.append(DeidError("analysis failed: normalization"))
+            elif v is None or isinstance(spans, DeidError):
+                out.append(spans)
+            else:
+                out.append(merge_spans([PhiSpan(*to_original(x.start, x.end, v[1], t), x.entity_type, x.score)
+                                        for x in spans]))  # fmt: skip
+        return out
+
+    def _analyze_views(self, texts: list[str], batch_size: int) -> list[list[PhiSpan] | DeidError]:
+        """Merged PHI spans for each (view) text, or a DeidError for a text that failed analysis.
 
         The patterns and word lists read each text with diacritics folded (same offsets, since their
         letters are ASCII), in line-aligned segments of at most SEGMENT characters (Presidio's
@@ -211,10 +242,24 @@ class Deidentifier:
                 spans = found[i] if mostly_upper(text) else found[i] + self._unknown_words(text, found[i])
                 if self.policy.propagate_names:
                     spans = spans + _propagate_names(text, spans, self.clinical_terms, self.not_names)
-                spans = merge_spans(spans)
+                spans = merge_spans(spans + self._site_spans(text))
                 out.append(self._tagged(text, spans) if self.tagger is not None else spans)
             except Exception as exc:  # noqa: BLE001
                 out.append(DeidError(f"analysis failed: {type(exc).__name__}"))
+        return out
+
+    def _site_spans(self, text: str) -> list[PhiSpan]:
+        """Every occurrence of a site lexicon entry (roster names, facilities and abbreviations), in
+        any case; an entry that is also an everyday or clinical word counts only capitalised."""
+        if not self.site_entries:
+            return []
+        low = text.lower()
+        out = []
+        for entry, kind, plain in self.site_entries:
+            for start in _occurrences(low, entry):
+                if plain and not text[start].isupper():
+                    continue
+                out.append(PhiSpan(start, start + len(entry), kind, 0.9))
         return out
 
     def rule_features(self, folded: str, rule_spans: list[PhiSpan]):  # noqa: ANN201 - a tagger.TaggedNote
@@ -224,7 +269,14 @@ class Deidentifier:
     def _tagged(self, folded: str, rule_spans: list[PhiSpan]) -> list[PhiSpan]:
         """The rules' spans refined by the trained tagger (see transforms.deid.tagger), and every
         name it keeps or finds masked wherever it recurs in the note."""
-        spans = self.tagger.refine(self.rule_features(folded, rule_spans), rule_spans)  # type: ignore[union-attr]
+        spans: list[PhiSpan] = []
+        # the tagger reads a few lines of context at most: long notes go in pieces, so its features
+        # (dozens of strings a token) stay small whatever the note's size
+        for off, seg in segments(folded, TAGGER_SEGMENT, avoid=rule_spans):
+            inside = [PhiSpan(x.start - off, x.end - off, x.entity_type, x.score) for x in rule_spans
+                      if off <= x.start and x.end <= off + len(seg)]  # fmt: skip
+            spans += [PhiSpan(x.start + off, x.end + off, x.entity_type, x.score)
+                      for x in self.tagger.refine(seg, self.rule_features(seg, inside), inside)]  # type: ignore[union-attr]
         if self.policy.propagate_names:
             spans = spans + _propagate_names(folded, spans, self.clinical_terms, self.not_names, any_case=True)
         return merge_spans(spans)
@@ -505,7 +557,7 @@ class Deidentifier:
             "LOCATION": lambda v: surrogates.surrogate_place(v, secret, scope, "LOCATION"),
             "ORGANIZATION": lambda v: surrogates.surrogate_place(v, secret, scope, "ORGANIZATION"),
         }.get(entity, lambda v, e=entity: surrogates.surrogate_shape(v, secret, scope, e))
-        return OperatorConfig("custom", {"lambda": fn})
+        return OperatorConfig("custom", {"lambda": lambda v: fn(reader_form(v))})
 
 
 class _NerOnlyNlpEngine(SpacyNlpEngine):

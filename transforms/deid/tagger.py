@@ -10,8 +10,9 @@ deid, surrogate PHI) and on the synthetic tuning splits, so it learns where the 
 "1/2" and "5/5", lower-case surnames). How the two combine, per span:
 
 - a rule span of another type (ID, PHONE, ...) is always kept (fail closed);
-- a rule NAME/PLACE/DATE span is kept unless the tagger is confident that every one of its tokens is
-  not PHI (marginal P(O) >= `veto`);
+- a rule NAME/PLACE span, or a DATE span of numbers alone that could be a ratio or a score
+  ("1/2", "5/5", "10-12"), is kept unless the tagger is confident that every one of its tokens is
+  not PHI (marginal P(O) >= `veto`); other rule dates are kept;
 - every run of tokens the tagger labels NAME, PLACE or DATE is PHI, whatever the rules said.
 
 Nothing here reads files: the caller opens the model (`open_tagger`) and passes the lexicon.
@@ -21,11 +22,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import regex
 
 from transforms.records import PhiSpan
 
+BUILTIN_MODEL = Path(__file__).resolve().parent / "models" / "phi-tagger.crfsuite"  # `chartsift train-deid`
+BUILTIN_SHA256_12 = "7bf0c2ced6d4"  # the shipped model's sha256, first 12 hex digits (a test checks it)
 LABELS = ("NAME", "PLACE", "DATE", "OTHER")
 # gold types of every corpus (PhysioNet deid's own and Presidio's) onto the tagger's labels
 GOLD_LABEL = {
@@ -37,6 +41,8 @@ GOLD_LABEL = {
 RULE_LABEL = {"PERSON": "NAME", "LOCATION": "PLACE", "ORGANIZATION": "PLACE", "DATE": "DATE"}
 DECIDED = frozenset(("NAME", "PLACE", "DATE"))  # labels the tagger decides; the rest stay with the rules
 ENTITY = {"NAME": "PERSON", "PLACE": "LOCATION", "DATE": "DATE"}
+_AMBIGUOUS_DATE = regex.compile(r"^\d{1,2}\s*[/\-]\s*\d{1,2}$")
+_LETTERS = regex.compile(r"[^\W\d_]+(?:'s)?")
 TOKEN = regex.compile(r"[^\W_]+(?:['\u2019][^\W_]+)*|\S")
 
 
@@ -99,6 +105,7 @@ def featurize(text: str, rule_spans: Iterable[PhiSpan], lex: Lexicon, caps_note:
     """Tokens of `text` (as the rules read it: folded) and one feature list per token."""
     toks = tokens(text)
     rule = ["-"] * len(toks)
+    strength = [""] * len(toks)
     spans = sorted(rule_spans, key=lambda s: s.start)
     j = 0
     for i, (s, e) in enumerate(toks):
@@ -107,16 +114,19 @@ def featurize(text: str, rule_spans: Iterable[PhiSpan], lex: Lexicon, caps_note:
         if j < len(spans) and spans[j].start < e:
             t = RULE_LABEL.get(spans[j].entity_type, "ID")
             rule[i] = ("B-" if spans[j].start >= s else "I-") + t
+            strength[i] = f"rs={t}{spans[j].score:.2f}"  # which kind of rule: lists 0.6, NER 0.85, patterns...
     words = [_word(text[s:e], lex) for s, e in toks]
     feats: list[list[str]] = []
     for i, (s, _e) in enumerate(toks):
         f = ["bias", f"r={rule[i]}", *words[i]]
+        if strength[i]:
+            f.append(strength[i])
         if caps_note:
             f.append("capsnote")
         gap = text[toks[i - 1][1] : s] if i else "\n"
         if "\n" in gap:
             f.append("line_start")
-        for d in (-2, -1, 1, 2):
+        for d in (-3, -2, -1, 1, 2, 3):
             k = i + d
             if 0 <= k < len(toks):
                 f.append(f"{d}:r={rule[k]}")
@@ -144,8 +154,8 @@ def gold_labels(toks: list[tuple[int, int]], gold: Iterable[dict]) -> list[str]:
     return labels
 
 
-def combine(note: TaggedNote, predicted: list[str], p_outside: list[float], rule_spans: list[PhiSpan],
-            veto: float) -> list[PhiSpan]:  # fmt: skip
+def combine(text: str, note: TaggedNote, predicted: list[str], p_outside: list[float], rule_spans: list[PhiSpan],
+            veto: float, never: frozenset[str] = frozenset()) -> list[PhiSpan]:  # fmt: skip
     """The final spans of a note: rule spans (less the tagger's confident vetoes of NAME, PLACE and
     DATE spans) plus the tagger's own NAME, PLACE and DATE runs."""
     out: list[PhiSpan] = []
@@ -154,20 +164,28 @@ def combine(note: TaggedNote, predicted: list[str], p_outside: list[float], rule
         if lab is None:
             out.append(sp)
             continue
+        if lab == "DATE" and not _AMBIGUOUS_DATE.match(text[sp.start : sp.end]):
+            out.append(sp)  # a month name or a full year: the rules are right, only "1/2" or "5/5" is in doubt
+            continue
         inside = [i for i, (s, e) in enumerate(note.tokens) if s < sp.end and e > sp.start]
         if inside and min(p_outside[i] for i in inside) >= veto:
             continue
         out.append(sp)
-    out.extend(_runs(note, predicted))
+    for run in _runs(note, predicted):
+        words = [w.lower().removesuffix("'s") for w in _LETTERS.findall(text[run.start : run.end])]
+        if run.entity_type != "DATE" and words and all(w in never for w in words):
+            continue  # "Parkinson's", "Foley", "Levo": clinical words are never the tagger's names or places
+        out.append(run)
     return out
 
 
 def _runs(note: TaggedNote, predicted: list[str]) -> Iterator[PhiSpan]:
+    """Spans of consecutive tokens with the same decided label (B- and I- alike)."""
     start = end = None
     kind = None
     for (s, e), lab in zip(note.tokens, predicted, strict=True):
         tag = lab[2:] if lab != "O" else None
-        if tag in DECIDED and (lab.startswith("I-") and kind == tag and start is not None):
+        if tag in DECIDED and kind == tag and start is not None:
             end = e
             continue
         if start is not None:
@@ -182,22 +200,31 @@ def _runs(note: TaggedNote, predicted: list[str]) -> Iterator[PhiSpan]:
 class PhiTagger:
     """A trained CRFsuite model, opened once per process (pycrfsuite is imported here only)."""
 
-    def __init__(self, model_path: str, veto: float = 0.9):
+    def __init__(self, model_path: str, veto: float = 0.9, threshold: float = 0.9, never: frozenset[str] = frozenset()):
         import pycrfsuite
 
         self._tagger = pycrfsuite.Tagger()
         self._tagger.open(model_path)
         self.veto = veto
+        self.threshold = threshold
+        self.never = never  # words (lower case) that are never a name or place on their own
+        self._labels = [x for x in self._tagger.labels() if x != "O"]
 
     def tag(self, note: TaggedNote) -> tuple[list[str], list[float]]:
+        """Per token: its most likely PHI label when P(not PHI) < threshold (recall over the
+        single best path), else O; and P(not PHI) itself."""
         if not note.tokens:
             return [], []
-        self._tagger.set(note.features)
-        predicted = self._tagger.tag()
-        labels = self._tagger.labels()
-        p_out = [self._tagger.marginal("O", i) if "O" in labels else 0.0 for i in range(len(note.tokens))]
+        t = self._tagger
+        t.set(note.features)
+        predicted, p_out = [], []
+        for i in range(len(note.tokens)):
+            p = t.marginal("O", i)
+            p_out.append(p)
+            # the other labels' marginals only where the token may be PHI (one call each costs ~30 us)
+            predicted.append(max(self._labels, key=lambda lab: t.marginal(lab, i)) if p < self.threshold else "O")
         return predicted, p_out
 
-    def refine(self, note: TaggedNote, rule_spans: list[PhiSpan]) -> list[PhiSpan]:
+    def refine(self, text: str, note: TaggedNote, rule_spans: list[PhiSpan]) -> list[PhiSpan]:
         predicted, p_out = self.tag(note)
-        return combine(note, predicted, p_out, rule_spans, self.veto)
+        return combine(text, note, predicted, p_out, rule_spans, self.veto, self.never)
