@@ -209,4 +209,4 @@ def select_lines(lines: Iterable[tuple[int, bytes]], line_range: tuple[int, int]
 
 def record_lines(lines: Iterable[tuple[int, bytes]]) -> list[int]:
     """Line numbers of the records in a line-format object (for planning shards)."""
-    return [n for n, _ in lines] or [0]
+    return [n for n, _ in lines]  # empty: no record (the plan counts the object as empty)

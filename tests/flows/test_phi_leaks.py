@@ -112,3 +112,22 @@ def test_when_file_names_carry_a_name_and_mrn_then_neither_reaches_any_table_rep
     db = _db_path()
     blob = b"".join(p.read_bytes() for p in db.parent.glob(db.name + "*")).decode("utf-8", "replace")
     assert _find(blob, planted) == []
+
+
+def test_when_titles_carry_a_name_then_no_table_holds_it(prefect_harness, tmp_path):
+    planted = ["Wojciechowska", "Bartholomea"]
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "letters.jsonl").write_text(json.dumps({
+        "id": "n1", "patient_id": "p1", "note_type": "Oncology letter to Bartholomea Wojciechowska",
+        "text": "Follow-up visit. Continue tamoxifen 20 mg daily."}) + "\n")  # fmt: skip
+    seps = "MSH|^~\\&|EHR|HOSP|||20240301||MDM^T02|m1|P|2.5\rPID|||p2\r"
+    (src / "doc.hl7").write_text(seps + "TXA|1|Discharge summary for Bartholomea Wojciechowska|TX|20240301||||||||d9\r"
+                                 "OBX|1|TX|||Discharged home in stable condition.\r")  # fmt: skip
+    out = tmp_path / "out"
+    run = extract_notes(source=str(src), output=str(out), engine="fake")
+    assert run["notes_output"] == 2, run["quarantine_by_reason"]
+    notes = pl.read_parquet(out / "notes" / "*.parquet")
+    assert notes["note_type"].null_count() < 2  # the titles are kept, de-identified
+    for table in ("notes", "facts", "quarantine"):
+        assert _find(pl.read_parquet(out / table / "*.parquet").write_json(), planted) == [], table

@@ -33,3 +33,15 @@ def test_when_text_is_plain_or_wholly_in_another_script_then_it_is_its_own_view(
 
 def test_when_surrogates_key_on_a_value_then_every_spelling_gives_one_form():
     assert {reader_form(v) for v in SPELLINGS.values()} <= {"Zoë Müller", "Zoe Muller"}
+
+
+@pytest.mark.parametrize("name", SPELLINGS)
+def test_when_a_spelled_name_is_deidentified_then_no_part_of_it_is_left(deidentifier, name):
+    text = f"Patient {SPELLINGS[name]} was seen today. Plan: continue metformin."
+    (spans, res) = deidentifier.process_batch([(text, "p1", None)])[0]
+    from transforms.deid.recognizers import fold_text
+
+    out = fold_text(unicodedata.normalize("NFKC", res.text)).lower()
+    assert "zoe" not in out and "muller" not in out and spans
+    assert res.text.endswith("was seen today. Plan: continue metformin.")
+    assert "\u00ad" not in res.text and "\u200b" not in res.text and "\u0308" not in res.text
