@@ -129,5 +129,5 @@ def test_when_titles_carry_a_name_then_no_table_holds_it(prefect_harness, tmp_pa
     assert run["notes_output"] == 2, run["quarantine_by_reason"]
     notes = pl.read_parquet(out / "notes" / "*.parquet")
     assert notes["note_type"].null_count() < 2  # the titles are kept, de-identified
-    for table in ("notes", "facts", "quarantine"):
+    for table in ("notes", "facts", "runs"):
         assert _find(pl.read_parquet(out / table / "*.parquet").write_json(), planted) == [], table
