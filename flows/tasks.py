@@ -195,6 +195,11 @@ def deidentify_shard(plan_uri: str, shard: int, sid: str, deid: DeidSettings, si
               for n, obj in zip(notes, objects, strict=True)]  # fmt: skip
     done = deidentifier.process_batch([(n.text, pkey or nkey, n.note_date) for n, (nkey, pkey) in zip(notes, scopes, strict=True)])
     titles = deidentified_titles(deidentifier, [(n.note_type, pkey or nkey) for n, (nkey, pkey) in zip(notes, scopes, strict=True)])
+    version = deid_version(policy)
+
+    def skey(uri: str) -> str:
+        return keys.source_key(policy.secret, uri)
+
     rows, phi = [], Counter()
     for note, (nkey, pkey), result, title in zip(notes, scopes, done, titles, strict=True):
         if isinstance(result, DeidError):  # fail closed: the note goes to quarantine, never downstream
@@ -211,17 +216,14 @@ def deidentify_shard(plan_uri: str, shard: int, sid: str, deid: DeidSettings, si
         phi.update(res.phi_counts)
         rows.append({
             "note_key": nkey, "patient_key": pkey, "note_date": res.note_date, "note_type": title,
-            "source_format": note.source_format, "source_key": keys.source_key(policy.secret, note.source_uri), "text": res.text, "phi_counts": res.phi_counts,
-            "phi_total": sum(res.phi_counts.values()), "deid_version": deid_version(policy), "run_id": run_id,
+            "source_format": note.source_format, "source_key": skey(note.source_uri), "text": res.text, "phi_counts": res.phi_counts,
+            "phi_total": sum(res.phi_counts.values()), "deid_version": version, "run_id": run_id,
             "phi_tokens": phi_tokens(policy.secret, note.text, analysis),
         })  # fmt: skip
     now = dt.datetime.now(dt.UTC)
     deid_uri = shard_staging_uri(sink, sid, "deid.parquet")
     q_uri = shard_staging_uri(sink, sid, "deid-quarantine.parquet")
     storage.write_parquet(tables.build_table(rows, tables.STAGED_NOTES), deid_uri, sink.compression)
-    def skey(uri: str) -> str:
-        return keys.source_key(policy.secret, uri)
-
     storage.write_parquet(tables.build_table(tables.quarantine_rows(bad, run_id, now, skey), tables.QUARANTINE),
                           q_uri, sink.compression)  # fmt: skip
     seconds = time.perf_counter() - t0

@@ -20,7 +20,7 @@ from pathlib import Path
 from transforms.deid import Deidentifier, DeidError, DeidPolicy
 from transforms.deid.evaluate import Evaluation, scorable_gold, score_note
 from transforms.deid.recognizers import fold_text
-from transforms.deid.tagger import PhiTagger, TaggedNote, combine, gold_labels
+from transforms.deid.tagger import PhiTagger, TaggedNote, gold_labels
 
 SEED = 13
 TRAIN_PARAMS = {"c1": 0.05, "c2": 0.01, "max_iterations": 150, "feature.possible_transitions": True}
@@ -98,17 +98,12 @@ def train(notes: list[GoldNote], model_path: Path, params: dict | None = None) -
 def score(notes: list[GoldNote], rules: Deidentifier, tagger: PhiTagger | None) -> tuple[Evaluation, dict]:
     """Score the notes with the tagger (or the rules alone); also the damage: the share of non-PHI
     word tokens that de-identification replaced."""
-    from transforms.deid.engine import _propagate_names, merge_spans
-
     ev = Evaluation()
     damage = {"tokens": 0, "replaced": 0}
     for n in notes:
         spans = n.rule_spans or []
-        if tagger is not None and n.tagged is not None:
-            predicted, p_out = tagger.tag(n.tagged)
-            spans = combine(n.folded, n.tagged, predicted, p_out, spans, tagger.veto, rules.clinical_terms | rules.drugs)
-            spans = merge_spans(spans + _propagate_names(n.folded, spans, rules.clinical_terms, rules.not_names,
-                                                         any_case=True))  # fmt: skip
+        if tagger is not None:
+            spans = rules.tagged_spans(n.folded, spans, tagger)  # the production path, segments and all
         out = rules.deidentify(n.text, spans, n.group, None).text
         score_note(ev, n.text, n.phi, [(s.start, s.end, s.entity_type) for s in spans], out)
         covered = bytearray(len(n.text))
@@ -148,7 +143,8 @@ def cross_validate(real: list[GoldNote], extra: list[GoldNote], k: int, work: Pa
         train_notes = [n for j, f in enumerate(folds(real, k)) if j != i for n in f] * real_weight + extra
         path = work / f"fold{i}.crfsuite"
         secs = train(train_notes, path, params)
-        tagger = PhiTagger(str(path), rules.policy.tagger_veto, rules.policy.tagger_threshold)
+        tagger = PhiTagger(str(path), rules.policy.tagger_veto, rules.policy.tagger_threshold,
+                           rules.clinical_terms | rules.drugs)  # fmt: skip
         row = {"fold": i, "notes": len(held), "train_seconds": round(secs, 1)}
         for name, t in (("tagger", tagger), ("rules", None)):
             ev, dmg = score(held, rules, t)

@@ -267,8 +267,12 @@ class Deidentifier:
         return featurize(folded, rule_spans, self.lexicon, mostly_upper(folded))
 
     def _tagged(self, folded: str, rule_spans: list[PhiSpan]) -> list[PhiSpan]:
-        """The rules' spans refined by the trained tagger (see transforms.deid.tagger), and every
-        name it keeps or finds masked wherever it recurs in the note."""
+        return self.tagged_spans(folded, rule_spans, self.tagger)  # type: ignore[arg-type]
+
+    def tagged_spans(self, folded: str, rule_spans: list[PhiSpan], tagger: PhiTagger) -> list[PhiSpan]:
+        """The rules' spans refined by a trained tagger (see transforms.deid.tagger), and every
+        name it keeps or finds masked wherever it recurs in the note. Training's cross-validation
+        scores its fold models through this same path."""
         spans: list[PhiSpan] = []
         # the tagger reads a few lines of context at most: long notes go in pieces, so its features
         # (dozens of strings a token) stay small whatever the note's size
@@ -276,7 +280,7 @@ class Deidentifier:
             inside = [PhiSpan(x.start - off, x.end - off, x.entity_type, x.score) for x in rule_spans
                       if off <= x.start and x.end <= off + len(seg)]  # fmt: skip
             spans += [PhiSpan(x.start + off, x.end + off, x.entity_type, x.score)
-                      for x in self.tagger.refine(seg, self.rule_features(seg, inside), inside)]  # type: ignore[union-attr]
+                      for x in tagger.refine(seg, self.rule_features(seg, inside), inside)]
         if self.policy.propagate_names:
             spans = spans + _propagate_names(folded, spans, self.clinical_terms, self.not_names, any_case=True)
         return merge_spans(spans)
