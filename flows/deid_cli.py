@@ -1,4 +1,6 @@
-"""`chartsift deid`: JSONL in, de-identified JSONL out, without Prefect or a model."""
+"""`chartsift deid`: JSONL in, de-identified JSONL out, without Prefect or a model. The input is
+parsed by the flow's parse entry point and de-identified by the flow's stage function (the leak
+guard included), so what it writes is what a run would."""
 
 from __future__ import annotations
 
@@ -8,10 +10,8 @@ from pathlib import Path
 
 from flows.settings import Settings
 from flows.tasks import deid_policy, get_deidentifier
-from transforms import keys
-from transforms.deid import DeidError
-from transforms.deid.leaks import text_leaks
-from transforms.parse import parse_jsonl_lines
+from transforms.deid.stage import deidentify_notes
+from transforms.parse import parse_stream
 
 
 def deidentify_jsonl(input_path: Path, output_path: Path, mode: str | None = None, batch: int = 256) -> dict:
@@ -21,27 +21,20 @@ def deidentify_jsonl(input_path: Path, output_path: Path, mode: str | None = Non
         settings.deid.mode = mode  # type: ignore[assignment]
         settings = Settings.model_validate(settings.model_dump())
     settings.require_site_secret()
-    policy = deid_policy(settings.deid)
-    deidentifier = get_deidentifier(policy)
-    notes, bad = parse_jsonl_lines(str(input_path), enumerate(input_path.read_bytes().splitlines(), start=1))
+    deidentifier = get_deidentifier(deid_policy(settings.deid))
+    name = input_path.name if input_path.suffix in (".jsonl", ".ndjson", ".gz") else input_path.name + ".jsonl"
+    with input_path.open("rb") as stream:
+        notes, bad = parse_stream(str(input_path), name, stream, limits=settings.source.limits())
     reasons = Counter(q.reason for q in bad)
     written = 0
     output_path.parent.mkdir(parents=True, exist_ok=True)
     with output_path.open("w", encoding="utf-8") as out:
         for lo in range(0, len(notes), batch):
             chunk = notes[lo : lo + batch]
-            scopes = [keys.patient_key(policy.secret, n.patient_id) or keys.note_key(policy.secret, keys.scoped_id(input_path.name, n.source_id))
-                      for n in chunk]  # fmt: skip
-            done = deidentifier.process_batch([(n.text, s, n.note_date) for n, s in zip(chunk, scopes, strict=True)])
-            for note, result in zip(chunk, done, strict=True):
-                if isinstance(result, DeidError):
-                    reasons["deid_error"] += 1
-                    continue
-                analysis, res = result
-                if text_leaks(note.text, analysis, res.text, res.replaced):
-                    reasons["phi_leak"] += 1  # the same guard as the flow: found PHI that survived is never written
-                    continue
-                spans = [{"start": s.start, "end": s.end, "type": s.entity_type} for s in res.spans]
-                out.write(json.dumps({"id": note.source_id, "text": res.text, "spans": spans}) + "\n")
+            outcome = deidentify_notes(chunk, [input_path.name] * len(chunk), deidentifier)
+            reasons.update(q.reason for q in outcome.quarantined)  # phi_leak: the flow's guard, never written
+            for n in outcome.notes:
+                spans = [{"start": s.start, "end": s.end, "type": s.entity_type} for s in n.result.spans]
+                out.write(json.dumps({"id": n.source.source_id, "text": n.result.text, "spans": spans}) + "\n")
                 written += 1
     return {"written": written, "quarantined": sum(reasons.values()), "reasons": dict(reasons)}

@@ -27,3 +27,16 @@ class KeyMismatch(TerminalError):
 
 class EmptySource(TerminalError):
     """The source listed no object at all: most often a mistyped path or prefix."""
+
+
+class AccountingError(TerminalError):
+    """The run's counts do not add up: a record was planned but came back as neither a note nor a
+    quarantine record, or notes were lost between stages. Nothing is published."""
+
+
+class LockLost(TerminalError):
+    """Another run took this run's output lock over (it looked stale): this run stops writing."""
+
+
+class DriftError(ChartsiftError):
+    """Quality metrics drifted and monitor.on_drift = error (the output was published)."""

@@ -13,7 +13,7 @@ from prefect import flow, get_run_logger
 
 from flows import __version__, ledger, progress, storage
 from flows.engines.models import GEMMA3_ID, SMOLLM2_ID
-from flows.errors import EmptySource
+from flows.errors import AccountingError, DriftError, EmptySource
 from flows.settings import Settings
 from flows.tasks import deidentify_shard, extract_shard, finalize_run, monitor_run, plan_source, write_report
 from transforms.deid import DEID_VERSION
@@ -66,7 +66,8 @@ def extract_notes(source: str | None = None, output: str | None = None, engine: 
     audit.record("started")
     try:
         ledger.check_key(settings.sink.uri, settings.deid.key_id)
-        run = _run(settings, run_id, full_refresh, lock)
+        with lock.keep_alive(settings.sink.lock_heartbeat_s):
+            run = _run(settings, run_id, full_refresh, lock)
     except BaseException as exc:
         audit.record("failed", outcome="failed", error_type=type(exc).__name__)  # the type only: no text
         raise
@@ -77,10 +78,6 @@ def extract_notes(source: str | None = None, output: str | None = None, engine: 
         raise DriftError(f"{len(run['drift_warnings'])} metric(s) outside the baseline band; output was "
                          f"published; see the metrics table and {run['report_uri']}")  # fmt: skip
     return run
-
-
-class DriftError(RuntimeError):
-    """Quality metrics drifted and monitor.on_drift = error."""
 
 
 def _run(settings: Settings, run_id: str, full_refresh: bool, lock: ledger.OutputLock) -> dict:
@@ -115,10 +112,9 @@ def _run(settings: Settings, run_id: str, full_refresh: bool, lock: ledger.Outpu
     if resumed:
         log.warning("resumed: %d of %d shards were committed by an interrupted run and kept", resumed, plan["n_shards"])
 
+    check_accounts(plan, deid_parts, extract_parts)
     run = summarize(run_id, started, time.perf_counter() - t0, settings, plan, deid_parts, extract_parts)
     run["shards_resumed"] = resumed
-    if sum(e["n_notes"] + e["n_leaks"] for e in extract_parts) != sum(d["n_notes"] for d in deid_parts):
-        raise RuntimeError("notes were lost between de-identification and extraction")  # counts only
     quality = monitor_run(run, add_stats(e.get("stats", {}) for e in extract_parts), settings.monitor, sink)
     run["drift_warnings"] = quality["warnings"]
     run["alerts"] = run["alerts"] + quality["warnings"]
@@ -133,6 +129,24 @@ def _run(settings: Settings, run_id: str, full_refresh: bool, lock: ledger.Outpu
     log.info("run %s: %d in, %d out, %d quarantined, %d facts", run_id, run["notes_input"],
              run["notes_output"], run["notes_quarantined"], run["facts_output"])  # fmt: skip
     return run
+
+
+def check_accounts(plan: dict, deid_parts: list[dict], extract_parts: list[dict]) -> None:
+    """Input = output + quarantined, against the plan: every planned record came back as a note or
+    a quarantine record, and every de-identified note reached extraction. Raises AccountingError
+    (counts only) before anything is published."""
+    if all("records_planned" in d for d in deid_parts):  # shards committed by chartsift < 0.9 lack the counts
+        planned = sum(d["records_planned"] for d in deid_parts)
+        accounted = sum(d["records_accounted"] for d in deid_parts)
+    else:
+        planned = accounted = plan["n_records"]
+    if planned != plan["n_records"] or accounted != planned:
+        raise AccountingError(f"counts do not add up: the plan has {plan['n_records']} records, the shards read "
+                              f"{planned} and accounted for {accounted} (as notes or quarantine records); "
+                              "nothing was published, and the next run reads these objects again")  # fmt: skip
+    if sum(e["n_notes"] + e["n_leaks"] for e in extract_parts) != sum(d["n_notes"] for d in deid_parts):
+        raise AccountingError("counts do not add up: notes were lost between de-identification and extraction; "
+                              "nothing was published")  # fmt: skip
 
 
 def publish_artifact(run: dict, metrics: list[dict]) -> None:

@@ -11,17 +11,20 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import getpass
 import json
 import logging
 import os
 import socket
+import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from flows import storage
-from flows.errors import KeyMismatch, TerminalError
+from flows.errors import KeyMismatch, LockLost, TerminalError
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +51,7 @@ def _pid_alive(pid: int) -> bool:
 class OutputLock:
     uri: str
     run_id: str
+    lost: str | None = None  # why the background heartbeat saw the lock taken over
 
     @classmethod
     def acquire(cls, output_uri: str, run_id: str, wait_s: float = 0.0, stale_after_s: float = 3600.0) -> OutputLock:
@@ -86,13 +90,40 @@ class OutputLock:
     def _check(self) -> dict:
         held = storage.read_json(self.uri)
         if held is None or held.get("run_id") != self.run_id:
-            raise TerminalError("this run lost the output lock (taken over as stale); stopping before writing more")
+            raise LockLost("this run lost the output lock (taken over as stale); stopping before writing more")
         return held
 
     def heartbeat(self) -> None:
+        if self.lost is not None:
+            raise LockLost(self.lost)
         held = self._check()
         held["heartbeat_at"] = _now()
         storage.write_bytes(self.uri, json.dumps(held).encode())
+
+    @contextlib.contextmanager
+    def keep_alive(self, interval_s: float) -> Iterator[OutputLock]:
+        """Refresh the lock from a background thread every `interval_s` while the body runs, so one
+        long shard never makes a live run look stale. A takeover seen there is raised by the next
+        `heartbeat()` of the run's own thread (between shards: it stops before writing more)."""
+        stop = threading.Event()
+
+        def beat() -> None:
+            while not stop.wait(interval_s):
+                try:
+                    self.heartbeat()
+                except TerminalError as exc:  # LockLost among them
+                    self.lost = str(exc)
+                    return
+                except Exception as exc:  # noqa: BLE001 - a failed refresh (storage blip): try again next beat
+                    log.warning("lock heartbeat failed (%s); retrying", type(exc).__name__)
+
+        thread = threading.Thread(target=beat, name="chartsift-lock-heartbeat", daemon=True)
+        thread.start()
+        try:
+            yield self
+        finally:
+            stop.set()
+            thread.join(timeout=5)
 
     def release(self) -> None:
         held = storage.read_json(self.uri)

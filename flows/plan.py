@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, field
 
 from flows import storage
 from flows.settings import SourceSettings
-from transforms.parse import LINE_FORMATS, DecodeFailure, detect_format, record_lines
+from transforms.parse import LINE_FORMATS, DecodeFailure, Limits, detect_format, record_lines
 
 
 @dataclass(frozen=True)
@@ -61,6 +61,7 @@ def plan_shards(source: SourceSettings, state: dict | None = None, full_refresh:
     changed: list[str] = []
     skipped = 0
     remaining = source.limit
+    limits = source.limits()
     listed = empty = 0
     for obj in storage.list_objects(source.uri):
         if remaining is not None and remaining <= 0:
@@ -74,8 +75,8 @@ def plan_shards(source: SourceSettings, state: dict | None = None, full_refresh:
         lines = [0]
         if fmt in LINE_FORMATS:
             try:
-                lines = record_lines(storage.iter_lines(obj.uri, gz))
-            except DecodeFailure:
+                lines = record_lines(storage.iter_lines(obj.uri, gz, limits))
+            except (DecodeFailure, OSError):
                 lines = [0]  # one item: the read stage quarantines the object with the reason
             empty += not lines
         complete = True
@@ -106,9 +107,9 @@ def plan_shards(source: SourceSettings, state: dict | None = None, full_refresh:
     return Plan(shards, seen, changed, skipped, listed=listed, empty=empty)
 
 
-def save_plan(uri: str, plan: Plan) -> None:
+def save_plan(uri: str, plan: Plan, limits: Limits) -> None:
     doc = {"shards": [[asdict(i) for i in s] for s in plan.shards], "seen": plan.seen, "changed": plan.changed,
-           "shard_ids": plan.shard_ids}  # fmt: skip
+           "shard_ids": plan.shard_ids, "limits": asdict(limits)}  # fmt: skip
     storage.write_bytes(uri, json.dumps(doc).encode())
 
 
@@ -116,5 +117,7 @@ def load_plan(uri: str) -> dict:
     return json.loads(storage.read_bytes(uri))
 
 
-def load_shard(uri: str, index: int) -> list[ShardItem]:
-    return [ShardItem(**i) for i in load_plan(uri)["shards"][index]]
+def load_shard(plan: str | dict, index: int) -> list[ShardItem]:
+    """The items of shard `index` of a plan (its URI, or the plan already loaded)."""
+    doc = load_plan(plan) if isinstance(plan, str) else plan
+    return [ShardItem(**i) for i in doc["shards"][index]]

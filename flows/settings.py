@@ -41,12 +41,31 @@ class SourceSettings(BaseModel):
     shard_size: int = Field(200, ge=1, le=100_000, description="Notes per shard (one Prefect task each).")
     limit: int | None = Field(None, ge=1, description="Process at most this many notes (in listing order).")
     allow_empty: bool = Field(False, description="A source that lists no object at all is an error (a mistyped path or prefix) unless this is true.")
+    max_object_bytes: int = Field(256 << 20, ge=1 << 10, description="An object larger than this (decompressed) is quarantined as too_large; gzip bombs stop here.")
+    max_record_bytes: int = Field(16 << 20, ge=1 << 10, description="A JSONL/NDJSON line longer than this is quarantined as record_too_large.")
+    max_note_chars: int = Field(1_000_000, ge=1_000, description="A note longer than this is quarantined as note_too_large (de-identification time grows with length).")
+
+    def limits(self):  # noqa: ANN201 - transforms.parse.Limits
+        from transforms.parse import Limits
+
+        return Limits(self.max_object_bytes, self.max_record_bytes, self.max_note_chars)
 
 
 class S3Settings(BaseModel):
     endpoint_url: str | None = Field(None, description="S3 endpoint; None uses AWS. Credentials come from the standard AWS chain.")
     region: str | None = Field(None, description="AWS region; None uses the AWS chain's.")
     max_attempts: int = Field(5, ge=1, le=20, description="botocore retry attempts (standard mode).")
+    sse: Literal["none", "AES256", "aws:kms"] = Field("none", description="Server-side encryption asked for on every write: AES256 (SSE-S3) or aws:kms (SSE-KMS); none leaves it to the bucket's default.")
+    sse_kms_key_id: str | None = Field(None, description="SSE-KMS only: the KMS key id or ARN (None: the account's aws/s3 key).")
+
+    def put_args(self) -> dict[str, str]:
+        """The encryption arguments of every PutObject."""
+        if self.sse == "none":
+            return {}
+        args = {"ServerSideEncryption": self.sse}
+        if self.sse == "aws:kms" and self.sse_kms_key_id:
+            args["SSEKMSKeyId"] = self.sse_kms_key_id
+        return args
 
 
 class DeidSettings(BaseModel):
@@ -62,6 +81,7 @@ class DeidSettings(BaseModel):
     tagger_threshold: float = Field(0.97, gt=0, le=1, description="A token is PHI when the tagger's P(not PHI) is below this.")
     site_names: tuple[str, ...] = Field((), description="Site text files, one name a line (staff roster, clinicians): raise recall for those names.")
     site_places: tuple[str, ...] = Field((), description="Site text files, one name a line (facilities, wards, their abbreviations, local places).")
+    shard_time_budget_s: float = Field(3600.0, gt=0, description="De-identification of one shard stops taking notes after this long; the rest are quarantined as time_budget (a rerun with --full-refresh takes them again).")
 
     @property
     def uses_dev_secret(self) -> bool:
@@ -119,6 +139,7 @@ class SinkSettings(BaseModel):
     compression: Literal["zstd", "snappy", "none"] = Field("zstd", description="Parquet compression codec.")
     lock_wait_s: float = Field(0.0, ge=0, description="How long a run waits for another run's output lock before failing.")
     lock_stale_after_s: float = Field(3600.0, gt=0, description="A lock not refreshed for this long (or whose process is gone, same host) is taken over.")
+    lock_heartbeat_s: float = Field(60.0, gt=0, description="The running flow refreshes its lock this often, from a background thread (keep it well under lock_stale_after_s).")
 
 
 class MonitorSettings(BaseModel):
@@ -152,8 +173,8 @@ class Settings(BaseSettings):
     def fingerprint(self) -> str:
         """Stable hash of what changes the output (not where it is read from or written to, nor the
         secret itself: the key id stands in for it)."""
-        data = self.model_dump(mode="json", exclude={"source": {"uri", "limit"}, "sink": {"uri", "lock_wait_s", "lock_stale_after_s"},
+        data = self.model_dump(mode="json", exclude={"source": {"uri", "limit"}, "sink": {"uri", "lock_wait_s", "lock_stale_after_s", "lock_heartbeat_s"},
                                                      "s3": True, "monitor": True,
-                                                     "inference": {"fake_delay_s"}})
+                                                     "inference": {"fake_delay_s"}, "deid": {"shard_time_budget_s"}})
         data["deid"]["secret"] = self.deid.key_id
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]

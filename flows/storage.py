@@ -6,16 +6,16 @@ tasks retry only those.
 
 from __future__ import annotations
 
-import gzip
+import contextlib
 import io
 import json
 import os
 import tempfile
-import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import BinaryIO
 from urllib.parse import urlparse
 
 import pyarrow as pa
@@ -23,7 +23,7 @@ import pyarrow.parquet as pq
 
 from flows.errors import TerminalError, TransientError
 from flows.settings import S3Settings
-from transforms.parse import DecodeFailure
+from transforms.parse import Limits, read_chunks, split_lines
 
 
 @dataclass(frozen=True)
@@ -143,41 +143,53 @@ def read_json(uri: str) -> dict | None:
         return None
 
 
-def iter_lines(uri: str, gz: bool) -> Iterator[tuple[int, bytes]]:
-    """(1-based line number, line) for each non-blank line, streamed: the object is never held
-    whole in memory, gzip included. A broken gzip stream raises DecodeFailure."""
+class _S3Body:
+    """An S3 object's body, read in chunks; its errors classified like every other S3 call's."""
+
+    def __init__(self, body):  # noqa: ANN001 - a botocore StreamingBody
+        self.body = body
+
+    def read(self, n: int = -1) -> bytes:
+        try:
+            return self.body.read(n if n >= 0 else None)
+        except Exception as exc:  # noqa: BLE001
+            raise _classify(exc) from None
+
+    def close(self) -> None:
+        self.body.close()
+
+
+@contextlib.contextmanager
+def open_stream(uri: str) -> Iterator[BinaryIO]:
+    """An object opened for chunked reading (never read whole here). A missing one raises
+    FileNotFoundError, an unreadable local file its OSError, S3 errors TransientError/TerminalError."""
     if is_s3(uri):
+        from botocore.exceptions import ClientError
+
         bucket, key = _split(uri)
         try:
-            raw = s3_client().get_object(Bucket=bucket, Key=key)["Body"]
+            body = _S3Body(s3_client().get_object(Bucket=bucket, Key=key)["Body"])
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+                raise FileNotFoundError("no such object") from None
+            raise _classify(exc) from None
         except Exception as exc:  # noqa: BLE001
             raise _classify(exc) from None
     else:
-        raw = open(uri, "rb")  # noqa: SIM115 - closed below
+        body = open(uri, "rb")  # noqa: SIM115 - closed below
     try:
-        if gz:
-            lines = iter(gzip.GzipFile(fileobj=raw))  # reads the body through .read(n)
-        else:
-            lines = _split_chunks(iter(lambda: raw.read(1 << 16), b""))
-        try:
-            for i, line in enumerate(lines, start=1):
-                if line.strip():
-                    yield i, line.rstrip(b"\r\n")
-        except (OSError, EOFError, zlib.error) as exc:
-            raise DecodeFailure("bad_gzip", f"gzip stream could not be read: {type(exc).__name__}") from None
+        yield body  # type: ignore[misc]
     finally:
-        raw.close()
+        body.close()
 
 
-def _split_chunks(chunks: Iterator[bytes]) -> Iterator[bytes]:
-    """Lines split on b"\\n" only (as a file's iteration does); an S3 body iterates in chunks."""
-    pending = b""
-    for chunk in chunks:
-        pending += chunk
-        *lines, pending = pending.split(b"\n")
-        yield from lines
-    if pending:
-        yield pending
+def iter_lines(uri: str, gz: bool, limits: Limits | None = None) -> Iterator[tuple[int, bytes | None]]:
+    """(1-based line number, line) for each non-blank line, streamed within `limits`: the object
+    is never held whole in memory, gzip included (a line over the record limit gives None). A
+    broken gzip stream, or one over the object limit, raises DecodeFailure."""
+    limits = limits or Limits()
+    with open_stream(uri) as raw:
+        yield from split_lines(read_chunks(raw, gz, limits), limits.max_record_bytes)
 
 
 def write_bytes(uri: str, data: bytes) -> None:
@@ -185,18 +197,30 @@ def write_bytes(uri: str, data: bytes) -> None:
     if is_s3(uri):
         bucket, key = _split(uri)
         try:
-            s3_client().put_object(Bucket=bucket, Key=key, Body=data)
+            s3_client().put_object(Bucket=bucket, Key=key, Body=data, **_S3_SETTINGS.put_args())
         except Exception as exc:  # noqa: BLE001
             raise _classify(exc) from None
         return
     _write_local(Path(uri), data, exclusive=False)
 
 
+# operational state (source paths, plans, the lock) is the owner's alone; tables and reports are
+# de-identified and readable by the owner's group (the research team), by no one else
+PRIVATE_PARTS = frozenset({"_state", "_staging", "_lock"})
+
+
+def local_mode(path: Path) -> int:
+    return 0o600 if PRIVATE_PARTS & set(path.parts) else 0o640
+
+
 def _write_local(path: Path, data: bytes, exclusive: bool) -> bool:
-    """The file appears whole: a temp file renamed (or, exclusive, hard-linked) into place."""
+    """The file appears whole: a temp file renamed (or, exclusive, hard-linked) into place, with
+    its mode (`local_mode`) set before it appears."""
+    mode = local_mode(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
     try:
+        os.fchmod(fd, mode)
         with os.fdopen(fd, "wb") as f:
             f.write(data)
         if exclusive:
@@ -218,7 +242,7 @@ def create_exclusive(uri: str, data: bytes) -> bool:
 
         bucket, key = _split(uri)
         try:
-            s3_client().put_object(Bucket=bucket, Key=key, Body=data, IfNoneMatch="*")
+            s3_client().put_object(Bucket=bucket, Key=key, Body=data, IfNoneMatch="*", **_S3_SETTINGS.put_args())
         except ClientError as exc:
             if exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") in (409, 412):
                 return False

@@ -16,26 +16,18 @@ from prefect.cache_policies import NO_CACHE
 
 from flows import ledger, progress, storage
 from flows.engines import get_engine
-from flows.errors import ConfigError, is_transient
+from flows.errors import ConfigError, TerminalError, TransientError, is_transient
 from flows.extraction import run_extraction
 from flows.plan import load_plan, load_shard, load_state, plan_shards, save_plan, state_uri
 from flows.settings import DeidSettings, InferenceSettings, MonitorSettings, SinkSettings, SourceSettings
 from transforms import keys, monitor, tables
-from transforms.deid import DEID_VERSION, Deidentifier, DeidError, DeidPolicy
-from transforms.deid.leaks import fact_leaks, phi_tokens, text_leaks
+from transforms.deid import DEID_VERSION, Deidentifier, DeidPolicy
+from transforms.deid.leaks import fact_leaks
+from transforms.deid.stage import deidentify_notes, staged_row
 from transforms.deid.tagger import BUILTIN_MODEL as BUILTIN_TAGGER
-from transforms.parse import (
-    LINE_FORMATS,
-    DecodeFailure,
-    detect_format,
-    maybe_gunzip,
-    parse_document,
-    parse_jsonl_lines,
-    select_lines,
-    unsupported,
-)
+from transforms.parse import Limits, detect_format, parse_stream, records_accounted
 from transforms.prompts import load_template
-from transforms.records import Quarantined
+from transforms.records import Quarantined, SourceNote
 from transforms.schema import SCHEMA_VERSION
 
 
@@ -65,17 +57,6 @@ def deid_policy(settings: DeidSettings) -> DeidPolicy:
         tagger_threshold=settings.tagger_threshold,
         site_names=read_word_files(settings.site_names), site_places=read_word_files(settings.site_places),
     )  # fmt: skip
-
-
-def deidentified_titles(deidentifier: Deidentifier, titles: list[tuple[str | None, str]]) -> list[str | None]:
-    """Note titles and types (JSONL note_type, FHIR type, HL7 TXA-2 / OBR-4) de-identified like the
-    text, in the note's scope; a title that fails or leaks becomes None (fail closed)."""
-    todo = [(i, t, scope) for i, (t, scope) in enumerate(titles) if t]
-    out: list[str | None] = [None] * len(titles)
-    for (i, t, _), result in zip(todo, deidentifier.process_batch([(t, scope, None) for _, t, scope in todo]), strict=True):
-        if not isinstance(result, DeidError) and not text_leaks(t, result[0], result[1].text, result[1].replaced):
-            out[i] = result[1].text
-    return out
 
 
 def deid_version(policy: DeidPolicy) -> str:
@@ -125,18 +106,20 @@ def get_deidentifier(policy: DeidPolicy) -> Deidentifier:
     return _DEIDENTIFIERS[policy]
 
 
-def read_item(item) -> tuple[list, list[Quarantined]]:  # noqa: ANN001 - a plan.ShardItem
-    """Notes and quarantine records of one planned item; line formats stream."""
-    fmt, gz = detect_format(item.name)
-    if fmt is None:
-        return [], [unsupported(item.uri)]
+def read_item(item, limits: Limits) -> tuple[list, list[Quarantined]]:  # noqa: ANN001 - a plan.ShardItem
+    """Notes and quarantine records of one planned item, through the one parse entry point (line
+    formats stream). Any failure of this one object (unreadable, vanished, access denied, a parser
+    bug) quarantines it; only transient errors, worth a retry of the shard, propagate."""
+    fmt = detect_format(item.name)[0] or "unknown"
     try:
-        if fmt in LINE_FORMATS:
-            lines = select_lines(storage.iter_lines(item.uri, gz), (item.first_line, item.stop_line))
-            return parse_jsonl_lines(item.uri, lines)
-        return parse_document(item.uri, item.name, fmt, maybe_gunzip(storage.read_bytes(item.uri), gz))
-    except DecodeFailure as f:
-        return [], [Quarantined(item.uri, "file", fmt, "read", f.reason, str(f))]
+        with storage.open_stream(item.uri) as stream:
+            return parse_stream(item.uri, item.name, stream, (item.first_line, item.stop_line), limits)
+    except TransientError:
+        raise
+    except (OSError, TerminalError) as exc:  # unreadable file, vanished object, S3 AccessDenied
+        return [], [Quarantined(item.uri, "file", fmt, "read", "unreadable", f"object could not be read ({type(exc).__name__})")]
+    except Exception as exc:  # noqa: BLE001 - one object's failure is that object's, never the run's
+        return [], [Quarantined(item.uri, "file", fmt, "parse", "parse_error", f"object could not be parsed ({type(exc).__name__})")]
 
 
 def staging_uri(sink: SinkSettings, run_id: str, *parts: str) -> str:
@@ -158,7 +141,7 @@ def plan_source(source: SourceSettings, sink: SinkSettings, run_id: str, fingerp
     plan = plan_shards(source, state, full_refresh)
     plan.shard_ids = [shard_id(fingerprint, s) for s in plan.shards]
     uri = staging_uri(sink, run_id, "plan.json")
-    save_plan(uri, plan)
+    save_plan(uri, plan, source.limits())
     n_notes = sum(i.n_records for s in plan.shards for i in s)
     get_run_logger().info("planned %d shards, %d records; %d objects unchanged, %d changed",
                           len(plan.shards), n_notes, plan.skipped_unchanged, len(plan.changed))  # fmt: skip
@@ -169,6 +152,25 @@ def plan_source(source: SourceSettings, sink: SinkSettings, run_id: str, fingerp
 
 def shard_staging_uri(sink: SinkSettings, sid: str, name: str) -> str:
     return storage.join(sink.uri, "_staging", "shards", sid, name)
+
+
+def read_shard(plan: dict, shard: int) -> tuple[list[SourceNote], list[str], list[Quarantined], int, int]:
+    """(notes, the object name of each, quarantine records, records planned, records unaccounted)
+    of one shard. An unaccounted record (a parser dropped it silently) is logged as a count; the
+    run refuses to publish while any is."""
+    limits = Limits(**plan["limits"])
+    notes, objects, bad, planned, unaccounted = [], [], [], 0, 0
+    for item in load_shard(plan, shard):
+        n, q = read_item(item, limits)
+        notes.extend(n)
+        objects.extend([item.name] * len(n))
+        bad.extend(q)
+        planned += item.n_records
+        unaccounted += item.n_records - records_accounted(item.n_records, n, q)
+    if unaccounted:
+        get_run_logger().error("shard %d: %d planned record(s) gave neither a note nor a quarantine record",
+                               shard, unaccounted)  # fmt: skip
+    return notes, objects, bad, planned, unaccounted
 
 
 @task(name="deidentify-shard", **SHARD_TASK)
@@ -183,43 +185,16 @@ def deidentify_shard(plan_uri: str, shard: int, sid: str, deid: DeidSettings, si
     t0 = time.perf_counter()
     policy = deid_policy(deid)
     deidentifier = get_deidentifier(policy)
-    notes, bad, objects = [], [], []
-    for item in load_shard(plan_uri, shard):
-        n, q = read_item(item)
-        notes.extend(n)
-        objects.extend([item.name] * len(n))
-        bad.extend(q)
-
-    # a note's key is scoped by its object (name under the source prefix): a/visit.txt and b/visit.txt differ
-    scopes = [(keys.note_key(policy.secret, keys.scoped_id(obj, n.source_id)), keys.patient_key(policy.secret, n.patient_id))
-              for n, obj in zip(notes, objects, strict=True)]  # fmt: skip
-    done = deidentifier.process_batch([(n.text, pkey or nkey, n.note_date) for n, (nkey, pkey) in zip(notes, scopes, strict=True)])
-    titles = deidentified_titles(deidentifier, [(n.note_type, pkey or nkey) for n, (nkey, pkey) in zip(notes, scopes, strict=True)])
+    notes, objects, bad, planned, unaccounted = read_shard(load_plan(plan_uri), shard)
+    outcome = deidentify_notes(notes, objects, deidentifier, budget_s=deid.shard_time_budget_s)
+    bad.extend(outcome.quarantined)
     version = deid_version(policy)
 
     def skey(uri: str) -> str:
         return keys.source_key(policy.secret, uri)
 
-    rows, phi = [], Counter()
-    for note, (nkey, pkey), result, title in zip(notes, scopes, done, titles, strict=True):
-        if isinstance(result, DeidError):  # fail closed: the note goes to quarantine, never downstream
-            bad.append(Quarantined(note.source_uri, note.locator, note.source_format, "deid", "deid_error",
-                                   str(result), nkey))  # fmt: skip
-            continue
-        analysis, res = result
-        leaked = text_leaks(note.text, analysis, res.text, res.replaced)
-        if leaked:  # the guard: a note whose found PHI survived de-identification goes no further
-            bad.append(Quarantined(note.source_uri, note.locator, note.source_format, "deid", "phi_leak",
-                                   f"{len(leaked)} PHI value(s) of type(s) {sorted(set(leaked))} "
-                                   "still present after de-identification", nkey))  # fmt: skip
-            continue
-        phi.update(res.phi_counts)
-        rows.append({
-            "note_key": nkey, "patient_key": pkey, "note_date": res.note_date, "note_type": title,
-            "source_format": note.source_format, "source_key": skey(note.source_uri), "text": res.text, "phi_counts": res.phi_counts,
-            "phi_total": sum(res.phi_counts.values()), "deid_version": version, "run_id": run_id,
-            "phi_tokens": phi_tokens(policy.secret, note.text, analysis),
-        })  # fmt: skip
+    rows = [staged_row(n, version, run_id, skey(n.source.source_uri)) for n in outcome.notes]
+    phi = outcome.phi
     now = dt.datetime.now(dt.UTC)
     deid_uri = shard_staging_uri(sink, sid, "deid.parquet")
     q_uri = shard_staging_uri(sink, sid, "deid-quarantine.parquet")
@@ -230,9 +205,11 @@ def deidentify_shard(plan_uri: str, shard: int, sid: str, deid: DeidSettings, si
     get_run_logger().info("shard %d: %d notes de-identified, %d quarantined, %.1fs",
                           shard, len(rows), len(bad), seconds)  # fmt: skip
     result = {"deid_uri": deid_uri, "quarantine_uri": q_uri, "n_notes": len(rows), "n_quarantined": len(bad),
-              "n_leaks": sum(q.reason == "phi_leak" for q in bad),
+              "n_leaks": sum(q.reason == "phi_leak" for q in bad), "records_planned": planned,
+              "records_accounted": planned - unaccounted,
               "quarantine_by_reason": dict(Counter(q.reason for q in bad)), "phi": dict(phi), "seconds": seconds}  # fmt: skip
-    storage.write_bytes(done_uri, json.dumps(result).encode())
+    if not unaccounted:  # a shard that lost records is never marked done: the next run computes it again
+        storage.write_bytes(done_uri, json.dumps(result).encode())
     return result
 
 
@@ -298,6 +275,8 @@ def extract_shard(deid_part: dict, shard: int, sid: str, inference: InferenceSet
               "n_leaks": len(leak_q), "generated_tokens": gtoks, "inference_seconds": infer_seconds,
               "seconds": time.perf_counter() - t0, "model_id": info.model_id, "model_revision": info.model_revision,
               "engine": info.name, "prompt_version": template.version, "stats": monitor.shard_stats(notes, facts)}  # fmt: skip
+    if deid_part.get("records_accounted") != deid_part.get("records_planned"):
+        return result  # no commit record for a shard that lost records (the run will refuse to publish)
     ledger.write_shard_manifest(sink.uri, sid, {
         "shard_id": sid, "run_id": run_id, "committed_at": dt.datetime.now(dt.UTC).isoformat(),
         "parts": {"notes": bool(notes), "facts": bool(notes), "quarantine": quarantine.num_rows > 0},

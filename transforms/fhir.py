@@ -12,13 +12,13 @@ from __future__ import annotations
 import base64
 import binascii
 import html
-import json
 import re
 from collections.abc import Iterable
 from html.parser import HTMLParser
 
 from pydantic import ValidationError
 
+from transforms.parse import DecodeFailure, load_json
 from transforms.records import Quarantined, SourceNote
 
 _KNOWN_TYPES = frozenset("""Patient Encounter Observation Condition Procedure MedicationRequest MedicationStatement
@@ -67,7 +67,8 @@ def rtf_to_text(rtf: str) -> str:
     """Plain text from simple RTF: groups like {\\fonttbl ...} dropped, \\par -> newline, \\'hh -> char."""
     text = re.sub(r"\{\\(?:fonttbl|colortbl|stylesheet|info|\*)[^{}]*(?:\{[^{}]*\}[^{}]*)*\}", "", rtf)
     text = re.sub(r"\\par[d]?\b ?|\\line\b ?", "\n", text)
-    text = re.sub(r"\\'([0-9a-fA-F]{2})", lambda m: bytes.fromhex(m.group(1)).decode("cp1252"), text)
+    # cp1252 leaves 5 bytes undefined (\\'81, \\'8d, ...): a replacement character, not a failure
+    text = re.sub(r"\\'([0-9a-fA-F]{2})", lambda m: bytes.fromhex(m.group(1)).decode("cp1252", errors="replace"), text)
     text = re.sub(r"\\[a-zA-Z]+-?\d* ?", "", text)
     text = text.replace("\\{", "{").replace("\\}", "}").replace("\\\\", "\\")
     return re.sub(r"[{}]", "", text).strip()
@@ -150,6 +151,21 @@ def _note(doc, binaries, uri: str, locator: str, fmt: str) -> SourceNote:  # noq
     return SourceNote(source_id, text, uri, locator, fmt, patient, date, ntype)
 
 
+def _bundle_entries(Bundle, obj: dict, loc: str, binaries: dict) -> list[tuple[str, dict]]:  # noqa: ANN001, N803
+    """(locator, resource dict) of each entry of a Bundle; its Binaries are noted in `binaries`."""
+    out = []
+    for i, entry in enumerate(Bundle.model_validate(obj).entry or []):
+        res = entry.resource
+        if res is None:
+            continue
+        d = res.model_dump(mode="json", by_alias=True)
+        d["resourceType"] = res.get_resource_type()
+        if d["resourceType"] == "Binary" and entry.fullUrl:
+            binaries[entry.fullUrl.removeprefix("urn:uuid:").rsplit("Binary/", 1)[-1]] = (d.get("contentType"), d.get("data"))
+        out.append((f"{loc} entry {i}", d))
+    return out
+
+
 def parse_fhir_resources(uri: str, items: Iterable[tuple[str, bytes | str]], fmt: str = "fhir"
                          ) -> tuple[list[SourceNote], list[Quarantined]]:  # fmt: skip
     """Notes from (locator, raw JSON) items: each a DocumentReference, Binary, Bundle or other resource."""
@@ -164,31 +180,27 @@ def parse_fhir_resources(uri: str, items: Iterable[tuple[str, bytes | str]], fmt
 
     for loc, raw in items:
         try:
-            obj = json.loads(raw)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            q(loc, "invalid_json", f"JSON does not parse ({type(exc).__name__})")
+            obj = load_json(raw)
+        except DecodeFailure as f:
+            q(loc, f.reason, str(f))
             continue
         if not isinstance(obj, dict) or "resourceType" not in obj:
             q(loc, "invalid_record", "not a FHIR resource (no resourceType)")
             continue
-        if obj["resourceType"] == "Bundle":
-            try:
-                bundle = Bundle.model_validate(obj)
-            except ValidationError as exc:
-                q(loc, "invalid_fhir", f"Bundle fails FHIR validation ({exc.error_count()} errors)")
-                continue
-            for i, entry in enumerate(bundle.entry or []):
-                res = entry.resource
-                if res is None:
-                    continue
-                d = res.model_dump(mode="json", by_alias=True)
-                d["resourceType"] = res.get_resource_type()
-                if d["resourceType"] == "Binary" and entry.fullUrl:
-                    binaries[entry.fullUrl.removeprefix("urn:uuid:").rsplit("Binary/", 1)[-1]] = (
-                        d.get("contentType"), d.get("data"))  # fmt: skip
-                parsed.append((f"{loc} entry {i}", d))
-        else:
+        if obj["resourceType"] != "Bundle":
             parsed.append((loc, obj))
+            continue
+        try:
+            entries = _bundle_entries(Bundle, obj, loc, binaries)
+        except ValidationError as exc:
+            q(loc, "invalid_fhir", f"Bundle fails FHIR validation ({exc.error_count()} errors)")
+            continue
+        except Exception as exc:  # noqa: BLE001 - one record's failure is that record's
+            q(loc, "invalid_fhir", f"Bundle could not be read ({type(exc).__name__})")
+            continue
+        if not entries:
+            q(loc, "empty_bundle", "Bundle has no entry with a resource")
+        parsed += entries
     for _loc, obj in parsed:
         if obj["resourceType"] == "Binary" and obj.get("id"):
             binaries[obj["id"]] = (obj.get("contentType"), obj.get("data"))
@@ -211,7 +223,16 @@ def parse_fhir_resources(uri: str, items: Iterable[tuple[str, bytes | str]], fmt
                 q(loc, "invalid_fhir", f"DocumentReference fails FHIR validation ({exc.error_count()} errors)")
         except AttachmentError as exc:
             q(loc, exc.reason, str(exc))
+        except Exception as exc:  # noqa: BLE001 - one resource's failure is that resource's
+            q(loc, "invalid_fhir", f"DocumentReference could not be read ({type(exc).__name__})")
     empty = [n for n in notes if not n.text.strip()]
     for n in empty:
         q(n.locator, "empty_note", "note text is empty")
+    # every record ends somewhere: one that gave neither a note nor a quarantine record held only Binaries
+    done = {x.locator.split(" entry ", 1)[0] for x in (*notes, *bad)}
+    for loc in dict.fromkeys(loc for loc, _ in parsed):
+        top = loc.split(" entry ", 1)[0]
+        if top not in done:
+            q(top, "no_note", "the record holds only attachments (Binary), no DocumentReference")
+            done.add(top)
     return [n for n in notes if n.text.strip()], bad

@@ -131,6 +131,8 @@ def parse_hl7_text(uri: str, text: str) -> tuple[list[SourceNote], list[Quaranti
             notes.append(parse_message(raw, uri, loc))
         except HL7Error as exc:
             bad.append(Quarantined(uri, loc, "hl7v2", "parse", exc.reason, str(exc)))
+        except Exception as exc:  # noqa: BLE001 - one message's failure is that message's
+            bad.append(Quarantined(uri, loc, "hl7v2", "parse", "invalid_hl7", f"message could not be read ({type(exc).__name__})"))
     if not notes and not bad:
         bad.append(Quarantined(uri, "file", "hl7v2", "parse", "empty_note", "file holds no HL7 message"))
     return notes, bad

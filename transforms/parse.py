@@ -16,10 +16,13 @@ from __future__ import annotations
 import codecs
 import datetime as dt
 import gzip
+import io
 import json
 import zlib
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import PurePosixPath
+from typing import BinaryIO
 
 from transforms.records import Quarantined, SourceNote
 
@@ -51,13 +54,43 @@ class DecodeFailure(Exception):
         self.reason = reason
 
 
-def maybe_gunzip(data: bytes, gz: bool) -> bytes:
-    if not gz:
-        return data
-    try:
-        return gzip.decompress(data)
-    except (OSError, EOFError, zlib.error) as exc:
-        raise DecodeFailure("bad_gzip", f"gzip stream could not be read: {type(exc).__name__}") from None
+MiB = 1 << 20
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resource limits on what one source object may cost (settings: source.max_*). Over a limit,
+    the object, record or note is quarantined with a reason; the run goes on."""
+
+    max_object_bytes: int = 256 * MiB  # decompressed: a gzip bomb stops here, not at 2 GiB
+    max_record_bytes: int = 16 * MiB  # one JSONL/NDJSON line
+    max_note_chars: int = 1_000_000  # one note's text (about 500 pages)
+
+
+CHUNK = 1 << 16
+
+
+def read_chunks(stream: BinaryIO, gz: bool, limits: Limits) -> Iterator[bytes]:
+    """The object's bytes in chunks (gunzipped when `gz`, as they stream); past
+    `limits.max_object_bytes` it raises DecodeFailure("too_large"), so nothing unbounded is held."""
+    src = gzip.GzipFile(fileobj=stream) if gz else stream  # GzipFile.read(n) inflates at most n bytes
+    total = 0
+    while True:
+        try:
+            chunk = src.read(CHUNK)
+        except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
+            raise DecodeFailure("bad_gzip", f"gzip stream could not be read: {type(exc).__name__}") from None
+        if not chunk:
+            return
+        total += len(chunk)
+        if total > limits.max_object_bytes:
+            raise DecodeFailure("too_large", f"object is over the size limit of {limits.max_object_bytes} bytes"
+                                f"{' decompressed' if gz else ''} (source.max_object_bytes)")  # fmt: skip
+        yield chunk
+
+
+def maybe_gunzip(data: bytes, gz: bool, limits: Limits | None = None) -> bytes:
+    return b"".join(read_chunks(io.BytesIO(data), gz, limits or Limits())) if gz else data
 
 
 def decode_text(data: bytes) -> str:
@@ -85,61 +118,60 @@ def parse_txt(uri: str, name: str, data: bytes) -> tuple[list[SourceNote], list[
     return [SourceNote(note_id_from_name(name), text, uri, "file", "txt")], []
 
 
-def iter_lines(data: bytes) -> Iterator[tuple[int, bytes]]:
-    """(1-based line number, raw line) for each non-blank line; numbered as a streamed read numbers them."""
-    for i, line in enumerate(data.split(b"\n"), start=1):
-        if line.strip():
-            yield i, line.rstrip(b"\r")
+def split_lines(chunks: Iterable[bytes], max_record_bytes: int = Limits.max_record_bytes
+                ) -> Iterator[tuple[int, bytes | None]]:  # fmt: skip
+    """(1-based line number, line) for each non-blank line of a chunked stream, split on b"\\n" only;
+    a line over `max_record_bytes` gives None (it is skipped as it streams, never held whole)."""
+    lineno, parts, size, over = 1, [], 0, False
+    for chunk in chunks:
+        pieces = chunk.split(b"\n")
+        for k, piece in enumerate(pieces):
+            if not over:
+                size += len(piece)
+                if size > max_record_bytes:
+                    over, parts = True, []
+                else:
+                    parts.append(piece)
+            if k == len(pieces) - 1:
+                break  # the line goes on in the next chunk
+            yield from _line(lineno, parts, over)
+            lineno, parts, size, over = lineno + 1, [], 0, False
+    yield from _line(lineno, parts, over)
 
 
-def parse_jsonl_lines(uri: str, lines: Iterable[tuple[int, bytes]]) -> tuple[list[SourceNote], list[Quarantined]]:
-    """Note records, and FHIR resources (lines with "resourceType") handed to the FHIR parser."""
+def _line(lineno: int, parts: list[bytes], over: bool) -> Iterator[tuple[int, bytes | None]]:
+    if over:
+        yield lineno, None
+        return
+    line = b"".join(parts)
+    if line.strip():
+        yield lineno, line.rstrip(b"\r")
+
+
+def iter_lines(data: bytes, max_record_bytes: int = Limits.max_record_bytes) -> Iterator[tuple[int, bytes | None]]:
+    """`split_lines` over bytes held in memory."""
+    return split_lines((data,), max_record_bytes)
+
+
+def parse_jsonl_lines(uri: str, lines: Iterable[tuple[int, bytes | None]]) -> tuple[list[SourceNote], list[Quarantined]]:
+    """Note records, and FHIR resources (lines with "resourceType") handed to the FHIR parser. Each
+    line stands alone: whatever goes wrong with one is quarantined under its line number."""
     notes: list[SourceNote] = []
     bad: list[Quarantined] = []
     fhir_lines: list[tuple[str, bytes]] = []
     for lineno, raw in lines:
-        if b'"resourceType"' in raw[:4096]:
-            fhir_lines.append((f"line {lineno}", raw))
-            continue
         loc = f"line {lineno}"
-
-        def q(reason: str, msg: str, loc: str = loc) -> None:
-            bad.append(Quarantined(uri, loc, "jsonl", "parse", reason, msg))
-
-        try:
-            line = decode_text(raw)
-        except DecodeFailure as f:
-            q(f.reason, str(f))
+        if raw is not None and b'"resourceType"' in raw[:4096]:
+            fhir_lines.append((loc, raw))
             continue
         try:
-            rec = json.loads(line)
-        except json.JSONDecodeError as exc:
-            q("invalid_json", f"JSON does not parse at column {exc.colno}")
-            continue
-        if not isinstance(rec, dict):
-            q("invalid_record", f"expected a JSON object, got {type(rec).__name__}")
-            continue
-        missing = [k for k in ("id", "text") if k not in rec]
-        if missing:
-            q("missing_field", f"missing required field(s): {', '.join(missing)}")
-            continue
-        if not isinstance(rec["text"], str) or not isinstance(rec["id"], str | int):
-            q("invalid_field", "'id' must be a string or integer and 'text' a string")
-            continue
-        if not rec["text"].strip():
-            q("empty_note", "note text is empty")
-            continue
-        note_date = rec.get("note_date")
-        if note_date is not None and not _valid_date(note_date):
-            q("invalid_field", "'note_date' is not an ISO date (YYYY-MM-DD)")
-            continue
-        pid = rec.get("patient_id")
-        notes.append(SourceNote(
-            source_id=str(rec["id"]), text=rec["text"], source_uri=uri, locator=loc, source_format="jsonl",
-            patient_id=str(pid) if pid not in (None, "") else None,
-            note_date=note_date[:10] if note_date else None,
-            note_type=str(rec["note_type"]) if rec.get("note_type") else None,
-        ))  # fmt: skip
+            got = _note_line(uri, loc, raw)
+        except Exception as exc:  # noqa: BLE001 - one record's failure, whatever it is, is that record's
+            got = ("parse_error", f"record could not be parsed ({type(exc).__name__})")
+        if isinstance(got, SourceNote):
+            notes.append(got)
+        else:
+            bad.append(Quarantined(uri, loc, "jsonl", "parse", *got))
     if fhir_lines:
         from transforms.fhir import parse_fhir_resources
 
@@ -147,6 +179,54 @@ def parse_jsonl_lines(uri: str, lines: Iterable[tuple[int, bytes]]) -> tuple[lis
         notes += n
         bad += b
     return notes, bad
+
+
+def load_json(raw: bytes | str) -> object:
+    """json.loads, with the two ways valid-looking JSON still fails named: nesting deeper than
+    Python recurses, and integers over Python's 4,300-digit limit. Raises JsonFailure."""
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise JsonFailure("invalid_json", f"JSON does not parse at column {exc.colno}") from None
+    except RecursionError:
+        raise JsonFailure("json_too_deep", "JSON nests deeper than the parser allows") from None
+    except ValueError:  # int('9' * 5000) under sys.int_info.default_max_str_digits
+        raise JsonFailure("json_number_too_long", "a JSON number has more digits than the parser allows") from None
+    except UnicodeDecodeError:
+        raise JsonFailure("bad_encoding", "JSON text does not decode") from None
+
+
+class JsonFailure(DecodeFailure):
+    pass
+
+
+def _note_line(uri: str, loc: str, raw: bytes | None) -> SourceNote | tuple[str, str]:
+    """One JSONL note record, or (reason, message) for why it is not one."""
+    if raw is None:
+        return "record_too_large", "record is over the size limit (source.max_record_bytes)"
+    try:
+        rec = load_json(decode_text(raw))
+    except DecodeFailure as f:
+        return f.reason, str(f)
+    if not isinstance(rec, dict):
+        return "invalid_record", f"expected a JSON object, got {type(rec).__name__}"
+    missing = [k for k in ("id", "text") if k not in rec]
+    if missing:
+        return "missing_field", f"missing required field(s): {', '.join(missing)}"
+    if not isinstance(rec["text"], str) or not isinstance(rec["id"], str | int):
+        return "invalid_field", "'id' must be a string or integer and 'text' a string"
+    if not rec["text"].strip():
+        return "empty_note", "note text is empty"
+    note_date = rec.get("note_date")
+    if note_date is not None and not _valid_date(note_date):
+        return "invalid_field", "'note_date' is not an ISO date (YYYY-MM-DD)"
+    pid = rec.get("patient_id")
+    return SourceNote(
+        source_id=str(rec["id"]), text=rec["text"], source_uri=uri, locator=loc, source_format="jsonl",
+        patient_id=str(pid) if pid not in (None, "") else None,
+        note_date=note_date[:10] if note_date else None,
+        note_type=str(rec["note_type"]) if rec.get("note_type") else None,
+    )  # fmt: skip
 
 
 def _valid_date(value: object) -> bool:
@@ -180,22 +260,39 @@ def parse_document(uri: str, name: str, fmt: str, data: bytes) -> tuple[list[Sou
     return parse_fhir_resources(uri, [("file", text)], "fhir")
 
 
-def parse_object(uri: str, name: str, data: bytes, line_range: tuple[int, int] | None = None
-                 ) -> tuple[list[SourceNote], list[Quarantined]]:  # fmt: skip
-    """All notes in one object held in memory (or the lines [start, stop) of a line format)."""
+def parse_stream(uri: str, name: str, stream: BinaryIO, line_range: tuple[int, int] | None = None,
+                 limits: Limits | None = None) -> tuple[list[SourceNote], list[Quarantined]]:  # fmt: skip
+    """The one parse entry point: all notes in one object read from `stream` (or the lines
+    [start, stop) of a line format), within `limits`. Bad content never raises: it is quarantined,
+    per record where the format has records. Errors of the stream itself (OSError) do raise."""
+    limits = limits or Limits()
     fmt, gz = detect_format(name)
     if fmt is None:
         return [], [unsupported(uri)]
     try:
-        data = maybe_gunzip(data, gz)
+        chunks = read_chunks(stream, gz, limits)
+        if fmt in LINE_FORMATS:
+            lines = select_lines(split_lines(chunks, limits.max_record_bytes), line_range)
+            notes, bad = parse_jsonl_lines(uri, lines)
+        else:
+            notes, bad = parse_document(uri, name, fmt, b"".join(chunks))
     except DecodeFailure as f:
         return [], [Quarantined(uri, "file", fmt, "read", f.reason, str(f))]
-    if fmt not in LINE_FORMATS:
-        return parse_document(uri, name, fmt, data)
-    return parse_jsonl_lines(uri, select_lines(iter_lines(data), line_range))
+    big = [n for n in notes if len(n.text) > limits.max_note_chars]
+    bad += [Quarantined(uri, n.locator, n.source_format, "parse", "note_too_large",
+                        f"note has {len(n.text)} characters, over the limit of {limits.max_note_chars} "
+                        "(source.max_note_chars)") for n in big]  # fmt: skip
+    return [n for n in notes if len(n.text) <= limits.max_note_chars], bad
 
 
-def select_lines(lines: Iterable[tuple[int, bytes]], line_range: tuple[int, int] | None) -> Iterator[tuple[int, bytes]]:
+def parse_object(uri: str, name: str, data: bytes, line_range: tuple[int, int] | None = None,
+                 limits: Limits | None = None) -> tuple[list[SourceNote], list[Quarantined]]:  # fmt: skip
+    """`parse_stream` over an object held in memory."""
+    return parse_stream(uri, name, io.BytesIO(data), line_range, limits)
+
+
+def select_lines(lines: Iterable[tuple[int, bytes | None]], line_range: tuple[int, int] | None
+                 ) -> Iterator[tuple[int, bytes | None]]:  # fmt: skip
     if line_range is None:
         yield from lines
         return
@@ -207,6 +304,18 @@ def select_lines(lines: Iterable[tuple[int, bytes]], line_range: tuple[int, int]
             yield n, raw
 
 
-def record_lines(lines: Iterable[tuple[int, bytes]]) -> list[int]:
+def record_lines(lines: Iterable[tuple[int, bytes | None]]) -> list[int]:
     """Line numbers of the records in a line-format object (for planning shards)."""
     return [n for n, _ in lines]  # empty: no record (the plan counts the object as empty)
+
+
+def records_accounted(n_records: int, notes: list[SourceNote], bad: list[Quarantined]) -> int:
+    """How many of an item's `n_records` planned records came back as a note or a quarantine
+    record: all, when the object as a whole was quarantined (locator "file"); else the distinct
+    records named by the locators ("line 12", "line 12 entry 3" and "message 2" are records)."""
+    locs = [x.locator for x in (*notes, *bad)]
+    if "file" in locs:
+        return n_records
+    if n_records == 1:  # a document: one record, whatever it held
+        return int(bool(locs))
+    return len({loc.split(" entry ", 1)[0] for loc in locs if loc.startswith("line ")})

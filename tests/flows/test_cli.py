@@ -35,6 +35,28 @@ def test_when_deid_input_has_a_bad_line_then_exit_code_is_1_and_good_lines_are_w
     assert len((tmp_path / "o.jsonl").read_text().splitlines()) == 1
 
 
+def test_when_deid_meets_a_note_whose_phi_survives_then_it_refuses_to_write_it(tmp_path, monkeypatch):
+    from presidio_anonymizer.entities import OperatorConfig
+
+    from flows import tasks
+    from transforms.deid import Deidentifier
+
+    real = Deidentifier._operator
+
+    def weakened(self, entity, scope, shift):  # a de-identifier that keeps names: the guard must catch it
+        return OperatorConfig("keep") if entity == "PERSON" else real(self, entity, scope, shift)
+
+    monkeypatch.setattr(Deidentifier, "_operator", weakened)
+    monkeypatch.setattr(tasks, "_DEIDENTIFIERS", {})
+    src = tmp_path / "in.jsonl"
+    src.write_text('{"id": "a", "text": "Patient: Harold Beckwith. Assessment: asthma."}\n'
+                   '{"id": "b", "text": "Assessment: gout. Plan: colchicine 0.6 mg daily."}\n')  # fmt: skip
+    res = runner.invoke(app, ["deid", "--input", str(src), "--output", str(tmp_path / "o.jsonl")])
+    assert res.exit_code == 1 and "phi_leak" in res.output and "Beckwith" not in res.output
+    rows = [json.loads(line) for line in (tmp_path / "o.jsonl").open()]
+    assert [r["id"] for r in rows] == ["b"]
+
+
 @pytest.mark.integration
 def test_when_run_is_called_then_summary_adds_up_and_sql_views_work(prefect_harness, tmp_path):
     res = runner.invoke(app, ["run", "--source", str(SAMPLES), "--output", str(tmp_path / "out"), "--engine", "fake"])

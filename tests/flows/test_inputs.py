@@ -98,7 +98,8 @@ def test_when_fhir_bundles_run_then_inline_html_rtf_and_binary_attachments_becom
 
 
 @pytest.mark.slow
-def test_when_the_bad_input_corpus_runs_then_nothing_escapes_and_counts_add_up(prefect_harness, tmp_path):
+def test_when_the_bad_input_corpus_runs_then_nothing_escapes_and_counts_add_up(prefect_harness, tmp_path, monkeypatch):
+    monkeypatch.setenv("CHARTSIFT_SOURCE__MAX_NOTE_CHARS", "6000000")  # the ~5 MB note is allowed through here
     src = tmp_path / "bad"
     src.mkdir()
     (src / "truncated.jsonl").write_text('{"id": "t1", "text": "Assessment: gout."}\n{"id": "t2", "text": "cut he')

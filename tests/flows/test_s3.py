@@ -62,3 +62,24 @@ def test_when_an_object_is_created_exclusively_on_s3_then_a_second_create_is_ref
     assert storage.exists("s3://locks/out/_lock/output.json")
     storage.delete("s3://locks/out/_lock/output.json")
     assert not storage.exists("s3://locks/out/_lock/output.json")
+
+
+def test_when_sse_is_set_then_every_write_of_a_run_asks_for_server_side_encryption(prefect_harness, s3_server, monkeypatch):
+    from flows.settings import S3Settings
+
+    s3 = boto3.client("s3", endpoint_url=s3_server)
+    s3.create_bucket(Bucket="sse-src")
+    s3.create_bucket(Bucket="sse-out")
+    s3.put_object(Bucket="sse-src", Key="notes/a.txt", Body=b"Assessment: gout. Plan: colchicine 0.6 mg daily.")
+    monkeypatch.setenv("CHARTSIFT_S3__SSE", "AES256")
+    storage._client.cache_clear()
+    storage.configure_s3(S3Settings(sse="AES256"))
+    puts: list[dict] = []
+    storage.s3_client().meta.events.register("provide-client-params.s3.PutObject", lambda params, **_: puts.append(params))
+    try:
+        result = extract_notes(source="s3://sse-src/notes/", output="s3://sse-out/chartsift", engine="fake")
+    finally:
+        storage.configure_s3(S3Settings())
+    assert result["notes_output"] == 1
+    assert len(puts) >= 5 and all(p.get("ServerSideEncryption") == "AES256" for p in puts)  # parts, lock, audit, state
+

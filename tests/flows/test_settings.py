@@ -29,3 +29,11 @@ def test_when_fingerprinted_then_the_secret_itself_is_not_in_it(monkeypatch):
 def test_when_parallelism_is_asked_of_the_cpu_engine_then_settings_refuse():
     with pytest.raises(ValidationError):
         Settings(inference={"engine": "cpu", "tensor_parallel_size": 2})
+
+
+def test_when_sse_kms_is_set_then_the_key_id_goes_with_each_put():
+    from flows.settings import S3Settings
+
+    assert S3Settings(sse="aws:kms", sse_kms_key_id="alias/site").put_args() == {
+        "ServerSideEncryption": "aws:kms", "SSEKMSKeyId": "alias/site"}  # fmt: skip
+    assert S3Settings().put_args() == {}
