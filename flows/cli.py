@@ -53,8 +53,8 @@ def run(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from flows import progress as events
-    from flows.errors import ChartsiftError
     from flows.settings import Settings
+    from transforms.errors import ChartsiftError
 
     try:  # before Prefect is imported: a missing secret fails in a second, not after the server's start-up
         s = Settings()
@@ -120,7 +120,7 @@ def deid(
     """De-identify only. Span offsets are into the ORIGINAL text (a stable contract)."""
     _quiet_runtime(False)
     from flows.deid_cli import deidentify_jsonl
-    from flows.errors import ChartsiftError
+    from transforms.errors import ChartsiftError
 
     try:
         counts = deidentify_jsonl(input, output, mode)

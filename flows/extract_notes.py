@@ -13,10 +13,10 @@ from prefect import flow, get_run_logger
 
 from flows import __version__, ledger, progress, storage
 from flows.engines.models import GEMMA3_ID, SMOLLM2_ID
-from flows.errors import AccountingError, DriftError, EmptySource
 from flows.settings import Settings
 from flows.tasks import deidentify_shard, extract_shard, finalize_run, monitor_run, plan_source, write_report
 from transforms.deid import DEID_VERSION
+from transforms.errors import AccountingError, DriftError, EmptySource
 from transforms.monitor import add_stats
 from transforms.schema import SCHEMA_VERSION
 

@@ -24,7 +24,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from flows import storage
-from flows.errors import KeyMismatch, LockLost, TerminalError
+from flows.layout import OutputLayout
+from transforms.errors import KeyMismatch, LockLost, TerminalError
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +56,7 @@ class OutputLock:
 
     @classmethod
     def acquire(cls, output_uri: str, run_id: str, wait_s: float = 0.0, stale_after_s: float = 3600.0) -> OutputLock:
-        uri = storage.join(output_uri, "_lock", "output.json")
+        uri = OutputLayout(output_uri).lock()
         deadline = time.monotonic() + wait_s
         while True:
             body = {"run_id": run_id, "host": socket.gethostname(), "pid": os.getpid(), "acquired_at": _now(),
@@ -134,7 +135,7 @@ class OutputLock:
 def check_key(output_uri: str, key_id: str) -> None:
     """The output remembers the key id it was first written under (`_state/key.json`); a run under
     another key is refused, since its note and patient keys would not match the rows already there."""
-    uri = storage.join(output_uri, "_state", "key.json")
+    uri = OutputLayout(output_uri).key_record()
     if storage.create_exclusive(uri, json.dumps({"key_id": key_id}).encode()):
         return
     stored = (storage.read_json(uri) or {}).get("key_id")
@@ -144,7 +145,7 @@ def check_key(output_uri: str, key_id: str) -> None:
 
 
 def shard_manifest_uri(output_uri: str, shard_id: str) -> str:
-    return storage.join(output_uri, "_manifest", "shards", f"{shard_id}.json")
+    return OutputLayout(output_uri).shard_manifest(shard_id)
 
 
 def read_shard_manifest(output_uri: str, shard_id: str) -> dict | None:
@@ -156,7 +157,7 @@ def write_shard_manifest(output_uri: str, shard_id: str, manifest: dict) -> None
 
 
 def _run_manifest_uri(output_uri: str, run_id: str) -> str:
-    return storage.join(output_uri, "_manifest", "runs", f"{run_id}.json")
+    return OutputLayout(output_uri).run_manifest(run_id)
 
 
 def run_finished(output_uri: str, run_id: str) -> bool:
@@ -210,7 +211,7 @@ class AuditLog:
         data = json.dumps(doc, sort_keys=True, default=str).encode()
         while True:
             self.seq += 1
-            uri = storage.join(self.output_uri, "audit", f"{self.run_id}-{self.seq:03d}-{event}.json")
+            uri = OutputLayout(self.output_uri).audit_event(self.run_id, self.seq, event)
             if storage.create_exclusive(uri, data):
                 return
             try:  # a retried create whose first attempt went through: the event is already there

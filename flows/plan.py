@@ -4,13 +4,14 @@ index, so object names never travel as Prefect parameters."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import asdict, dataclass, field
 
 from flows import storage
+from flows.layout import OutputLayout
 from flows.settings import SourceSettings
-from transforms.parse import LINE_FORMATS, DecodeFailure, Limits, detect_format, record_lines
+from transforms.errors import RecordError, TerminalError
+from transforms.parse import LINE_FORMATS, Limits, detect_format, record_lines
 
 
 @dataclass(frozen=True)
@@ -36,21 +37,24 @@ class Plan:
 
 def state_uri(output_uri: str, source_uri: str) -> str:
     """The incremental state of one source, kept next to the output."""
-    digest = hashlib.sha256(source_uri.rstrip("/").encode()).hexdigest()[:16]
-    return storage.join(output_uri, "_state", f"source-{digest}.json")
+    return OutputLayout(output_uri).source_state(source_uri)
 
 
 def load_state(uri: str) -> dict:
+    """The source's incremental state; none yet means every object is new. Access denied and other
+    S3 errors propagate (a run must not silently re-read the whole source); a corrupt file is a
+    TerminalError naming it."""
     try:
-        return json.loads(storage.read_bytes(uri))
+        state = json.loads(storage.read_bytes(uri))
     except FileNotFoundError:
         return {"objects": {}}
-    except Exception as exc:  # noqa: BLE001
-        from flows.errors import TransientError
-
-        if isinstance(exc, TransientError):
-            raise
-        return {"objects": {}}  # S3 NoSuchKey and friends: no state yet
+    except ValueError:
+        raise TerminalError(f"incremental state is corrupt: {uri} (delete it to re-read "
+                            "the source in full)") from None  # fmt: skip
+    if not isinstance(state, dict):
+        raise TerminalError(f"incremental state is corrupt: {uri}")
+    state.setdefault("objects", {})
+    return state
 
 
 def plan_shards(source: SourceSettings, state: dict | None = None, full_refresh: bool = False) -> Plan:
@@ -76,7 +80,7 @@ def plan_shards(source: SourceSettings, state: dict | None = None, full_refresh:
         if fmt in LINE_FORMATS:
             try:
                 lines = record_lines(storage.iter_lines(obj.uri, gz, limits))
-            except (DecodeFailure, OSError):
+            except (RecordError, OSError):
                 lines = [0]  # one item: the read stage quarantines the object with the reason
             empty += not lines
         complete = True

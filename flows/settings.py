@@ -7,11 +7,14 @@ import datetime as dt
 import hashlib
 import json
 import logging
+import re
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from flows.engines.fake import FakeEngineConfig
 
 log = logging.getLogger(__name__)
 
@@ -107,8 +110,11 @@ class DeidSettings(BaseModel):
         return key_id(self.secret.get_secret_value().encode())
 
 
+ENGINE_NAMES = ("auto", "cpu", "gpu", "fake")
+
+
 class InferenceSettings(BaseModel):
-    engine: Literal["auto", "cpu", "gpu", "fake"] = Field("auto", description="auto = gpu when CUDA is visible, else cpu.")
+    engine: str = Field("auto", description="auto (gpu when CUDA is visible, else cpu) | cpu | gpu | fake, or 'package.module:Class' for a site's own engine (flows.engines).")
     model: str | None = Field(None, description="Model id or local folder; None = the engine's default (SmolLM2-135M on CPU, MedGemma 4B on GPU).")
     model_revision: str | None = Field(None, description="Revision recorded in provenance (and passed to vLLM for hub-cached models).")
     max_model_len: int = Field(4096, ge=512, description="Context length; long notes are chunked to fit.")
@@ -121,11 +127,14 @@ class InferenceSettings(BaseModel):
     gpu_memory_utilization: float = Field(0.9, gt=0, le=1, description="GPU only: share of GPU memory vLLM may use.")
     cpu_kvcache_gib: int = Field(2, ge=1, le=64, description="CPU only: KV cache size (VLLM_CPU_KVCACHE_SPACE).")
     prompt_template: str = Field("extract_v2", description="Prompt file in transforms/prompt_templates/.")
-    fake_fail_prob: float = Field(0.0, ge=0, le=1, description="Fake engine: share of transient failures.")
-    fake_invalid_json_prob: float = Field(0.0, ge=0, le=1, description="Fake engine: share of invalid JSON answers.")
-    fake_truncate_prob: float = Field(0.0, ge=0, le=1, description="Fake engine: share of truncated answers.")
-    fake_delay_s: float = Field(0.0, ge=0, le=60, description="Fake engine: seconds each generate call takes (crash tests).")
-    fake_drift_prob: float = Field(0.0, ge=0, le=1, description="Fake engine: share of answers that drift (no diagnoses, no doses).")
+    fake: FakeEngineConfig = Field(default_factory=FakeEngineConfig, description="Fake engine only: fault injection (tests, drills); not in the fingerprint.")
+
+    @field_validator("engine")
+    @classmethod
+    def _engine_name(cls, v: str) -> str:
+        if v in ENGINE_NAMES or re.fullmatch(r"[A-Za-z_][\w.]*:[A-Za-z_]\w*", v):
+            return v
+        raise ValueError(f"engine must be one of {', '.join(ENGINE_NAMES)} or 'package.module:Class'")
 
     @model_validator(mode="after")
     def _parallel_needs_gpu(self) -> InferenceSettings:
@@ -164,7 +173,7 @@ class Settings(BaseSettings):
 
     def require_site_secret(self) -> None:
         """Refuse to key real data with a missing or weak secret (the shipped samples are exempt)."""
-        from flows.errors import ConfigError
+        from transforms.errors import ConfigError
 
         problem = self.deid.secret_problem()
         if problem and not is_shipped_sample(self.source.uri):
@@ -175,6 +184,6 @@ class Settings(BaseSettings):
         secret itself: the key id stands in for it)."""
         data = self.model_dump(mode="json", exclude={"source": {"uri", "limit"}, "sink": {"uri", "lock_wait_s", "lock_stale_after_s", "lock_heartbeat_s"},
                                                      "s3": True, "monitor": True,
-                                                     "inference": {"fake_delay_s"}, "deid": {"shard_time_budget_s"}})
+                                                     "inference": {"fake"}, "deid": {"shard_time_budget_s"}})
         data["deid"]["secret"] = self.deid.key_id
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]

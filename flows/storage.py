@@ -21,8 +21,8 @@ from urllib.parse import urlparse
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from flows.errors import TerminalError, TransientError
 from flows.settings import S3Settings
+from transforms.errors import TerminalError, TransientError
 from transforms.parse import Limits, read_chunks, split_lines
 
 
@@ -186,7 +186,7 @@ def open_stream(uri: str) -> Iterator[BinaryIO]:
 def iter_lines(uri: str, gz: bool, limits: Limits | None = None) -> Iterator[tuple[int, bytes | None]]:
     """(1-based line number, line) for each non-blank line, streamed within `limits`: the object
     is never held whole in memory, gzip included (a line over the record limit gives None). A
-    broken gzip stream, or one over the object limit, raises DecodeFailure."""
+    broken gzip stream, or one over the object limit, raises RecordError."""
     limits = limits or Limits()
     with open_stream(uri) as raw:
         yield from split_lines(read_chunks(raw, gz, limits), limits.max_record_bytes)

@@ -16,19 +16,18 @@ from prefect.cache_policies import NO_CACHE
 
 from flows import ledger, progress, storage
 from flows.engines import get_engine
-from flows.errors import ConfigError, TerminalError, TransientError, is_transient
-from flows.extraction import run_extraction
+from flows.layout import OutputLayout
 from flows.plan import load_plan, load_shard, load_state, plan_shards, save_plan, state_uri
 from flows.settings import DeidSettings, InferenceSettings, MonitorSettings, SinkSettings, SourceSettings
 from transforms import keys, monitor, tables
 from transforms.deid import DEID_VERSION, Deidentifier, DeidPolicy
-from transforms.deid.leaks import fact_leaks
 from transforms.deid.stage import deidentify_notes, staged_row
 from transforms.deid.tagger import BUILTIN_MODEL as BUILTIN_TAGGER
+from transforms.errors import ConfigError, TerminalError, TransientError, is_transient
+from transforms.extraction import ExtractOutcome, ExtractPolicy, extract_facts
 from transforms.parse import Limits, detect_format, parse_stream, records_accounted
 from transforms.prompts import load_template
 from transforms.records import Quarantined, SourceNote
-from transforms.schema import SCHEMA_VERSION
 
 
 def retry_transient(task, task_run, state) -> bool:  # noqa: ANN001 - Prefect's retry_condition_fn signature
@@ -122,10 +121,6 @@ def read_item(item, limits: Limits) -> tuple[list, list[Quarantined]]:  # noqa: 
         return [], [Quarantined(item.uri, "file", fmt, "parse", "parse_error", f"object could not be parsed ({type(exc).__name__})")]
 
 
-def staging_uri(sink: SinkSettings, run_id: str, *parts: str) -> str:
-    return storage.join(sink.uri, "_staging", run_id, *parts)
-
-
 def shard_id(fingerprint: str, items: list) -> str:
     """A shard's name: its content (objects, versions, line ranges) and the settings fingerprint.
     The same shard under the same settings always gets the same name, so a rerun finds it done."""
@@ -140,7 +135,7 @@ def plan_source(source: SourceSettings, sink: SinkSettings, run_id: str, fingerp
     state = load_state(state_uri(sink.uri, source.uri))  # on a full refresh it names the rows to supersede
     plan = plan_shards(source, state, full_refresh)
     plan.shard_ids = [shard_id(fingerprint, s) for s in plan.shards]
-    uri = staging_uri(sink, run_id, "plan.json")
+    uri = OutputLayout(sink.uri).run_staging(run_id, "plan.json")
     save_plan(uri, plan, source.limits())
     n_notes = sum(i.n_records for s in plan.shards for i in s)
     get_run_logger().info("planned %d shards, %d records; %d objects unchanged, %d changed",
@@ -148,10 +143,6 @@ def plan_source(source: SourceSettings, sink: SinkSettings, run_id: str, fingerp
     return {"plan_uri": uri, "n_shards": len(plan.shards), "n_records": n_notes, "shard_ids": plan.shard_ids,
             "objects_unchanged": plan.skipped_unchanged, "objects_changed": len(plan.changed),
             "objects_listed": plan.listed, "objects_empty": plan.empty}  # fmt: skip
-
-
-def shard_staging_uri(sink: SinkSettings, sid: str, name: str) -> str:
-    return storage.join(sink.uri, "_staging", "shards", sid, name)
 
 
 def read_shard(plan: dict, shard: int) -> tuple[list[SourceNote], list[str], list[Quarantined], int, int]:
@@ -178,7 +169,8 @@ def deidentify_shard(plan_uri: str, shard: int, sid: str, deid: DeidSettings, si
     """Read, parse and de-identify one shard. Writes de-identified notes and quarantine records to
     the shard's staging area, then a small JSON of counts that marks it complete; a rerun after a
     crash finds that and reuses the staged shard."""
-    done_uri = shard_staging_uri(sink, sid, "deid.json")
+    layout = OutputLayout(sink.uri)
+    done_uri = layout.shard_staging(sid, "deid.json")
     staged = storage.read_json(done_uri)
     if staged is not None:
         return staged
@@ -196,8 +188,8 @@ def deidentify_shard(plan_uri: str, shard: int, sid: str, deid: DeidSettings, si
     rows = [staged_row(n, version, run_id, skey(n.source.source_uri)) for n in outcome.notes]
     phi = outcome.phi
     now = dt.datetime.now(dt.UTC)
-    deid_uri = shard_staging_uri(sink, sid, "deid.parquet")
-    q_uri = shard_staging_uri(sink, sid, "deid-quarantine.parquet")
+    deid_uri = layout.shard_staging(sid, "deid.parquet")
+    q_uri = layout.shard_staging(sid, "deid-quarantine.parquet")
     storage.write_parquet(tables.build_table(rows, tables.STAGED_NOTES), deid_uri, sink.compression)
     storage.write_parquet(tables.build_table(tables.quarantine_rows(bad, run_id, now, skey), tables.QUARANTINE),
                           q_uri, sink.compression)  # fmt: skip
@@ -213,76 +205,60 @@ def deidentify_shard(plan_uri: str, shard: int, sid: str, deid: DeidSettings, si
     return result
 
 
+def extract_policy(inference: InferenceSettings, deid: DeidSettings) -> ExtractPolicy:
+    return ExtractPolicy(inference.max_tokens, inference.retry_max_tokens, deid.secret.get_secret_value().encode())
+
+
 @task(name="extract-shard", **SHARD_TASK)
 def extract_shard(deid_part: dict, shard: int, sid: str, inference: InferenceSettings, deid: DeidSettings,
                   sink: SinkSettings, run_id: str) -> dict:  # fmt: skip
     """Prompt the engine for every de-identified note in a shard, write the shard's `notes`, `facts`
     and `quarantine` parts under the shard's name, then its manifest (the commit)."""
     t0 = time.perf_counter()
-    notes = storage.read_parquet(deid_part["deid_uri"]).to_pylist()
     engine = get_engine(inference)
     template = load_template(inference.prompt_template)
-    t1 = time.perf_counter()
-    results = run_extraction(engine, template, [n["text"] for n in notes], inference.max_tokens,
-                            inference.retry_max_tokens)  # fmt: skip
-    infer_seconds = time.perf_counter() - t1
-    info = engine.info
-    facts, ptoks, gtoks = [], 0, 0
-    for note, res in zip(notes, results, strict=True):
-        note.update(run_id=run_id, extraction_status="error" if res.error else "ok", extraction_error=res.error,
-                    n_facts=len(res.facts), n_chunks=res.n_chunks, prompt_tokens=res.prompt_tokens,
-                    generated_tokens=res.generated_tokens)  # fmt: skip
-        ptoks += res.prompt_tokens
-        gtoks += res.generated_tokens
-        for j, f in enumerate(res.facts):
-            facts.append({
-                **f, "fact_id": keys.content_hash(note["note_key"], str(j), info.model_id, info.model_revision,
-                                                  template.version, SCHEMA_VERSION),
-                "note_key": note["note_key"],
-                "patient_key": note["patient_key"], "model_id": info.model_id, "model_revision": info.model_revision,
-                "prompt_version": template.version, "schema_version": SCHEMA_VERSION,
-                "deid_version": note["deid_version"], "run_id": run_id,
-            })  # fmt: skip
-    # the leak guard on facts: no word sequence of a fact may be a PHI value found in its note
-    secret = deid.secret.get_secret_value().encode()
-    blocked = {n["note_key"] for n in notes
-               if fact_leaks(secret, set(n["phi_tokens"] or []), [t for f in facts if f["note_key"] == n["note_key"]
-                             for t in (f["name"], f["evidence"], *f["attributes"].values())])}  # fmt: skip
-    leak_q = [Quarantined(n["source_key"] or "", "note", n["source_format"] or "", "extract", "phi_leak",
-                          "a fact repeats a PHI value found in its note", n["note_key"])
-              for n in notes if n["note_key"] in blocked]  # fmt: skip
-    notes = [n for n in notes if n["note_key"] not in blocked]
-    facts = [f for f in facts if f["note_key"] not in blocked]
-    errors = sum(n["extraction_status"] == "error" for n in notes)  # after the leak guard's removals
-    import pyarrow as pa
-
-    quarantine = pa.concat_tables([
-        storage.read_parquet(deid_part["quarantine_uri"]),
-        tables.build_table(tables.quarantine_rows(leak_q, run_id, dt.datetime.now(dt.UTC), str), tables.QUARANTINE),
-    ])  # fmt: skip
-    # each part appears whole (rename / single PUT) under the shard's deterministic name; rewriting
-    # one after a crash writes the same rows, so there is never a duplicate
-    part = f"part-{sid}.parquet"
-    if notes:
-        storage.write_parquet(tables.build_table(facts, tables.FACTS), storage.join(sink.uri, "facts", part), sink.compression)
-        storage.write_parquet(tables.build_table(notes, tables.NOTES), storage.join(sink.uri, "notes", part), sink.compression)
-    if quarantine.num_rows:
-        storage.write_parquet(quarantine, storage.join(sink.uri, "quarantine", part), sink.compression)
+    out = extract_facts(storage.read_parquet(deid_part["deid_uri"]).to_pylist(), engine, template,
+                        extract_policy(inference, deid), run_id)  # fmt: skip
+    n_quarantined = write_shard_parts(OutputLayout(sink.uri), sid, out, deid_part["quarantine_uri"], run_id,
+                                      sink.compression)  # fmt: skip
     progress.report("extract", shard + 1, -1)
     get_run_logger().info("shard %d: %d notes, %d facts, %d extraction errors, %.1fs inference",
-                          shard, len(notes), len(facts), errors, infer_seconds)  # fmt: skip
-    result = {"n_notes": len(notes), "n_facts": len(facts), "n_errors": errors, "prompt_tokens": ptoks,
-              "n_leaks": len(leak_q), "generated_tokens": gtoks, "inference_seconds": infer_seconds,
+                          shard, len(out.notes), len(out.facts), out.n_errors, out.inference_seconds)  # fmt: skip
+    info = engine.info
+    result = {"n_notes": len(out.notes), "n_facts": len(out.facts), "n_errors": out.n_errors,
+              "prompt_tokens": out.prompt_tokens, "n_leaks": len(out.quarantined),
+              "generated_tokens": out.generated_tokens, "inference_seconds": out.inference_seconds,
               "seconds": time.perf_counter() - t0, "model_id": info.model_id, "model_revision": info.model_revision,
-              "engine": info.name, "prompt_version": template.version, "stats": monitor.shard_stats(notes, facts)}  # fmt: skip
+              "engine": info.name, "prompt_version": template.version,
+              "stats": monitor.shard_stats(out.notes, out.facts)}  # fmt: skip
     if deid_part.get("records_accounted") != deid_part.get("records_planned"):
         return result  # no commit record for a shard that lost records (the run will refuse to publish)
     ledger.write_shard_manifest(sink.uri, sid, {
         "shard_id": sid, "run_id": run_id, "committed_at": dt.datetime.now(dt.UTC).isoformat(),
-        "parts": {"notes": bool(notes), "facts": bool(notes), "quarantine": quarantine.num_rows > 0},
+        "parts": {"notes": bool(out.notes), "facts": bool(out.notes), "quarantine": n_quarantined > 0},
         "deid": {k: v for k, v in deid_part.items() if not k.endswith("_uri")}, "extract": result,
     })  # fmt: skip
     return result
+
+
+def write_shard_parts(layout: OutputLayout, sid: str, out: ExtractOutcome, staged_quarantine_uri: str, run_id: str,
+                      compression: str) -> int:  # fmt: skip
+    """Write a shard's notes, facts and quarantine parts; returns the quarantine rows written. Each
+    part appears whole (rename / single PUT) under the shard's deterministic name: rewriting one
+    after a crash writes the same rows, so there is never a duplicate."""
+    import pyarrow as pa
+
+    quarantine = pa.concat_tables([
+        storage.read_parquet(staged_quarantine_uri),
+        tables.build_table(tables.quarantine_rows(out.quarantined, run_id, dt.datetime.now(dt.UTC), str),
+                           tables.QUARANTINE),
+    ])  # fmt: skip
+    if out.notes:
+        storage.write_parquet(tables.build_table(out.facts, tables.FACTS), layout.part("facts", sid), compression)
+        storage.write_parquet(tables.build_table(out.notes, tables.NOTES), layout.part("notes", sid), compression)
+    if quarantine.num_rows:
+        storage.write_parquet(quarantine, layout.part("quarantine", sid), compression)
+    return quarantine.num_rows
 
 
 def supersede(sink: SinkSettings, keep_parts: set[str], read: set[str]) -> int:  # read: source keys
@@ -305,7 +281,7 @@ def _drop_rows(sink: SinkSettings, table: str, keep_parts: set[str], column: str
 
     value_set = pa.array(sorted(values))
     removed: set[str] = set()
-    for part in storage.list_objects(storage.join(sink.uri, table), missing_ok=True):
+    for part in storage.list_objects(OutputLayout(sink.uri).table(table), missing_ok=True):
         if part.name in keep_parts or not part.name.endswith(".parquet"):
             continue
         pf = storage.parquet_file(part.uri)  # downloaded once; the full table decoded only if needed
@@ -327,9 +303,10 @@ def finalize_run(run: dict, plan_uri: str, sink: SinkSettings, deid: DeidSetting
     sids = plan["shard_ids"]
     secret = deid.secret.get_secret_value().encode()
     read = {keys.source_key(secret, i["uri"]) for shard in plan["shards"] for i in shard}
-    run["notes_superseded"] = supersede(sink, {f"part-{sid}.parquet" for sid in sids}, read)
+    run["notes_superseded"] = supersede(sink, {OutputLayout.part_name(sid) for sid in sids}, read)
+    layout = OutputLayout(sink.uri)
     storage.write_parquet(tables.build_table([run], tables.RUNS),
-                          storage.join(sink.uri, "runs", f"run-{run['run_id']}.parquet"), sink.compression)  # fmt: skip
+                          layout.run_file("runs", run["run_id"]), sink.compression)  # fmt: skip
     ledger.write_run_manifest(sink.uri, run["run_id"], {"run_id": run["run_id"], "shard_ids": sids,
                                                         "settings_fingerprint": run["settings_fingerprint"]})  # fmt: skip
     st_uri = state_uri(sink.uri, run["source_uri"])
@@ -339,7 +316,7 @@ def finalize_run(run: dict, plan_uri: str, sink: SinkSettings, deid: DeidSetting
     storage.write_bytes(st_uri, json.dumps(state, sort_keys=True).encode())
     # the whole staging area: this run's, and what killed runs left for shards no plan names now
     # (we hold the output lock, so no other run is using it)
-    storage.delete_prefix(storage.join(sink.uri, "_staging"))
+    storage.delete_prefix(layout.staging())
     return run
 
 
@@ -348,7 +325,7 @@ def _metrics_history(sink: SinkSettings, run_id: str, since: dt.datetime | None)
     persistent shift keeps warning until someone restarts the baseline with `since`)."""
     import pyarrow as pa
 
-    parts = [p for p in storage.list_objects(storage.join(sink.uri, "metrics"), missing_ok=True)
+    parts = [p for p in storage.list_objects(OutputLayout(sink.uri).table("metrics"), missing_ok=True)
              if p.name.endswith(".parquet") and run_id not in p.name]  # fmt: skip
     if not parts:
         return []
@@ -376,7 +353,7 @@ def monitor_run(run: dict, stats: dict, settings: MonitorSettings, sink: SinkSet
     for r in rows:
         r.update(run_id=run["run_id"], ended_at=run["ended_at"])
     storage.write_parquet(tables.build_table(rows, tables.METRICS),
-                          storage.join(sink.uri, "metrics", f"run-{run['run_id']}.parquet"), sink.compression)  # fmt: skip
+                          OutputLayout(sink.uri).run_file("metrics", run["run_id"]), sink.compression)  # fmt: skip
     warnings = monitor.drift_warnings(rows)
     for w in warnings:
         get_run_logger().warning(w)
@@ -388,9 +365,10 @@ def write_report(run: dict, metrics: list[dict], sink: SinkSettings) -> str:
     """The run's HTML report beside the output (numbers only); returns its URI."""
     from transforms.report import render_run_report
 
-    runs = [p for p in storage.list_objects(storage.join(sink.uri, "runs"), missing_ok=True) if p.name.endswith(".parquet")]
+    layout = OutputLayout(sink.uri)
+    runs = [p for p in storage.list_objects(layout.table("runs"), missing_ok=True) if p.name.endswith(".parquet")]
     cols = ["run_id", "ended_at", "notes_input", "notes_per_second", "generated_tokens_per_second"]
     history = [r for p in runs for r in storage.read_parquet(p.uri, cols).to_pylist()]
-    uri = storage.join(sink.uri, "reports", f"run-{run['run_id']}.html")
+    uri = layout.run_file("reports", run["run_id"], "html")
     storage.write_bytes(uri, render_run_report(run, history, metrics).encode())
     return uri

@@ -15,22 +15,23 @@ import jsonschema
 from pydantic import ValidationError
 
 from transforms.chunking import Chunk
+from transforms.codes import ExtractionError, Grounding
 from transforms.schema import Extraction, extraction_json_schema
 
 _VALIDATOR = jsonschema.Draft202012Validator(extraction_json_schema())
 
 
 @dataclass(frozen=True)
-class Grounding:
+class Located:
     start: int | None
     end: int | None
-    status: str  # exact | case_insensitive | whitespace_normalized | name_only | ungrounded
+    status: Grounding
 
 
 @dataclass
 class ParsedAnswer:
     extraction: Extraction | None
-    error: str | None = None  # invalid_json | schema_violation | truncated | empty_output | engine_error
+    error: ExtractionError | None = None
     facts: list[dict] = field(default_factory=list)
 
 
@@ -41,41 +42,41 @@ def parse_answer(text: str, finish_reason: str | None) -> ParsedAnswer:
     """Validate a model answer. Error codes: truncated (hit max_tokens), runaway_output (a loop of
     whitespace, digits or a short pattern), empty_output, invalid_json, schema_violation."""
     if _RUNAWAY.search(text):
-        return ParsedAnswer(None, "runaway_output")
+        return ParsedAnswer(None, ExtractionError.RUNAWAY_OUTPUT)
     if finish_reason == "length":
-        return ParsedAnswer(None, "truncated")
+        return ParsedAnswer(None, ExtractionError.TRUNCATED)
     if not text.strip():
-        return ParsedAnswer(None, "empty_output")
+        return ParsedAnswer(None, ExtractionError.EMPTY_OUTPUT)
     try:
         data = json.loads(text)
     except json.JSONDecodeError:
-        return ParsedAnswer(None, "invalid_json")
+        return ParsedAnswer(None, ExtractionError.INVALID_JSON)
     if next(_VALIDATOR.iter_errors(data), None) is not None:
-        return ParsedAnswer(None, "schema_violation")
+        return ParsedAnswer(None, ExtractionError.SCHEMA_VIOLATION)
     try:
         return ParsedAnswer(Extraction.model_validate(data))
     except ValidationError:
-        return ParsedAnswer(None, "schema_violation")
+        return ParsedAnswer(None, ExtractionError.SCHEMA_VIOLATION)
 
 
-def ground(text: str, evidence: str, fallback: str = "") -> Grounding:
+def ground(text: str, evidence: str, fallback: str = "") -> Located:
     """Locate `evidence` in `text`: exact, then case-insensitive, then whitespace-normalized; then
     the fact's name alone. `text[start:end]` is what was located."""
-    for needle, suffix in ((evidence.strip(), ""), (fallback.strip(), "name_only")):
+    for needle, fallen_back in ((evidence.strip(), False), (fallback.strip(), True)):
         if not needle:
             continue
         i = text.find(needle)
         if i >= 0:
-            return Grounding(i, i + len(needle), suffix or "exact")
+            return Located(i, i + len(needle), Grounding.NAME_ONLY if fallen_back else Grounding.EXACT)
         i = text.lower().find(needle.lower())
         if i >= 0:
-            return Grounding(i, i + len(needle), suffix or "case_insensitive")
+            return Located(i, i + len(needle), Grounding.NAME_ONLY if fallen_back else Grounding.CASE_INSENSITIVE)
         words = [re.escape(w) for w in needle.split()]
         if words:
             m = re.search(r"\s+".join(words), text, flags=re.IGNORECASE)
             if m:
-                return Grounding(m.start(), m.end(), suffix or "whitespace_normalized")
-    return Grounding(None, None, "ungrounded")
+                return Located(m.start(), m.end(), Grounding.NAME_ONLY if fallen_back else Grounding.WHITESPACE_NORMALIZED)
+    return Located(None, None, Grounding.UNGROUNDED)
 
 
 def facts_from_extraction(extraction: Extraction, note_text: str, chunk: Chunk) -> list[dict]:

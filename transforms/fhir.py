@@ -18,7 +18,8 @@ from html.parser import HTMLParser
 
 from pydantic import ValidationError
 
-from transforms.parse import DecodeFailure, load_json
+from transforms.errors import RecordError
+from transforms.parse import load_json
 from transforms.records import Quarantined, SourceNote
 
 _KNOWN_TYPES = frozenset("""Patient Encounter Observation Condition Procedure MedicationRequest MedicationStatement
@@ -74,17 +75,11 @@ def rtf_to_text(rtf: str) -> str:
     return re.sub(r"[{}]", "", text).strip()
 
 
-class AttachmentError(Exception):
-    def __init__(self, reason: str, message: str):
-        super().__init__(message)
-        self.reason = reason
-
-
 def _b64(data: str | bytes) -> bytes:
     try:
         return base64.b64decode(data, validate=True)
     except (binascii.Error, ValueError):
-        raise AttachmentError("invalid_base64", "attachment data is not valid base64") from None
+        raise RecordError("invalid_base64", "attachment data is not valid base64") from None
 
 
 def _decode(raw: bytes, content_type: str) -> str:
@@ -93,7 +88,7 @@ def _decode(raw: bytes, content_type: str) -> str:
     try:
         text = raw.decode(charset.group(1) if charset else "utf-8-sig")
     except (UnicodeDecodeError, LookupError):
-        raise AttachmentError("bad_encoding", "attachment text does not decode with its charset") from None
+        raise RecordError("bad_encoding", "attachment text does not decode with its charset") from None
     kind = (content_type or "text/plain").split(";")[0].strip().lower()
     if kind in ("text/html", "application/xhtml+xml"):
         return html_to_text(text)
@@ -105,7 +100,7 @@ def _decode(raw: bytes, content_type: str) -> str:
 def _note_text(doc, binaries: dict[str, tuple[str, bytes | str]]) -> str:  # noqa: ANN001
     attachments = [c.attachment for c in (doc.content or []) if c.attachment is not None]
     if not attachments:
-        raise AttachmentError("missing_attachment", "DocumentReference has no attachment")
+        raise RecordError("missing_attachment", "DocumentReference has no attachment")
     ranked = sorted(attachments, key=lambda a: _rank((a.contentType or "text/plain").split(";")[0].lower()))
     for a in ranked:
         ctype = (a.contentType or "text/plain").lower()
@@ -119,8 +114,8 @@ def _note_text(doc, binaries: dict[str, tuple[str, bytes | str]]) -> str:  # noq
             if ref in binaries:
                 btype, bdata = binaries[ref]
                 return _decode(_b64(bdata or ""), btype or ctype)
-            raise AttachmentError("unresolved_attachment", "attachment url points at a Binary not in this object")
-    raise AttachmentError("unsupported_content_type", "no text/plain, text/html or text/rtf attachment")
+            raise RecordError("unresolved_attachment", "attachment url points at a Binary not in this object")
+    raise RecordError("unsupported_content_type", "no text/plain, text/html or text/rtf attachment")
 
 
 def _rank(kind: str) -> int:
@@ -147,7 +142,7 @@ def _note(doc, binaries, uri: str, locator: str, fmt: str) -> SourceNote:  # noq
         ntype = coding[0].display if coding else doc.type.text
     source_id = doc.id or (doc.identifier[0].value if doc.identifier else None)
     if not source_id:
-        raise AttachmentError("missing_field", "DocumentReference has no id or identifier")
+        raise RecordError("missing_field", "DocumentReference has no id or identifier")
     return SourceNote(source_id, text, uri, locator, fmt, patient, date, ntype)
 
 
@@ -181,7 +176,7 @@ def parse_fhir_resources(uri: str, items: Iterable[tuple[str, bytes | str]], fmt
     for loc, raw in items:
         try:
             obj = load_json(raw)
-        except DecodeFailure as f:
+        except RecordError as f:
             q(loc, f.reason, str(f))
             continue
         if not isinstance(obj, dict) or "resourceType" not in obj:
@@ -221,7 +216,7 @@ def parse_fhir_resources(uri: str, items: Iterable[tuple[str, bytes | str]], fmt
                 q(loc, "invalid_base64", "attachment data is not valid base64")
             else:
                 q(loc, "invalid_fhir", f"DocumentReference fails FHIR validation ({exc.error_count()} errors)")
-        except AttachmentError as exc:
+        except RecordError as exc:
             q(loc, exc.reason, str(exc))
         except Exception as exc:  # noqa: BLE001 - one resource's failure is that resource's
             q(loc, "invalid_fhir", f"DocumentReference could not be read ({type(exc).__name__})")

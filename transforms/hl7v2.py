@@ -10,6 +10,7 @@ import re
 
 import hl7
 
+from transforms.errors import RecordError
 from transforms.records import Quarantined, SourceNote
 
 _SUPPORTED = {("MDM", "T02"), ("MDM", "T04"), ("MDM", "T06"), ("MDM", "T08"), ("MDM", "T10"), ("ORU", "R01")}
@@ -72,29 +73,23 @@ def _date(value: str) -> str | None:
     return f"{digits.group(1)}-{digits.group(2)}-{digits.group(3)}" if digits else None
 
 
-class HL7Error(Exception):
-    def __init__(self, reason: str, message: str):
-        super().__init__(message)
-        self.reason = reason
-
-
 def parse_message(raw: str, uri: str, locator: str) -> SourceNote:
     if not raw.startswith("MSH"):
-        raise HL7Error("invalid_hl7", "message does not start with an MSH segment")
+        raise RecordError("invalid_hl7", "message does not start with an MSH segment")
     enc = raw[3:8]
     if len(enc) < 5 or len(set(enc)) < 5 or any(ch.isalnum() or ch.isspace() for ch in enc):
-        raise HL7Error("bad_encoding_characters", "MSH-1/MSH-2 encoding characters are missing or invalid")
+        raise RecordError("bad_encoding_characters", "MSH-1/MSH-2 encoding characters are missing or invalid")
     try:
         msg = hl7.parse(raw)
     except Exception as exc:  # noqa: BLE001 - python-hl7 raises several types
-        raise HL7Error("invalid_hl7", f"message does not parse ({type(exc).__name__})") from None
+        raise RecordError("invalid_hl7", f"message does not parse ({type(exc).__name__})") from None
     seps = {"field": enc[0], "component": enc[1], "repetition": enc[2], "escape": enc[3], "subcomponent": enc[4]}
     msh = msg.segment("MSH")
     mtype = _field(msh, 9).split(seps["component"])
     kind = (mtype[0], mtype[1] if len(mtype) > 1 else "")
     if kind not in _SUPPORTED:
         shown = f"{kind[0]}^{kind[1]}" if re.fullmatch(r"[A-Z]{3}\^[A-Z0-9]{3}", f"{kind[0]}^{kind[1]}") else "other"
-        raise HL7Error("unsupported_message", f"message type {shown} carries no note")  # never a raw value
+        raise RecordError("unsupported_message", f"message type {shown} carries no note")  # never a raw value
     segs = {s[0][0] if isinstance(s[0], list) else str(s[0]): s for s in msg}
     pid, txa, obr = segs.get("PID"), segs.get("TXA"), segs.get("OBR")
     patient = _field(pid, 3).split(seps["repetition"])[0].split(seps["component"])[0] if pid else None
@@ -109,7 +104,7 @@ def parse_message(raw: str, uri: str, locator: str) -> SourceNote:
         note_id = ""
     note_id = note_id or _field(msh, 10)
     if not note_id:
-        raise HL7Error("missing_field", "no TXA-12 or MSH-10 to identify the note")
+        raise RecordError("missing_field", "no TXA-12 or MSH-10 to identify the note")
     lines = []
     for seg in msg:
         if str(seg[0]) != "OBX" or _field(seg, 2) not in _TEXT_TYPES:
@@ -119,7 +114,7 @@ def parse_message(raw: str, uri: str, locator: str) -> SourceNote:
             lines.append(unescape(rep, seps))
     text = "\n".join(lines).strip()
     if not text:
-        raise HL7Error("empty_note", "no OBX TX/FT/ST text in the message")
+        raise RecordError("empty_note", "no OBX TX/FT/ST text in the message")
     return SourceNote(note_id, text, uri, locator, "hl7v2", patient or None, date, ntype or None)
 
 
@@ -129,7 +124,7 @@ def parse_hl7_text(uri: str, text: str) -> tuple[list[SourceNote], list[Quaranti
         loc = f"message {i}"
         try:
             notes.append(parse_message(raw, uri, loc))
-        except HL7Error as exc:
+        except RecordError as exc:
             bad.append(Quarantined(uri, loc, "hl7v2", "parse", exc.reason, str(exc)))
         except Exception as exc:  # noqa: BLE001 - one message's failure is that message's
             bad.append(Quarantined(uri, loc, "hl7v2", "parse", "invalid_hl7", f"message could not be read ({type(exc).__name__})"))

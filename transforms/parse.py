@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import BinaryIO
 
+from transforms.errors import RecordError
 from transforms.records import Quarantined, SourceNote
 
 FORMATS = {".txt": "txt", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".hl7": "hl7v2",
@@ -48,12 +49,6 @@ def note_id_from_name(name: str) -> str:
     return base
 
 
-class DecodeFailure(Exception):
-    def __init__(self, reason: str, message: str):
-        super().__init__(message)
-        self.reason = reason
-
-
 MiB = 1 << 20
 
 
@@ -72,19 +67,19 @@ CHUNK = 1 << 16
 
 def read_chunks(stream: BinaryIO, gz: bool, limits: Limits) -> Iterator[bytes]:
     """The object's bytes in chunks (gunzipped when `gz`, as they stream); past
-    `limits.max_object_bytes` it raises DecodeFailure("too_large"), so nothing unbounded is held."""
+    `limits.max_object_bytes` it raises RecordError("too_large"), so nothing unbounded is held."""
     src = gzip.GzipFile(fileobj=stream) if gz else stream  # GzipFile.read(n) inflates at most n bytes
     total = 0
     while True:
         try:
             chunk = src.read(CHUNK)
         except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
-            raise DecodeFailure("bad_gzip", f"gzip stream could not be read: {type(exc).__name__}") from None
+            raise RecordError("bad_gzip", f"gzip stream could not be read: {type(exc).__name__}") from None
         if not chunk:
             return
         total += len(chunk)
         if total > limits.max_object_bytes:
-            raise DecodeFailure("too_large", f"object is over the size limit of {limits.max_object_bytes} bytes"
+            raise RecordError("too_large", f"object is over the size limit of {limits.max_object_bytes} bytes"
                                 f"{' decompressed' if gz else ''} (source.max_object_bytes)")  # fmt: skip
         yield chunk
 
@@ -99,19 +94,19 @@ def decode_text(data: bytes) -> str:
         try:
             return data.decode("utf-16")
         except UnicodeDecodeError:
-            raise DecodeFailure("bad_encoding", "UTF-16 BOM present but content does not decode") from None
+            raise RecordError("bad_encoding", "UTF-16 BOM present but content does not decode") from None
     if b"\x00" in data[:4096]:
-        raise DecodeFailure("binary_content", "content has NUL bytes: binary, not text")
+        raise RecordError("binary_content", "content has NUL bytes: binary, not text")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise DecodeFailure("not_utf8", f"not valid UTF-8 (first bad byte at offset {exc.start})") from None
+        raise RecordError("not_utf8", f"not valid UTF-8 (first bad byte at offset {exc.start})") from None
 
 
 def parse_txt(uri: str, name: str, data: bytes) -> tuple[list[SourceNote], list[Quarantined]]:
     try:
         text = decode_text(data)
-    except DecodeFailure as f:
+    except RecordError as f:
         return [], [Quarantined(uri, "file", "txt", "parse", f.reason, str(f))]
     if not text.strip():
         return [], [Quarantined(uri, "file", "txt", "parse", "empty_note", "note text is empty")]
@@ -196,7 +191,7 @@ def load_json(raw: bytes | str) -> object:
         raise JsonFailure("bad_encoding", "JSON text does not decode") from None
 
 
-class JsonFailure(DecodeFailure):
+class JsonFailure(RecordError):
     pass
 
 
@@ -206,7 +201,7 @@ def _note_line(uri: str, loc: str, raw: bytes | None) -> SourceNote | tuple[str,
         return "record_too_large", "record is over the size limit (source.max_record_bytes)"
     try:
         rec = load_json(decode_text(raw))
-    except DecodeFailure as f:
+    except RecordError as f:
         return f.reason, str(f)
     if not isinstance(rec, dict):
         return "invalid_record", f"expected a JSON object, got {type(rec).__name__}"
@@ -249,7 +244,7 @@ def parse_document(uri: str, name: str, fmt: str, data: bytes) -> tuple[list[Sou
         return parse_txt(uri, name, data)
     try:
         text = decode_text(data)
-    except DecodeFailure as f:
+    except RecordError as f:
         return [], [Quarantined(uri, "file", fmt, "parse", f.reason, str(f))]
     if fmt == "hl7v2":
         from transforms.hl7v2 import parse_hl7_text
@@ -276,7 +271,7 @@ def parse_stream(uri: str, name: str, stream: BinaryIO, line_range: tuple[int, i
             notes, bad = parse_jsonl_lines(uri, lines)
         else:
             notes, bad = parse_document(uri, name, fmt, b"".join(chunks))
-    except DecodeFailure as f:
+    except RecordError as f:
         return [], [Quarantined(uri, "file", fmt, "read", f.reason, str(f))]
     big = [n for n in notes if len(n.text) > limits.max_note_chars]
     bad += [Quarantined(uri, n.locator, n.source_format, "parse", "note_too_large",

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from transforms.codes import Reason, Stage
+
 
 @dataclass(frozen=True)
 class SourceNote:
@@ -26,10 +28,14 @@ class Quarantined:
     source_uri: str
     locator: str
     source_format: str
-    stage: str  # read | parse | deid | extract
-    reason: str  # stable reason code, e.g. invalid_json, empty_note, deid_error
+    stage: Stage
+    reason: Reason  # a stable code (transforms.codes.Reason)
     message: str
     note_key: str | None = None
+
+    def __post_init__(self) -> None:  # an unknown code is a bug, found by the first test that makes it
+        object.__setattr__(self, "stage", Stage(self.stage))
+        object.__setattr__(self, "reason", Reason(self.reason))
 
 
 @dataclass(frozen=True)

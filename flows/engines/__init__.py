@@ -1,12 +1,27 @@
-"""Inference engines behind one interface (flows.engines.base.InferenceEngine), chosen by name.
-Heavy imports (vllm, torch) happen only when a vLLM engine is built."""
+"""Inference engines behind one interface (transforms.engine.InferenceEngine), chosen by name
+through a small registry: a name maps to "module:Class", imported only when that engine is built
+(vllm and torch load only for a vLLM engine). A site plugs in its own engine by setting
+`inference.engine` to "package.module:Class"; the class needs `from_settings(settings, name)`."""
 
 from __future__ import annotations
 
-from flows.engines.base import EngineInfo, GenerationRequest, GenerationResult, InferenceEngine
-from flows.settings import InferenceSettings
+import importlib
+from typing import TYPE_CHECKING
 
-__all__ = ["EngineInfo", "GenerationRequest", "GenerationResult", "InferenceEngine", "build_engine", "get_engine"]
+from transforms.engine import EngineInfo, GenerationRequest, GenerationResult, InferenceEngine
+from transforms.errors import ConfigError
+
+if TYPE_CHECKING:
+    from flows.settings import InferenceSettings
+
+__all__ = ["ENGINES", "EngineInfo", "GenerationRequest", "GenerationResult", "InferenceEngine", "build_engine",
+           "get_engine"]  # fmt: skip
+
+ENGINES: dict[str, str] = {
+    "fake": "flows.engines.fake:FakeEngine",
+    "cpu": "flows.engines.vllm_engine:VllmEngine",
+    "gpu": "flows.engines.vllm_engine:VllmEngine",
+}
 
 _CACHE: dict[str, InferenceEngine] = {}
 
@@ -19,17 +34,19 @@ def resolve_engine_name(settings: InferenceSettings) -> str:
     return "gpu" if gpu_available() else "cpu"
 
 
+def engine_class(name: str) -> type:
+    """The class registered under `name`, or named by a "module:Class" spec."""
+    spec = ENGINES.get(name, name)
+    module, _, cls = spec.partition(":")
+    try:
+        return getattr(importlib.import_module(module), cls)
+    except (ImportError, AttributeError) as exc:
+        raise ConfigError(f"inference engine {name!r} cannot be loaded ({type(exc).__name__})") from None
+
+
 def build_engine(settings: InferenceSettings) -> InferenceEngine:
     name = resolve_engine_name(settings)
-    if name == "fake":
-        from flows.engines.fake import FakeEngine
-
-        return FakeEngine(settings.fake_fail_prob, settings.fake_invalid_json_prob, settings.fake_truncate_prob,
-                          truncate_below=settings.retry_max_tokens, max_model_len=settings.max_model_len,
-                          drift_prob=settings.fake_drift_prob, delay_s=settings.fake_delay_s)  # fmt: skip
-    from flows.engines.vllm_engine import VllmEngine
-
-    return VllmEngine(settings, name)
+    return engine_class(name).from_settings(settings, name)
 
 
 def get_engine(settings: InferenceSettings) -> InferenceEngine:

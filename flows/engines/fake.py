@@ -14,9 +14,27 @@ import hashlib
 import json
 import re
 import time
+from typing import TYPE_CHECKING
 
-from flows.engines.base import EngineInfo, GenerationRequest, GenerationResult
-from flows.errors import TransientError
+from pydantic import BaseModel, Field
+
+from transforms.engine import EngineInfo, GenerationRequest, GenerationResult
+from transforms.errors import TransientError
+
+if TYPE_CHECKING:
+    from flows.settings import InferenceSettings
+
+
+class FakeEngineConfig(BaseModel):
+    """The fake engine's fault knobs (settings.inference.fake; env CHARTSIFT_INFERENCE__FAKE__*).
+    Other engines ignore them, and they are not in the settings fingerprint: when any is set, the
+    fake's model revision names them, so provenance shows which facts came from a faulty fake."""
+
+    fail_prob: float = Field(0.0, ge=0, le=1, description="Share of generate calls that raise TransientError.")
+    invalid_json_prob: float = Field(0.0, ge=0, le=1, description="Share of answers that are invalid JSON.")
+    truncate_prob: float = Field(0.0, ge=0, le=1, description="Share of answers truncated (unless the budget is the retry's).")
+    delay_s: float = Field(0.0, ge=0, le=60, description="Seconds each generate call takes (crash drills).")
+    drift_prob: float = Field(0.0, ge=0, le=1, description="Share of answers that drift (no diagnoses, no doses).")
 
 _MED = re.compile(
     r"\b([A-Za-z][a-z]{3,})\s+(\d+(?:\.\d+)?\s?(?:mg|mcg|g|units|mL|%))\b"
@@ -43,8 +61,16 @@ class FakeEngine:
         self.invalid_json_prob = invalid_json_prob
         self.truncate_prob = truncate_prob
         self.truncate_below = truncate_below
-        self.info = EngineInfo("fake", f"chartsift/{name}", "1", max_model_len)
+        faults = (fail_prob, invalid_json_prob, truncate_prob, drift_prob)
+        revision = "1" if not any(faults) else "1+faults-" + "-".join(f"{x:g}" for x in faults)
+        self.info = EngineInfo("fake", f"chartsift/{name}", revision, max_model_len)
         self.calls = 0
+
+    @classmethod
+    def from_settings(cls, settings: InferenceSettings, name: str = "fake") -> FakeEngine:
+        f = settings.fake
+        return cls(f.fail_prob, f.invalid_json_prob, f.truncate_prob, truncate_below=settings.retry_max_tokens,
+                   max_model_len=settings.max_model_len, drift_prob=f.drift_prob, delay_s=f.delay_s)  # fmt: skip
 
     def count_tokens(self, messages: list[dict[str, str]]) -> int:
         return sum(len(m["content"]) for m in messages) // 4 + 4 * len(messages)

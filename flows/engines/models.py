@@ -20,7 +20,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from flows.errors import TerminalError
+from transforms.errors import TerminalError
 
 log = logging.getLogger(__name__)
 

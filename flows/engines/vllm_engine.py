@@ -10,9 +10,9 @@ from __future__ import annotations
 import logging
 import os
 
-from flows.engines.base import EngineInfo, GenerationRequest, GenerationResult
-from flows.errors import TerminalError
 from flows.settings import InferenceSettings
+from transforms.engine import EngineInfo, GenerationRequest, GenerationResult
+from transforms.errors import TerminalError
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +29,10 @@ def gpu_available() -> bool:
 
 
 class VllmEngine:
+    @classmethod
+    def from_settings(cls, settings: InferenceSettings, name: str) -> VllmEngine:
+        return cls(settings, name)
+
     def __init__(self, settings: InferenceSettings, device: str):
         if device == "cpu":
             # one process, eager: the fastest CPU mode measured (see ../shared/FACTS.md)

@@ -7,7 +7,8 @@ import time
 import pytest
 
 from flows import ledger, storage, tasks
-from flows.errors import AccountingError, LockLost
+from flows.layout import OutputLayout
+from transforms.errors import AccountingError, LockLost
 
 
 @pytest.mark.integration
@@ -37,7 +38,7 @@ def test_when_a_parser_loses_a_record_then_the_run_fails_and_publishes_nothing(p
 
 def test_when_a_long_shard_runs_then_the_background_heartbeat_keeps_the_lock_fresh(tmp_path):
     lock = ledger.OutputLock.acquire(str(tmp_path), "run-a")
-    uri = storage.join(str(tmp_path), "_lock", "output.json")
+    uri = OutputLayout(str(tmp_path)).lock()
     first = storage.read_json(uri)["heartbeat_at"]
     with lock.keep_alive(0.05):
         time.sleep(0.3)  # the run's own thread is busy: only the background thread refreshes
@@ -47,7 +48,7 @@ def test_when_a_long_shard_runs_then_the_background_heartbeat_keeps_the_lock_fre
 
 def test_when_another_run_takes_the_lock_over_then_the_next_heartbeat_stops_this_run(tmp_path):
     lock = ledger.OutputLock.acquire(str(tmp_path), "run-a")
-    uri = storage.join(str(tmp_path), "_lock", "output.json")
+    uri = OutputLayout(str(tmp_path)).lock()
     with lock.keep_alive(0.05):
         held = storage.read_json(uri)
         storage.write_bytes(uri, json.dumps({**held, "run_id": "run-b"}).encode())  # taken over as stale

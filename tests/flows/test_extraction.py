@@ -3,8 +3,8 @@
 import pytest
 
 from flows.engines.fake import FakeEngine
-from flows.errors import TransientError
-from flows.extraction import run_extraction
+from transforms.errors import TransientError
+from transforms.extraction import run_extraction
 from transforms.prompts import load_template
 
 NOTES = ["Plan: metformin 500 mg twice daily.\nAssessment: Type 2 diabetes. Never smoker.",

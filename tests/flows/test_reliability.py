@@ -80,7 +80,7 @@ def test_when_a_run_is_killed_mid_run_then_the_rerun_completes_it_with_a_clean_r
     extract_notes(source=str(src), output=str(clean), engine="fake")
 
     out = tmp_path / "out"
-    proc = _cli(src, out, CHARTSIFT_INFERENCE__FAKE_DELAY_S="1.0")
+    proc = _cli(src, out, CHARTSIFT_INFERENCE__FAKE__DELAY_S="1.0")
     manifests = out / "_manifest" / "shards"
     deadline = time.monotonic() + 240
     while len(list(manifests.glob("*.json"))) < 2:  # kill once some shards are committed
@@ -139,7 +139,7 @@ def test_when_s3_fails_on_a_tenth_of_requests_then_nothing_is_lost(prefect_harne
 
 def test_when_two_runs_start_at_once_then_one_waits_and_the_output_stays_consistent(prefect_harness, tmp_path):
     src, out = _source(tmp_path), tmp_path / "out"
-    procs = [_cli(src, out, CHARTSIFT_SINK__LOCK_WAIT_S="600", CHARTSIFT_INFERENCE__FAKE_DELAY_S="0.3")
+    procs = [_cli(src, out, CHARTSIFT_SINK__LOCK_WAIT_S="600", CHARTSIFT_INFERENCE__FAKE__DELAY_S="0.3")
              for _ in range(2)]  # fmt: skip
     logs = [p.communicate(timeout=600)[0].decode(errors="replace") for p in procs]
     assert [p.returncode for p in procs] == [0, 0], [log[-2000:] for log in logs]
@@ -169,7 +169,7 @@ def test_when_model_output_shifts_then_the_drift_check_warns_and_can_fail_the_ru
     assert [r["drift_warnings"] for r in normal] == [[], [], [], []]  # three baseline runs, then a normal one
     assert [r["shards_resumed"] for r in normal] == [0, 0, 0, 0]  # a full refresh recomputes finished shards
 
-    monkeypatch.setenv("CHARTSIFT_INFERENCE__FAKE_DRIFT_PROB", "1.0")
+    monkeypatch.setenv("CHARTSIFT_INFERENCE__FAKE__DRIFT_PROB", "1.0")
     shifted = extract_notes(source=str(SAMPLES), output=str(out), engine="fake", full_refresh=True)
     drifted = " ".join(shifted["drift_warnings"])
     assert "facts_per_note.diagnosis" in drifted and "null_rate.medication.dose" in drifted

@@ -7,9 +7,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from flows import storage
-from flows.errors import TerminalError
 from flows.extract_notes import extract_notes
 from tests.support import SAMPLES
+from transforms.errors import TerminalError
 
 pytestmark = pytest.mark.integration
 

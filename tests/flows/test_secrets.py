@@ -10,10 +10,10 @@ import polars as pl
 import pytest
 
 from flows import ledger
-from flows.errors import ConfigError, KeyMismatch
 from flows.settings import DEV_SECRET, Settings
 from tests.support import ROOT, SITE_SECRET
 from transforms import keys
+from transforms.errors import ConfigError, KeyMismatch
 
 
 @pytest.mark.parametrize("secret", [DEV_SECRET, "...", "short-secret", "a" * 40])
@@ -101,8 +101,8 @@ def test_when_two_objects_share_a_file_name_then_no_note_or_fact_is_lost(prefect
 
 
 def test_when_the_source_lists_nothing_then_the_run_fails_unless_empty_is_allowed(prefect_harness, tmp_path, monkeypatch):
-    from flows.errors import EmptySource
     from flows.extract_notes import extract_notes
+    from transforms.errors import EmptySource
 
     (tmp_path / "src").mkdir()
     with pytest.raises(EmptySource, match="lists no objects"):

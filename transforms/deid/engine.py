@@ -46,6 +46,7 @@ from transforms.deid.recognizers import (
     starts_clause,
 )
 from transforms.deid.tagger import BUILTIN_SHA256_12, Lexicon, PhiTagger, featurize
+from transforms.errors import ChartsiftError
 from transforms.keys import keyed_int, subkey
 from transforms.records import PhiSpan
 
@@ -81,7 +82,7 @@ _IGNORED_NER_LABELS = ["CARDINAL", "ORDINAL", "QUANTITY", "PERCENT", "MONEY", "P
                        "WORK_OF_ART", "LAW", "LANGUAGE", "NORP", "DATE", "TIME"]  # fmt: skip
 
 
-class DeidError(Exception):
+class DeidError(ChartsiftError):
     """A note could not be de-identified. The message carries an exception type, never text."""
 
 

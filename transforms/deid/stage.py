@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from transforms import keys
+from transforms.codes import Reason, Stage
 from transforms.deid.engine import Deidentifier, DeidError, DeidResult
 from transforms.deid.leaks import phi_tokens, text_leaks
 from transforms.records import Quarantined, SourceNote
@@ -37,6 +38,9 @@ class DeidNote:
 class DeidOutcome:
     notes: list[DeidNote] = field(default_factory=list)
     quarantined: list[Quarantined] = field(default_factory=list)
+    # notes the text leak guard stopped (each also in `quarantined` as phi_leak): never written;
+    # kept so that an evaluation can score what the de-identifier did to them
+    blocked: list[DeidNote] = field(default_factory=list)
 
     @property
     def phi(self) -> Counter:
@@ -47,7 +51,7 @@ class DeidOutcome:
 
     @property
     def n_leaks(self) -> int:
-        return sum(q.reason == "phi_leak" for q in self.quarantined)
+        return sum(q.reason == Reason.PHI_LEAK for q in self.quarantined)
 
 
 def note_keys(secret: bytes, note: SourceNote, object_name: str) -> tuple[str, str | None]:
@@ -69,7 +73,7 @@ def deidentify_notes(notes: list[SourceNote], object_names: list[str], deidentif
         chunk = notes[lo : lo + batch]
         scopes = [note_keys(secret, n, obj) for n, obj in zip(chunk, object_names[lo : lo + batch], strict=True)]
         if budget_s is not None and clock() - start > budget_s:
-            out.quarantined += [Quarantined(n.source_uri, n.locator, n.source_format, "deid", "time_budget",
+            out.quarantined += [Quarantined(n.source_uri, n.locator, n.source_format, Stage.DEID, Reason.TIME_BUDGET,
                                             f"the shard's de-identification time budget ({budget_s:.0f} s) ran out "
                                             "before this note", nkey) for n, (nkey, _) in zip(chunk, scopes, strict=True)]  # fmt: skip
             continue
@@ -83,17 +87,19 @@ def _deidentify_batch(deidentifier: Deidentifier, chunk: list[SourceNote], scope
     titles = deidentified_titles(deidentifier, [(n.note_type, pkey or nkey) for n, (nkey, pkey) in zip(chunk, scopes, strict=True)])
     for note, (nkey, pkey), result, title in zip(chunk, scopes, done, titles, strict=True):
         if isinstance(result, DeidError):  # fail closed: the note goes to quarantine, never downstream
-            out.quarantined.append(Quarantined(note.source_uri, note.locator, note.source_format, "deid", "deid_error",
+            out.quarantined.append(Quarantined(note.source_uri, note.locator, note.source_format, Stage.DEID, Reason.DEID_ERROR,
                                                str(result), nkey))  # fmt: skip
             continue
         analysis, res = result
         leaked = text_leaks(note.text, analysis, res.text, res.replaced)
+        done_note = DeidNote(note, nkey, pkey, res, title, phi_tokens(deidentifier.policy.secret, note.text, analysis))
         if leaked:  # the guard: a note whose found PHI survived de-identification goes no further
-            out.quarantined.append(Quarantined(note.source_uri, note.locator, note.source_format, "deid", "phi_leak",
-                                               f"{len(leaked)} PHI value(s) of type(s) {sorted(set(leaked))} "
-                                               "still present after de-identification", nkey))  # fmt: skip
+            out.quarantined.append(Quarantined(note.source_uri, note.locator, note.source_format, Stage.DEID,
+                                               Reason.PHI_LEAK, f"{len(leaked)} PHI value(s) of type(s) "
+                                               f"{sorted(set(leaked))} still present after de-identification", nkey))  # fmt: skip
+            out.blocked.append(done_note)
             continue
-        out.notes.append(DeidNote(note, nkey, pkey, res, title, phi_tokens(deidentifier.policy.secret, note.text, analysis)))
+        out.notes.append(done_note)
 
 
 def deidentified_titles(deidentifier: Deidentifier, titles: list[tuple[str | None, str]]) -> list[str | None]:

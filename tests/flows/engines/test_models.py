@@ -3,8 +3,8 @@ import pytest
 
 from flows.engines.models import GEMMA_CHAT_TEMPLATE, PACKAGED
 from flows.engines.vllm_engine import VllmEngine
-from flows.errors import TerminalError
 from flows.settings import InferenceSettings
+from transforms.errors import TerminalError
 
 
 def test_when_gemma_messages_are_rendered_then_the_system_prompt_joins_the_first_user_turn():

@@ -1,8 +1,19 @@
-"""Errors say whether they are worth retrying. Messages carry types and counts, never note text."""
+"""chartsift's errors, pure so that transforms and flows both raise them. Errors say whether they
+are worth retrying. Messages carry types and counts, never note text."""
 
 
 class ChartsiftError(Exception):
-    pass
+    """Every error a user can meet: the CLI prints its one-line message and exits with its code
+    (documented in the README), never a traceback."""
+
+
+class RecordError(ChartsiftError):
+    """One input record cannot be used (bad base64, no note text, a non-note HL7 message...): it is
+    quarantined with `reason`; the message names the failure, never a value from the record."""
+
+    def __init__(self, reason: str, message: str):
+        super().__init__(message)
+        self.reason = reason
 
 
 class TransientError(ChartsiftError):
