@@ -66,8 +66,8 @@ _WORKER = None
 
 def _init_worker() -> None:
     global _WORKER
+    from flows.runtime import deid_policy
     from flows.settings import DeidSettings
-    from flows.tasks import deid_policy
     from transforms.deid import Deidentifier
 
     # the product's own policy (tagger included), under a throw-away key
@@ -165,7 +165,7 @@ def bench_extract(n: int = 32, max_tokens: int = 256, repeats: int = 2) -> dict:
     from vllm import SamplingParams
     from vllm.sampling_params import StructuredOutputsParams
 
-    from flows.engines import get_engine
+    from flows.runtime import get_engine
     from flows.settings import Settings
     from transforms.extraction import run_extraction
     from transforms.prompts import load_template

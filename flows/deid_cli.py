@@ -8,8 +8,8 @@ import json
 from collections import Counter
 from pathlib import Path
 
+from flows.runtime import deid_policy, get_deidentifier
 from flows.settings import Settings
-from flows.tasks import deid_policy, get_deidentifier
 from transforms.deid.stage import deidentify_notes
 from transforms.parse import parse_stream
 

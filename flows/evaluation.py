@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from flows.runtime import deid_policy, get_deidentifier
 from flows.settings import Settings
-from flows.tasks import deid_policy, get_deidentifier
 from transforms.deid import Deidentifier
 from transforms.deid.evaluate import Evaluation, scorable_gold, score_note
 from transforms.deid.stage import DeidNote, deidentify_notes
@@ -47,7 +47,7 @@ def evaluate_deid(gold_path: Path, settings: Settings | None = None, safe_harbor
 
 def evaluate_extraction(gold_path: Path, settings: Settings | None = None, limit: int | None = None):
     """De-identify each gold note, extract with the configured engine, score against the gold lists."""
-    from flows.engines import get_engine
+    from flows.runtime import get_engine
     from transforms.extract_eval import ExtractEvaluation
     from transforms.extract_eval import score_note as score_extract
     from transforms.extraction import run_extraction

@@ -4,26 +4,21 @@
 from __future__ import annotations
 
 import datetime as dt
-import functools
-import hashlib
 import json
 import time
 from collections import Counter
-from pathlib import Path
 
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from flows import ledger, progress, storage
-from flows.engines import get_engine
 from flows.layout import OutputLayout
 from flows.plan import load_plan, load_shard, load_state, plan_shards, save_plan, state_uri
+from flows.runtime import deid_policy, deid_version, get_deidentifier, get_engine
 from flows.settings import DeidSettings, InferenceSettings, MonitorSettings, SinkSettings, SourceSettings
 from transforms import keys, monitor, tables
-from transforms.deid import DEID_VERSION, Deidentifier, DeidPolicy
 from transforms.deid.stage import deidentify_notes, staged_row
-from transforms.deid.tagger import BUILTIN_MODEL as BUILTIN_TAGGER
-from transforms.errors import ConfigError, TerminalError, TransientError, is_transient
+from transforms.errors import TerminalError, TransientError, is_transient
 from transforms.extraction import ExtractOutcome, ExtractPolicy, extract_facts
 from transforms.parse import Limits, detect_format, parse_stream, records_accounted
 from transforms.prompts import load_template
@@ -42,68 +37,6 @@ def retry_transient(task, task_run, state) -> bool:  # noqa: ANN001 - Prefect's 
 
 SHARD_TASK = dict(retries=3, retry_delay_seconds=[1, 5, 15], retry_condition_fn=retry_transient,
                   cache_policy=NO_CACHE, persist_result=False)  # fmt: skip
-
-_DEIDENTIFIERS: dict[DeidPolicy, Deidentifier] = {}
-
-
-def deid_policy(settings: DeidSettings) -> DeidPolicy:
-    return DeidPolicy(
-        secret=settings.secret.get_secret_value().encode(), mode=settings.mode,
-        score_threshold=settings.score_threshold, max_shift_days=settings.max_shift_days,
-        spacy_model=settings.spacy_model, extra_recognizers=tuple(settings.extra_recognizers),
-        extra_clinical_terms=tuple(settings.extra_clinical_terms),
-        tagger_model=tagger_path(settings.tagger), tagger_veto=settings.tagger_veto,
-        tagger_threshold=settings.tagger_threshold,
-        site_names=read_word_files(settings.site_names), site_places=read_word_files(settings.site_places),
-    )  # fmt: skip
-
-
-def deid_version(policy: DeidPolicy) -> str:
-    """DEID_VERSION names the shipped tagger; a site's own model, or none, is named here instead."""
-    if policy.tagger_model is None:
-        return DEID_VERSION.split("+", 1)[0] + "+rules"
-    if Path(policy.tagger_model) == BUILTIN_TAGGER:
-        return DEID_VERSION
-    return _site_tagger_version(policy.tagger_model)
-
-
-@functools.lru_cache(maxsize=4)
-def _site_tagger_version(path: str) -> str:
-    return DEID_VERSION.split("+", 1)[0] + "+crf-" + hashlib.sha256(Path(path).read_bytes()).hexdigest()[:12]
-
-
-def tagger_path(tagger: str | None) -> str | None:
-    """The model file of a tagger setting ('builtin' is the one shipped in transforms/deid/models/)."""
-    if not tagger or tagger.lower() == "none":
-        return None
-    path = BUILTIN_TAGGER if tagger == "builtin" else Path(tagger)
-    if not path.is_file():
-        raise ConfigError(f"PHI tagger model not found: {tagger}")
-    return str(path)
-
-
-def read_word_files(paths: tuple[str, ...]) -> frozenset[str]:
-    """Lower-case entries of site lexicon files (one a line; '#' starts a comment), each entry and
-    its single words (a roster's 'Maria Vasquez' gives 'maria vasquez', 'maria' and 'vasquez')."""
-    out: set[str] = set()
-    for p in paths:
-        try:
-            lines = Path(p).read_text(encoding="utf-8").splitlines()
-        except OSError as exc:
-            raise ConfigError(f"site lexicon file cannot be read: {type(exc).__name__}") from None
-        for line in lines:
-            entry = line.split("#", 1)[0].strip().lower()
-            if entry:
-                out.add(entry)
-                out.update(entry.split())
-    return frozenset(out)
-
-
-def get_deidentifier(policy: DeidPolicy) -> Deidentifier:
-    if policy not in _DEIDENTIFIERS:
-        _DEIDENTIFIERS[policy] = Deidentifier(policy)
-    return _DEIDENTIFIERS[policy]
-
 
 def read_item(item, limits: Limits) -> tuple[list, list[Quarantined]]:  # noqa: ANN001 - a plan.ShardItem
     """Notes and quarantine records of one planned item, through the one parse entry point (line

@@ -8,14 +8,21 @@ from __future__ import annotations
 from enum import StrEnum
 
 
-class Stage(StrEnum):
+class Code(StrEnum):
+    """A code that reads as its plain string everywhere, repr (log lines, printed dicts) included."""
+
+    def __repr__(self) -> str:
+        return repr(self.value)
+
+
+class Stage(Code):
     READ = "read"
     PARSE = "parse"
     DEID = "deid"
     EXTRACT = "extract"
 
 
-class Reason(StrEnum):
+class Reason(Code):
     """Quarantine reason codes (the README's list). A record with any of these is in `quarantine`
     and nowhere else."""
 
@@ -59,12 +66,12 @@ class Reason(StrEnum):
     PHI_LEAK = "phi_leak"  # the leak guard found a PHI value in the output text or a fact
 
 
-class ExtractionStatus(StrEnum):
+class ExtractionStatus(Code):
     OK = "ok"
     ERROR = "error"
 
 
-class ExtractionError(StrEnum):
+class ExtractionError(Code):
     """Why a note's answer was rejected (notes.extraction_error); the note stays, with no facts."""
 
     TRUNCATED = "truncated"
@@ -75,7 +82,7 @@ class ExtractionError(StrEnum):
     ENGINE_ERROR = "engine_error"
 
 
-class Grounding(StrEnum):
+class Grounding(Code):
     """How a fact's evidence was found in the de-identified text (facts.grounding)."""
 
     EXACT = "exact"

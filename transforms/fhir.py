@@ -13,13 +13,14 @@ import base64
 import binascii
 import html
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from html.parser import HTMLParser
 
 from pydantic import ValidationError
 
+from transforms.codes import Reason, Stage
 from transforms.errors import RecordError
-from transforms.parse import load_json
+from transforms.jsonload import load_json
 from transforms.records import Quarantined, SourceNote
 
 _KNOWN_TYPES = frozenset("""Patient Encounter Observation Condition Procedure MedicationRequest MedicationStatement
@@ -164,15 +165,35 @@ def _bundle_entries(Bundle, obj: dict, loc: str, binaries: dict) -> list[tuple[s
 def parse_fhir_resources(uri: str, items: Iterable[tuple[str, bytes | str]], fmt: str = "fhir"
                          ) -> tuple[list[SourceNote], list[Quarantined]]:  # fmt: skip
     """Notes from (locator, raw JSON) items: each a DocumentReference, Binary, Bundle or other resource."""
-    DocumentReference, Bundle, Binary = _models()
-    notes: list[SourceNote] = []
     bad: list[Quarantined] = []
-    parsed: list[tuple[str, dict]] = []
-    binaries: dict[str, tuple[str, bytes | str]] = {}
 
     def q(loc: str, reason: str, msg: str) -> None:
-        bad.append(Quarantined(uri, loc, fmt, "parse", reason, msg))
+        bad.append(Quarantined(uri, loc, fmt, Stage.PARSE, reason, msg))
 
+    binaries: dict[str, tuple[str, bytes | str]] = {}
+    parsed = _load_resources(items, binaries, q)
+    for _loc, obj in parsed:
+        if obj["resourceType"] == "Binary" and obj.get("id"):
+            binaries[obj["id"]] = (obj.get("contentType"), obj.get("data"))
+    notes = [n for loc, obj in parsed if (n := _resource_note(obj, binaries, uri, loc, fmt, q)) is not None]
+    for n in notes:
+        if not n.text.strip():
+            q(n.locator, Reason.EMPTY_NOTE, "note text is empty")
+    # every record ends somewhere: one that gave neither a note nor a quarantine record held only Binaries
+    done = {x.locator.split(" entry ", 1)[0] for x in (*notes, *bad)}
+    for loc in dict.fromkeys(loc for loc, _ in parsed):
+        top = loc.split(" entry ", 1)[0]
+        if top not in done:
+            q(top, Reason.NO_NOTE, "the record holds only attachments (Binary), no DocumentReference")
+            done.add(top)
+    return [n for n in notes if n.text.strip()], bad
+
+
+def _load_resources(items: Iterable[tuple[str, bytes | str]], binaries: dict, q: Callable) -> list[tuple[str, dict]]:
+    """(locator, resource) for every resource of the items, Bundles opened (their Binaries go to
+    `binaries`); a record that is not one is quarantined through `q`."""
+    _, Bundle, _ = _models()
+    parsed: list[tuple[str, dict]] = []
     for loc, raw in items:
         try:
             obj = load_json(raw)
@@ -180,7 +201,7 @@ def parse_fhir_resources(uri: str, items: Iterable[tuple[str, bytes | str]], fmt
             q(loc, f.reason, str(f))
             continue
         if not isinstance(obj, dict) or "resourceType" not in obj:
-            q(loc, "invalid_record", "not a FHIR resource (no resourceType)")
+            q(loc, Reason.INVALID_RECORD, "not a FHIR resource (no resourceType)")
             continue
         if obj["resourceType"] != "Bundle":
             parsed.append((loc, obj))
@@ -188,46 +209,38 @@ def parse_fhir_resources(uri: str, items: Iterable[tuple[str, bytes | str]], fmt
         try:
             entries = _bundle_entries(Bundle, obj, loc, binaries)
         except ValidationError as exc:
-            q(loc, "invalid_fhir", f"Bundle fails FHIR validation ({exc.error_count()} errors)")
+            q(loc, Reason.INVALID_FHIR, f"Bundle fails FHIR validation ({exc.error_count()} errors)")
             continue
         except Exception as exc:  # noqa: BLE001 - one record's failure is that record's
-            q(loc, "invalid_fhir", f"Bundle could not be read ({type(exc).__name__})")
+            q(loc, Reason.INVALID_FHIR, f"Bundle could not be read ({type(exc).__name__})")
             continue
         if not entries:
-            q(loc, "empty_bundle", "Bundle has no entry with a resource")
+            q(loc, Reason.EMPTY_BUNDLE, "Bundle has no entry with a resource")
         parsed += entries
-    for _loc, obj in parsed:
-        if obj["resourceType"] == "Binary" and obj.get("id"):
-            binaries[obj["id"]] = (obj.get("contentType"), obj.get("data"))
-    for loc, obj in parsed:
-        rtype = obj["resourceType"]
-        if rtype == "Binary":
-            continue  # attachments, used above
-        if rtype != "DocumentReference":
-            # the raw value is never echoed (it may be anything a source wrote); known types are named
-            shown = rtype if isinstance(rtype, str) and rtype in _KNOWN_TYPES else "other"
-            q(loc, "not_a_note", f"resource type {shown} is not a clinical note")
-            continue
-        try:
-            doc = DocumentReference.model_validate(obj)
-            notes.append(_note(doc, binaries, uri, loc, fmt))
-        except ValidationError as exc:
-            if any(e["type"] == "base64_decode" for e in exc.errors(include_input=False)):
-                q(loc, "invalid_base64", "attachment data is not valid base64")
-            else:
-                q(loc, "invalid_fhir", f"DocumentReference fails FHIR validation ({exc.error_count()} errors)")
-        except RecordError as exc:
-            q(loc, exc.reason, str(exc))
-        except Exception as exc:  # noqa: BLE001 - one resource's failure is that resource's
-            q(loc, "invalid_fhir", f"DocumentReference could not be read ({type(exc).__name__})")
-    empty = [n for n in notes if not n.text.strip()]
-    for n in empty:
-        q(n.locator, "empty_note", "note text is empty")
-    # every record ends somewhere: one that gave neither a note nor a quarantine record held only Binaries
-    done = {x.locator.split(" entry ", 1)[0] for x in (*notes, *bad)}
-    for loc in dict.fromkeys(loc for loc, _ in parsed):
-        top = loc.split(" entry ", 1)[0]
-        if top not in done:
-            q(top, "no_note", "the record holds only attachments (Binary), no DocumentReference")
-            done.add(top)
-    return [n for n in notes if n.text.strip()], bad
+    return parsed
+
+
+def _resource_note(obj: dict, binaries: dict, uri: str, loc: str, fmt: str, q: Callable) -> SourceNote | None:
+    """The note of one resource, or None (a Binary, used as an attachment; anything else is
+    quarantined through `q`)."""
+    rtype = obj["resourceType"]
+    if rtype == "Binary":
+        return None
+    if rtype != "DocumentReference":
+        # the raw value is never echoed (it may be anything a source wrote); known types are named
+        shown = rtype if isinstance(rtype, str) and rtype in _KNOWN_TYPES else "other"
+        q(loc, Reason.NOT_A_NOTE, f"resource type {shown} is not a clinical note")
+        return None
+    DocumentReference, _, _ = _models()
+    try:
+        return _note(DocumentReference.model_validate(obj), binaries, uri, loc, fmt)
+    except ValidationError as exc:
+        if any(e["type"] == "base64_decode" for e in exc.errors(include_input=False)):
+            q(loc, Reason.INVALID_BASE64, "attachment data is not valid base64")
+        else:
+            q(loc, Reason.INVALID_FHIR, f"DocumentReference fails FHIR validation ({exc.error_count()} errors)")
+    except RecordError as exc:
+        q(loc, exc.reason, str(exc))
+    except Exception as exc:  # noqa: BLE001 - one resource's failure is that resource's
+        q(loc, Reason.INVALID_FHIR, f"DocumentReference could not be read ({type(exc).__name__})")
+    return None

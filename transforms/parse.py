@@ -17,7 +17,6 @@ import codecs
 import datetime as dt
 import gzip
 import io
-import json
 import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -25,6 +24,9 @@ from pathlib import PurePosixPath
 from typing import BinaryIO
 
 from transforms.errors import RecordError
+from transforms.fhir import parse_fhir_resources
+from transforms.hl7v2 import parse_hl7_text
+from transforms.jsonload import load_json
 from transforms.records import Quarantined, SourceNote
 
 FORMATS = {".txt": "txt", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".hl7": "hl7v2",
@@ -168,31 +170,11 @@ def parse_jsonl_lines(uri: str, lines: Iterable[tuple[int, bytes | None]]) -> tu
         else:
             bad.append(Quarantined(uri, loc, "jsonl", "parse", *got))
     if fhir_lines:
-        from transforms.fhir import parse_fhir_resources
 
         n, b = parse_fhir_resources(uri, fhir_lines, "fhir")
         notes += n
         bad += b
     return notes, bad
-
-
-def load_json(raw: bytes | str) -> object:
-    """json.loads, with the two ways valid-looking JSON still fails named: nesting deeper than
-    Python recurses, and integers over Python's 4,300-digit limit. Raises JsonFailure."""
-    try:
-        return json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise JsonFailure("invalid_json", f"JSON does not parse at column {exc.colno}") from None
-    except RecursionError:
-        raise JsonFailure("json_too_deep", "JSON nests deeper than the parser allows") from None
-    except ValueError:  # int('9' * 5000) under sys.int_info.default_max_str_digits
-        raise JsonFailure("json_number_too_long", "a JSON number has more digits than the parser allows") from None
-    except UnicodeDecodeError:
-        raise JsonFailure("bad_encoding", "JSON text does not decode") from None
-
-
-class JsonFailure(RecordError):
-    pass
 
 
 def _note_line(uri: str, loc: str, raw: bytes | None) -> SourceNote | tuple[str, str]:
@@ -247,10 +229,8 @@ def parse_document(uri: str, name: str, fmt: str, data: bytes) -> tuple[list[Sou
     except RecordError as f:
         return [], [Quarantined(uri, "file", fmt, "parse", f.reason, str(f))]
     if fmt == "hl7v2":
-        from transforms.hl7v2 import parse_hl7_text
 
         return parse_hl7_text(uri, text)
-    from transforms.fhir import parse_fhir_resources
 
     return parse_fhir_resources(uri, [("file", text)], "fhir")
 

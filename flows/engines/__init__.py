@@ -14,16 +14,13 @@ from transforms.errors import ConfigError
 if TYPE_CHECKING:
     from flows.settings import InferenceSettings
 
-__all__ = ["ENGINES", "EngineInfo", "GenerationRequest", "GenerationResult", "InferenceEngine", "build_engine",
-           "get_engine"]  # fmt: skip
+__all__ = ["ENGINES", "EngineInfo", "GenerationRequest", "GenerationResult", "InferenceEngine", "build_engine"]  # fmt: skip
 
 ENGINES: dict[str, str] = {
     "fake": "flows.engines.fake:FakeEngine",
     "cpu": "flows.engines.vllm_engine:VllmEngine",
     "gpu": "flows.engines.vllm_engine:VllmEngine",
 }
-
-_CACHE: dict[str, InferenceEngine] = {}
 
 
 def resolve_engine_name(settings: InferenceSettings) -> str:
@@ -47,12 +44,3 @@ def engine_class(name: str) -> type:
 def build_engine(settings: InferenceSettings) -> InferenceEngine:
     name = resolve_engine_name(settings)
     return engine_class(name).from_settings(settings, name)
-
-
-def get_engine(settings: InferenceSettings) -> InferenceEngine:
-    """One engine per process and settings (loading a model takes seconds to minutes)."""
-    key = settings.model_dump_json()
-    if key not in _CACHE:
-        _CACHE.clear()
-        _CACHE[key] = build_engine(settings)
-    return _CACHE[key]

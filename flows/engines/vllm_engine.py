@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import logging
 import os
+from typing import TYPE_CHECKING
 
-from flows.settings import InferenceSettings
 from transforms.engine import EngineInfo, GenerationRequest, GenerationResult
 from transforms.errors import TerminalError
+
+if TYPE_CHECKING:
+    from flows.settings import InferenceSettings
 
 log = logging.getLogger(__name__)
 

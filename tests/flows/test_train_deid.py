@@ -8,8 +8,8 @@ import pytest
 from typer.testing import CliRunner
 
 from flows.cli import app
+from flows.runtime import deid_policy, read_word_files
 from flows.settings import DeidSettings
-from flows.tasks import deid_policy, read_word_files
 from flows.train_deid import GoldNote, folds, read_gold
 from tests.support import ROOT, SITE_SECRET
 from transforms.deid import DEID_VERSION, Deidentifier

@@ -39,7 +39,7 @@ def test_when_real_vllm_extracts_then_every_stored_fact_parses_and_is_grounded(p
 
 
 def test_when_real_vllm_runs_out_of_tokens_then_the_retry_runs_and_the_note_gets_an_error_row():
-    from flows.engines import get_engine
+    from flows.runtime import get_engine
     from flows.settings import Settings
     from transforms.extraction import run_extraction
     from transforms.prompts import load_template

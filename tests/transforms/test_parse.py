@@ -2,6 +2,8 @@ import gzip
 import json
 import zlib
 
+import pytest
+
 from transforms.parse import (
     Limits,
     detect_format,
@@ -140,3 +142,11 @@ def test_when_every_record_comes_back_then_all_are_accounted_and_a_dropped_one_i
     assert records_accounted(4, notes[1:], bad) == 3  # a parser that loses a record is caught
     assert records_accounted(4, [], [Quarantined("u", "file", "jsonl", "read", "too_large", "")]) == 4
     assert records_accounted(1, [], []) == 0
+
+
+def test_when_json_bytes_do_not_decode_then_the_reason_is_bad_encoding_not_a_long_number():
+    from transforms.jsonload import JsonFailure, load_json
+
+    with pytest.raises(JsonFailure) as exc:
+        load_json(b'{"resourceType": "DocumentReference", "id": "\xc3\x28"}')
+    assert exc.value.reason == "bad_encoding"

@@ -1,0 +1,90 @@
+"""The one owner of process-wide runtime state: the de-identifier and the inference engine, each
+built once per process and settings (loading spaCy takes a second, a model seconds to minutes).
+Caches are keyed by the settings they were built from, so a worker process that receives the
+settings as task parameters builds the same objects; nothing here is shared between processes.
+Also the policy builders that turn settings into what the stage functions take."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+from pathlib import Path
+
+from flows.engines import build_engine
+from flows.settings import DeidSettings, InferenceSettings
+from transforms.deid import DEID_VERSION, Deidentifier, DeidPolicy
+from transforms.deid.tagger import BUILTIN_MODEL as BUILTIN_TAGGER
+from transforms.engine import InferenceEngine
+from transforms.errors import ConfigError
+
+_ENGINES: dict[str, InferenceEngine] = {}
+
+_DEIDENTIFIERS: dict[DeidPolicy, Deidentifier] = {}
+
+
+def deid_policy(settings: DeidSettings) -> DeidPolicy:
+    return DeidPolicy(
+        secret=settings.secret.get_secret_value().encode(), mode=settings.mode,
+        score_threshold=settings.score_threshold, max_shift_days=settings.max_shift_days,
+        spacy_model=settings.spacy_model, extra_recognizers=tuple(settings.extra_recognizers),
+        extra_clinical_terms=tuple(settings.extra_clinical_terms),
+        tagger_model=tagger_path(settings.tagger), tagger_veto=settings.tagger_veto,
+        tagger_threshold=settings.tagger_threshold,
+        site_names=read_word_files(settings.site_names), site_places=read_word_files(settings.site_places),
+    )  # fmt: skip
+
+
+def deid_version(policy: DeidPolicy) -> str:
+    """DEID_VERSION names the shipped tagger; a site's own model, or none, is named here instead."""
+    if policy.tagger_model is None:
+        return DEID_VERSION.split("+", 1)[0] + "+rules"
+    if Path(policy.tagger_model) == BUILTIN_TAGGER:
+        return DEID_VERSION
+    return _site_tagger_version(policy.tagger_model)
+
+
+@functools.lru_cache(maxsize=4)
+def _site_tagger_version(path: str) -> str:
+    return DEID_VERSION.split("+", 1)[0] + "+crf-" + hashlib.sha256(Path(path).read_bytes()).hexdigest()[:12]
+
+
+def tagger_path(tagger: str | None) -> str | None:
+    """The model file of a tagger setting ('builtin' is the one shipped in transforms/deid/models/)."""
+    if not tagger or tagger.lower() == "none":
+        return None
+    path = BUILTIN_TAGGER if tagger == "builtin" else Path(tagger)
+    if not path.is_file():
+        raise ConfigError(f"PHI tagger model not found: {tagger}")
+    return str(path)
+
+
+def read_word_files(paths: tuple[str, ...]) -> frozenset[str]:
+    """Lower-case entries of site lexicon files (one a line; '#' starts a comment), each entry and
+    its single words (a roster's 'Maria Vasquez' gives 'maria vasquez', 'maria' and 'vasquez')."""
+    out: set[str] = set()
+    for p in paths:
+        try:
+            lines = Path(p).read_text(encoding="utf-8").splitlines()
+        except OSError as exc:
+            raise ConfigError(f"site lexicon file cannot be read: {type(exc).__name__}") from None
+        for line in lines:
+            entry = line.split("#", 1)[0].strip().lower()
+            if entry:
+                out.add(entry)
+                out.update(entry.split())
+    return frozenset(out)
+
+
+def get_deidentifier(policy: DeidPolicy) -> Deidentifier:
+    if policy not in _DEIDENTIFIERS:
+        _DEIDENTIFIERS[policy] = Deidentifier(policy)
+    return _DEIDENTIFIERS[policy]
+
+
+def get_engine(settings: InferenceSettings) -> InferenceEngine:
+    """One engine per process and settings (loading a model takes seconds to minutes)."""
+    key = settings.model_dump_json()
+    if key not in _ENGINES:
+        _ENGINES.clear()
+        _ENGINES[key] = build_engine(settings)
+    return _ENGINES[key]
