@@ -11,8 +11,9 @@ import hashlib
 from pathlib import Path
 
 from flows.engines import build_engine
+from flows.engines.models import cache_dir
 from flows.settings import DeidSettings, InferenceSettings
-from transforms.deid import DEID_VERSION, Deidentifier, DeidPolicy
+from transforms.deid import DEID_VERSION, Deidentifier, DeidPolicy, lexicons
 from transforms.deid.tagger import BUILTIN_MODEL as BUILTIN_TAGGER
 from transforms.engine import InferenceEngine
 from transforms.errors import ConfigError
@@ -23,6 +24,8 @@ _DEIDENTIFIERS: dict[DeidPolicy, Deidentifier] = {}
 
 
 def deid_policy(settings: DeidSettings) -> DeidPolicy:
+    """The de-identifier's policy from settings (and, at this edge, where its word lists are cached)."""
+    lexicons.set_cache_dir(cache_dir() / "lexicons")
     return DeidPolicy(
         secret=settings.secret.get_secret_value().encode(), mode=settings.mode,
         score_threshold=settings.score_threshold, max_shift_days=settings.max_shift_days,

@@ -37,3 +37,19 @@ def test_when_sse_kms_is_set_then_the_key_id_goes_with_each_put():
     assert S3Settings(sse="aws:kms", sse_kms_key_id="alias/site").put_args() == {
         "ServerSideEncryption": "aws:kms", "SSEKMSKeyId": "alias/site"}  # fmt: skip
     assert S3Settings().put_args() == {}
+
+
+def test_de_identification_settings_and_the_policy_they_build_share_their_defaults():
+    import dataclasses
+
+    from flows.settings import DeidSettings
+    from transforms.deid import DeidPolicy
+
+    settings = DeidSettings()
+    # scalar settings only (site files and their words differ in kind)
+    shared = [f.name for f in dataclasses.fields(DeidPolicy)
+              if f.name in DeidSettings.model_fields and not isinstance(getattr(settings, f.name), tuple)]  # fmt: skip
+    assert {"mode", "spacy_model", "tagger_veto", "tagger_threshold", "max_shift_days"} <= set(shared)
+    assert {n: getattr(settings, n) for n in shared if n != "secret"} == {
+        f.name: f.default for f in dataclasses.fields(DeidPolicy) if f.name in shared and f.name != "secret"
+    }

