@@ -13,6 +13,7 @@ from prefect import flow, get_run_logger
 
 from flows import __version__, ledger, progress, storage
 from flows.engines.models import GEMMA3_ID, SMOLLM2_ID
+from flows.results import DeidShardResult, ExtractShardResult, PlanResult, RunRecord, RunStatus
 from flows.settings import Settings
 from flows.tasks import deidentify_shard, extract_shard, finalize_run, monitor_run, plan_source, write_report
 from transforms.deid import DEID_VERSION
@@ -47,7 +48,7 @@ def build_settings(source: str | None = None, output: str | None = None, engine:
 
 @flow(name="extract-notes", log_prints=False)
 def extract_notes(source: str | None = None, output: str | None = None, engine: str | None = None,
-                  model: str | None = None, limit: int | None = None, full_refresh: bool = False) -> dict:  # fmt: skip
+                  model: str | None = None, limit: int | None = None, full_refresh: bool = False) -> RunRecord:  # fmt: skip
     settings = build_settings(source, output, engine, model, limit)
     settings.require_site_secret()
     storage.configure_s3(settings.s3)
@@ -80,7 +81,7 @@ def extract_notes(source: str | None = None, output: str | None = None, engine: 
     return run
 
 
-def _run(settings: Settings, run_id: str, full_refresh: bool, lock: ledger.OutputLock) -> dict:
+def _run(settings: Settings, run_id: str, full_refresh: bool, lock: ledger.OutputLock) -> RunRecord:
     started = dt.datetime.now(dt.UTC)
     t0 = time.perf_counter()
     log = get_run_logger()
@@ -118,8 +119,8 @@ def _run(settings: Settings, run_id: str, full_refresh: bool, lock: ledger.Outpu
     quality = monitor_run(run, add_stats(e.get("stats", {}) for e in extract_parts), settings.monitor, sink)
     run["drift_warnings"] = quality["warnings"]
     run["alerts"] = run["alerts"] + quality["warnings"]
-    if quality["warnings"] and run["status"] == "completed":
-        run["status"] = "completed_with_alerts"
+    if quality["warnings"] and run["status"] == RunStatus.COMPLETED:
+        run["status"] = RunStatus.COMPLETED_WITH_ALERTS
     run = finalize_run(run, plan["plan_uri"], sink, settings.deid)
     run["report_uri"] = write_report(run, quality["rows"], sink)
     if run["phi_leaks"]:
@@ -131,7 +132,7 @@ def _run(settings: Settings, run_id: str, full_refresh: bool, lock: ledger.Outpu
     return run
 
 
-def check_accounts(plan: dict, deid_parts: list[dict], extract_parts: list[dict]) -> None:
+def check_accounts(plan: PlanResult, deid_parts: list[DeidShardResult], extract_parts: list[ExtractShardResult]) -> None:
     """Input = output + quarantined, against the plan: every planned record came back as a note or
     a quarantine record, and every de-identified note reached extraction. Raises AccountingError
     (counts only) before anything is published."""
@@ -149,7 +150,7 @@ def check_accounts(plan: dict, deid_parts: list[dict], extract_parts: list[dict]
                               "nothing was published")  # fmt: skip
 
 
-def publish_artifact(run: dict, metrics: list[dict]) -> None:
+def publish_artifact(run: RunRecord, metrics: list[dict]) -> None:
     """Artifacts in Prefect's UI: a table of counts, PHI by type, facts per note and throughput, and
     the drift check. Numbers only, no text."""
     from prefect.artifacts import create_markdown_artifact, create_table_artifact
@@ -180,8 +181,8 @@ def publish_artifact(run: dict, metrics: list[dict]) -> None:
                              description=f"chartsift drift check {run['run_id']}")  # fmt: skip
 
 
-def summarize(run_id: str, started: dt.datetime, wall: float, settings: Settings, plan: dict,
-              deid_parts: list[dict], extract_parts: list[dict]) -> dict:  # fmt: skip
+def summarize(run_id: str, started: dt.datetime, wall: float, settings: Settings, plan: PlanResult,
+              deid_parts: list[DeidShardResult], extract_parts: list[ExtractShardResult]) -> RunRecord:  # fmt: skip
     phi: Counter = Counter()
     reasons: Counter = Counter()
     for d in deid_parts:
@@ -200,9 +201,9 @@ def summarize(run_id: str, started: dt.datetime, wall: float, settings: Settings
         notices.append(SMALL_MODEL_NOTICE.format(model=SMALL_MODELS[first["model_id"]]))
     if settings.deid.uses_dev_secret:
         notices.append(DEV_SECRET_NOTICE)
-    return {
+    return RunRecord(**{
         "run_id": run_id, "started_at": started, "ended_at": dt.datetime.now(dt.UTC),
-        "status": "completed_with_alerts" if leaks else "completed",
+        "status": RunStatus.COMPLETED_WITH_ALERTS if leaks else RunStatus.COMPLETED,
         "source_uri": settings.source.uri, "output_uri": settings.sink.uri, "n_shards": plan["n_shards"],
         "notes_input": out + quarantined, "notes_output": out, "notes_quarantined": quarantined,
         "notes_extraction_error": sum(e["n_errors"] for e in extract_parts),
@@ -220,4 +221,4 @@ def summarize(run_id: str, started: dt.datetime, wall: float, settings: Settings
         "generated_tokens_per_second": gtoks / infer if infer else None,
         "notice": " ".join(notices) or None, "phi_leaks": leaks,
         "alerts": [f"phi_leak: {leaks} note(s) blocked by the leak guard"] if leaks else [],
-    }  # fmt: skip
+    })  # fmt: skip

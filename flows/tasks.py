@@ -14,9 +14,11 @@ from prefect.cache_policies import NO_CACHE
 from flows import ledger, progress, storage
 from flows.layout import OutputLayout
 from flows.plan import load_plan, load_shard, load_state, plan_shards, save_plan, state_uri
+from flows.results import DeidShardResult, ExtractShardResult, PlanResult, RunRecord
 from flows.runtime import deid_policy, deid_version, get_deidentifier, get_engine
 from flows.settings import DeidSettings, InferenceSettings, MonitorSettings, SinkSettings, SourceSettings
 from transforms import keys, monitor, tables
+from transforms.codes import Reason, Stage
 from transforms.deid.stage import deidentify_notes, staged_row
 from transforms.errors import TerminalError, TransientError, is_transient
 from transforms.extraction import ExtractOutcome, ExtractPolicy, extract_facts
@@ -49,9 +51,9 @@ def read_item(item, limits: Limits) -> tuple[list, list[Quarantined]]:  # noqa: 
     except TransientError:
         raise
     except (OSError, TerminalError) as exc:  # unreadable file, vanished object, S3 AccessDenied
-        return [], [Quarantined(item.uri, "file", fmt, "read", "unreadable", f"object could not be read ({type(exc).__name__})")]
+        return [], [Quarantined(item.uri, "file", fmt, Stage.READ, Reason.UNREADABLE, f"object could not be read ({type(exc).__name__})")]
     except Exception as exc:  # noqa: BLE001 - one object's failure is that object's, never the run's
-        return [], [Quarantined(item.uri, "file", fmt, "parse", "parse_error", f"object could not be parsed ({type(exc).__name__})")]
+        return [], [Quarantined(item.uri, "file", fmt, Stage.PARSE, Reason.PARSE_ERROR, f"object could not be parsed ({type(exc).__name__})")]
 
 
 def shard_id(fingerprint: str, items: list) -> str:
@@ -63,7 +65,7 @@ def shard_id(fingerprint: str, items: list) -> str:
 
 @task(name="plan-shards", **SHARD_TASK)
 def plan_source(source: SourceSettings, sink: SinkSettings, run_id: str, fingerprint: str,
-                full_refresh: bool = False) -> dict:  # fmt: skip
+                full_refresh: bool = False) -> PlanResult:  # fmt: skip
     """List the source, skip objects unchanged since the last run (unless full_refresh), cut shards."""
     state = load_state(state_uri(sink.uri, source.uri))  # on a full refresh it names the rows to supersede
     plan = plan_shards(source, state, full_refresh)
@@ -73,9 +75,9 @@ def plan_source(source: SourceSettings, sink: SinkSettings, run_id: str, fingerp
     n_notes = sum(i.n_records for s in plan.shards for i in s)
     get_run_logger().info("planned %d shards, %d records; %d objects unchanged, %d changed",
                           len(plan.shards), n_notes, plan.skipped_unchanged, len(plan.changed))  # fmt: skip
-    return {"plan_uri": uri, "n_shards": len(plan.shards), "n_records": n_notes, "shard_ids": plan.shard_ids,
-            "objects_unchanged": plan.skipped_unchanged, "objects_changed": len(plan.changed),
-            "objects_listed": plan.listed, "objects_empty": plan.empty}  # fmt: skip
+    return PlanResult(plan_uri=uri, n_shards=len(plan.shards), n_records=n_notes, shard_ids=plan.shard_ids,
+                      objects_unchanged=plan.skipped_unchanged, objects_changed=len(plan.changed),
+                      objects_listed=plan.listed, objects_empty=plan.empty)  # fmt: skip
 
 
 def read_shard(plan: dict, shard: int) -> tuple[list[SourceNote], list[str], list[Quarantined], int, int]:
@@ -98,7 +100,8 @@ def read_shard(plan: dict, shard: int) -> tuple[list[SourceNote], list[str], lis
 
 
 @task(name="deidentify-shard", **SHARD_TASK)
-def deidentify_shard(plan_uri: str, shard: int, sid: str, deid: DeidSettings, sink: SinkSettings, run_id: str) -> dict:
+def deidentify_shard(plan_uri: str, shard: int, sid: str, deid: DeidSettings, sink: SinkSettings,
+                     run_id: str) -> DeidShardResult:  # fmt: skip
     """Read, parse and de-identify one shard. Writes de-identified notes and quarantine records to
     the shard's staging area, then a small JSON of counts that marks it complete; a rerun after a
     crash finds that and reuses the staged shard."""
@@ -119,23 +122,30 @@ def deidentify_shard(plan_uri: str, shard: int, sid: str, deid: DeidSettings, si
         return keys.source_key(policy.secret, uri)
 
     rows = [staged_row(n, version, run_id, skey(n.source.source_uri)) for n in outcome.notes]
-    phi = outcome.phi
-    now = dt.datetime.now(dt.UTC)
-    deid_uri = layout.shard_staging(sid, "deid.parquet")
-    q_uri = layout.shard_staging(sid, "deid-quarantine.parquet")
-    storage.write_parquet(tables.build_table(rows, tables.STAGED_NOTES), deid_uri, sink.compression)
-    storage.write_parquet(tables.build_table(tables.quarantine_rows(bad, run_id, now, skey), tables.QUARANTINE),
-                          q_uri, sink.compression)  # fmt: skip
+    deid_uri, q_uri = write_staged_shard(layout, sid, rows, tables.quarantine_rows(bad, run_id, dt.datetime.now(dt.UTC), skey),
+                                         sink.compression)  # fmt: skip
     seconds = time.perf_counter() - t0
     get_run_logger().info("shard %d: %d notes de-identified, %d quarantined, %.1fs",
                           shard, len(rows), len(bad), seconds)  # fmt: skip
-    result = {"deid_uri": deid_uri, "quarantine_uri": q_uri, "n_notes": len(rows), "n_quarantined": len(bad),
-              "n_leaks": sum(q.reason == "phi_leak" for q in bad), "records_planned": planned,
-              "records_accounted": planned - unaccounted,
-              "quarantine_by_reason": dict(Counter(q.reason for q in bad)), "phi": dict(phi), "seconds": seconds}  # fmt: skip
+    result = DeidShardResult(
+        deid_uri=deid_uri, quarantine_uri=q_uri, n_notes=len(rows), n_quarantined=len(bad),
+        n_leaks=sum(q.reason == Reason.PHI_LEAK for q in bad), records_planned=planned,
+        records_accounted=planned - unaccounted, quarantine_by_reason=dict(Counter(q.reason for q in bad)),
+        phi=dict(outcome.phi), seconds=seconds,
+    )  # fmt: skip
     if not unaccounted:  # a shard that lost records is never marked done: the next run computes it again
         storage.write_bytes(done_uri, json.dumps(result).encode())
     return result
+
+
+def write_staged_shard(layout: OutputLayout, sid: str, rows: list[dict], quarantine: list[dict],
+                       compression: str) -> tuple[str, str]:  # fmt: skip
+    """Stage a de-identified shard: its notes and its quarantine rows; returns their URIs."""
+    deid_uri = layout.shard_staging(sid, "deid.parquet")
+    q_uri = layout.shard_staging(sid, "deid-quarantine.parquet")
+    storage.write_parquet(tables.build_table(rows, tables.STAGED_NOTES), deid_uri, compression)
+    storage.write_parquet(tables.build_table(quarantine, tables.QUARANTINE), q_uri, compression)
+    return deid_uri, q_uri
 
 
 def extract_policy(inference: InferenceSettings, deid: DeidSettings) -> ExtractPolicy:
@@ -143,8 +153,8 @@ def extract_policy(inference: InferenceSettings, deid: DeidSettings) -> ExtractP
 
 
 @task(name="extract-shard", **SHARD_TASK)
-def extract_shard(deid_part: dict, shard: int, sid: str, inference: InferenceSettings, deid: DeidSettings,
-                  sink: SinkSettings, run_id: str) -> dict:  # fmt: skip
+def extract_shard(deid_part: DeidShardResult, shard: int, sid: str, inference: InferenceSettings, deid: DeidSettings,
+                  sink: SinkSettings, run_id: str) -> ExtractShardResult:  # fmt: skip
     """Prompt the engine for every de-identified note in a shard, write the shard's `notes`, `facts`
     and `quarantine` parts under the shard's name, then its manifest (the commit)."""
     t0 = time.perf_counter()
@@ -158,12 +168,13 @@ def extract_shard(deid_part: dict, shard: int, sid: str, inference: InferenceSet
     get_run_logger().info("shard %d: %d notes, %d facts, %d extraction errors, %.1fs inference",
                           shard, len(out.notes), len(out.facts), out.n_errors, out.inference_seconds)  # fmt: skip
     info = engine.info
-    result = {"n_notes": len(out.notes), "n_facts": len(out.facts), "n_errors": out.n_errors,
-              "prompt_tokens": out.prompt_tokens, "n_leaks": len(out.quarantined),
-              "generated_tokens": out.generated_tokens, "inference_seconds": out.inference_seconds,
-              "seconds": time.perf_counter() - t0, "model_id": info.model_id, "model_revision": info.model_revision,
-              "engine": info.name, "prompt_version": template.version,
-              "stats": monitor.shard_stats(out.notes, out.facts)}  # fmt: skip
+    result = ExtractShardResult(
+        n_notes=len(out.notes), n_facts=len(out.facts), n_errors=out.n_errors, n_leaks=len(out.quarantined),
+        prompt_tokens=out.prompt_tokens, generated_tokens=out.generated_tokens,
+        inference_seconds=out.inference_seconds, seconds=time.perf_counter() - t0, model_id=info.model_id,
+        model_revision=info.model_revision, engine=info.name, prompt_version=template.version,
+        stats=monitor.shard_stats(out.notes, out.facts),
+    )  # fmt: skip
     if deid_part.get("records_accounted") != deid_part.get("records_planned"):
         return result  # no commit record for a shard that lost records (the run will refuse to publish)
     ledger.write_shard_manifest(sink.uri, sid, {
@@ -229,7 +240,7 @@ def _drop_rows(sink: SinkSettings, table: str, keep_parts: set[str], column: str
 
 
 @task(name="finalize-run", **SHARD_TASK)
-def finalize_run(run: dict, plan_uri: str, sink: SinkSettings, deid: DeidSettings) -> dict:
+def finalize_run(run: RunRecord, plan_uri: str, sink: SinkSettings, deid: DeidSettings) -> RunRecord:
     """Supersede rows of re-read objects, publish the `runs` row and the run manifest, record the
     source state for the next incremental run, and drop the staging areas."""
     plan = load_plan(plan_uri)
@@ -276,7 +287,7 @@ def _metrics_history(sink: SinkSettings, run_id: str, since: dt.datetime | None)
 
 
 @task(name="monitor-run", **SHARD_TASK)
-def monitor_run(run: dict, stats: dict, settings: MonitorSettings, sink: SinkSettings) -> dict:
+def monitor_run(run: RunRecord, stats: dict, settings: MonitorSettings, sink: SinkSettings) -> dict:
     """Compute the run's quality metrics, compare them with the rolling baseline of earlier runs on
     this output, and write the `metrics` part. Returns the rows (numbers only) and the warnings."""
     current = monitor.run_metrics(stats, run["notes_input"], run["notes_quarantined"], run["phi_by_type"])
@@ -294,7 +305,7 @@ def monitor_run(run: dict, stats: dict, settings: MonitorSettings, sink: SinkSet
 
 
 @task(name="write-report", **SHARD_TASK)
-def write_report(run: dict, metrics: list[dict], sink: SinkSettings) -> str:
+def write_report(run: RunRecord, metrics: list[dict], sink: SinkSettings) -> str:
     """The run's HTML report beside the output (numbers only); returns its URI."""
     from transforms.report import render_run_report
 
