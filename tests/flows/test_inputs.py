@@ -14,7 +14,7 @@ import pytest
 from flows import storage
 from flows.extract_notes import extract_notes
 from tests.support import ROOT, SITE_SECRET
-from transforms.deid.engine import date_shift_days
+from transforms.deid.replace import date_shift_days
 from transforms.keys import patient_key
 
 pytestmark = pytest.mark.integration

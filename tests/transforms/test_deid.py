@@ -8,7 +8,8 @@ import pytest
 
 from tests.support import SAMPLES, SECRET
 from transforms.deid import DeidError
-from transforms.deid.engine import date_shift_days, merge_spans
+from transforms.deid.replace import date_shift_days
+from transforms.deid.spans import merge_spans
 from transforms.parse import parse_object
 from transforms.records import PhiSpan
 

@@ -16,8 +16,7 @@ from typing import Literal
 
 import regex
 from presidio_analyzer import AnalyzerEngine, RecognizerRegistry, RecognizerResult
-from presidio_analyzer.context_aware_enhancers import ContextAwareEnhancer
-from presidio_analyzer.nlp_engine import NerModelConfiguration, NlpArtifacts, SpacyNlpEngine
+from presidio_analyzer.nlp_engine import NerModelConfiguration, NlpArtifacts
 from presidio_analyzer.predefined_recognizers import SpacyRecognizer
 from presidio_anonymizer import AnonymizerEngine
 from presidio_anonymizer.entities import OperatorConfig
@@ -34,8 +33,10 @@ from transforms.deid.lexicons import (
     philter_last_names,
 )
 from transforms.deid.names import NameListRecognizer, census_names, known_names
+from transforms.deid.ner import NerOnlyNlpEngine, NoContext, ner_listens
 from transforms.deid.normalize import analysis_view, reader_form, to_original
 from transforms.deid.places import PlaceListRecognizer
+from transforms.deid.propagate import NAME_WORD, occurrences, propagate_names
 from transforms.deid.recognizers import (
     ENTITIES,
     ClinicalPatternRecognizer,
@@ -45,9 +46,19 @@ from transforms.deid.recognizers import (
     mostly_upper,
     starts_clause,
 )
+from transforms.deid.replace import date_shift_days, mask
+from transforms.deid.spans import (
+    blank_after,
+    blank_before,
+    coverage,
+    merge_spans,
+    segments,
+    trimmed,
+)
 from transforms.deid.tagger import BUILTIN_SHA256_12, Lexicon, PhiTagger, featurize
+from transforms.deid.words import word_list
 from transforms.errors import ChartsiftError
-from transforms.keys import keyed_int, subkey
+from transforms.keys import subkey
 from transforms.records import PhiSpan
 
 # bump whenever recognizers, the tagger or replacement change; the shipped tagger's checksum is part of it
@@ -57,25 +68,15 @@ SEGMENT = 50_000  # characters per analysis/anonymization pass; longer notes are
 NER_CONTEXT = 24  # characters of context either side of a word spaCy NER is asked about
 WINDOWS_PER_NER_BATCH = 128  # NER windows per spaCy batch (a window is about 50 characters)
 
-# When detections overlap they are merged into one span covering both; the merged span takes the
-# type that ranks first here (identifiers before names before places), so nothing is left exposed.
-PRIORITY = ("SSN", "MRN", "ID", "EMAIL", "URL", "IP_ADDRESS", "PHONE", "DATE", "AGE", "PERSON",
-            "ADDRESS", "ORGANIZATION", "LOCATION", "ZIP")  # fmt: skip
-_RANK = {e: i for i, e in enumerate(PRIORITY)}
 _NER_ENTITIES = {"PERSON", "LOCATION", "ORGANIZATION"}
-_NAME_WORD = regex.compile(r"[A-Za-z][A-Za-z'\-]+")
 _STOP_WORDS = frozenset(STOP_WORDS)
 # titles, roles and linking words that patterns and NER sometimes take in front of a name
-_ROLE_WORDS = frozenset("""dr doctor mr mrs ms miss mx prof nurse rn np md pa pt patient son daughter dtr dau
-wife husband husb spouse partner mother father brother sister sis bro aunt uncle niece nephew cousin
-grandson granddaughter caregiver guardian neighbor neighbour friend caller attending resident intern
-pcp provider surgeon per by to from with at of for and via the in on into as is was""".split())
+_ROLE_WORDS = word_list("role_words")
 _STATE_TAIL = regex.compile(r",[ \t]*(?:AL|AK|AZ|AR|CA|CO|CT|DE|DC|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MD|MA|MI|MN|MS|MO|MT|NE|NV|NH|NJ|NM|NY|NC|ND|OH|OK|OR|PA|RI|SC|SD|TN|TX|UT|VT|VA|WA|WV|WI|WY)$")
 # field labels that NER sometimes runs into ("ASTRID FITZGERALD    DOB", "Nguyen, Lakshmi   MR#")
-_LABEL_WORDS = frozenset("""dob mrn mr ssn dos acct account age sex dx hx rx phone tel fax email room rm bed
-id no callback indication receiving reason loc location""".split())
+_LABEL_WORDS = word_list("label_words")
 _EDGE_WORDS = _ROLE_WORDS | _LABEL_WORDS  # never the last word of a name
-_PLACE_CUES = frozenset("to in from at near into toward towards".split())  # never inside a US place name
+_PLACE_CUES = word_list("place_cues")  # never inside a US place name
 _TITLE_BEFORE = regex.compile(r"\b(?i:dr|mr|mrs|ms|mx|miss|prof)\.?[ \t]+$")  # titles that never end a sentence
 # spaCy labels that are never PHI here (dates come from the date patterns, which shift them)
 _IGNORED_NER_LABELS = ["CARDINAL", "ORDINAL", "QUANTITY", "PERCENT", "MONEY", "PRODUCT", "EVENT",
@@ -131,13 +132,13 @@ class Deidentifier:
                                               "LOC": "LOCATION", "FAC": "LOCATION", "ORG": "ORGANIZATION"},
             labels_to_ignore=_IGNORED_NER_LABELS, low_score_entity_names=[],
         )  # fmt: skip
-        nlp_engine = _NerOnlyNlpEngine(
+        nlp_engine = NerOnlyNlpEngine(
             models=[{"lang_code": "en", "model_name": policy.spacy_model}], ner_model_configuration=ner_config
         )
         nlp_engine.load()
         nlp = nlp_engine.nlp["en"]
         # NER is all we use from spaCy: the tagger, parser and lemmatizer cost time and add nothing.
-        keep = {"ner", "tok2vec"} if "tok2vec" in nlp.pipe_names and _ner_listens(nlp) else {"ner"}
+        keep = {"ner", "tok2vec"} if "tok2vec" in nlp.pipe_names and ner_listens(nlp) else {"ner"}
         nlp.select_pipes(enable=[p for p in nlp.pipe_names if p in keep])
         self._nlp_engine = nlp_engine
         self._ner = SpacyRecognizer(
@@ -174,7 +175,7 @@ class Deidentifier:
         self.tagger = PhiTagger(policy.tagger_model, policy.tagger_veto, policy.tagger_threshold,
                                  self.clinical_terms | self.drugs) if policy.tagger_model else None
         self.analyzer = AnalyzerEngine(registry=registry, nlp_engine=nlp_engine, supported_languages=["en"],
-                                       context_aware_enhancer=_NoContext())  # fmt: skip
+                                       context_aware_enhancer=NoContext())  # fmt: skip
         self.anonymizer = AnonymizerEngine()
         # the patterns and lists read no spaCy output: they get empty artifacts, and NER runs apart
         self._no_nlp = NlpArtifacts(entities=[], tokens=None, tokens_indices=[], lemmas=[], nlp_engine=nlp_engine,
@@ -243,7 +244,7 @@ class Deidentifier:
             try:
                 spans = found[i] if mostly_upper(text) else found[i] + self._unknown_words(text, found[i])
                 if self.policy.propagate_names:
-                    spans = spans + _propagate_names(text, spans, self.clinical_terms, self.not_names)
+                    spans = spans + propagate_names(text, spans, self.clinical_terms, self.not_names)
                 spans = merge_spans(spans + self._site_spans(text))
                 out.append(self._tagged(text, spans) if self.tagger is not None else spans)
             except Exception as exc:  # noqa: BLE001
@@ -258,7 +259,7 @@ class Deidentifier:
         low = text.lower()
         out = []
         for entry, kind, plain in self.site_entries:
-            for start in _occurrences(low, entry):
+            for start in occurrences(low, entry):
                 if plain and not text[start].isupper():
                     continue
                 out.append(PhiSpan(start, start + len(entry), kind, 0.9))
@@ -284,7 +285,7 @@ class Deidentifier:
             spans += [PhiSpan(x.start + off, x.end + off, x.entity_type, x.score)
                       for x in tagger.refine(seg, self.rule_features(seg, inside), inside)]
         if self.policy.propagate_names:
-            spans = spans + _propagate_names(folded, spans, self.clinical_terms, self.not_names, any_case=True)
+            spans = spans + propagate_names(folded, spans, self.clinical_terms, self.not_names, any_case=True)
         return merge_spans(spans)
 
     def ner_windows(self, text: str, spans: list[PhiSpan]) -> list[tuple[int, int]]:
@@ -298,12 +299,12 @@ class Deidentifier:
         word, so the windows give it the context it uses."""
         if mostly_upper(text):
             return []
-        covered = _coverage(text, spans)
+        covered = coverage(text, spans)
         out: list[tuple[int, int]] = []
-        for m in _NAME_WORD.finditer(text):
+        for m in NAME_WORD.finditer(text):
             if not self._asks_ner(text, m, covered):
                 continue
-            lo, hi = _blank_before(text, m.start() - NER_CONTEXT), _blank_after(text, m.end() + NER_CONTEXT)
+            lo, hi = blank_before(text, m.start() - NER_CONTEXT), blank_after(text, m.end() + NER_CONTEXT)
             if out and lo <= out[-1][1]:
                 out[-1] = (out[-1][0], max(hi, out[-1][1]))
             else:
@@ -315,9 +316,9 @@ class Deidentifier:
         nothing else marked: in a clinical note these are names of people, places and firms that no
         name list has and NER did not see ("Why is Mashuu so impulsive?"). Fail closed: they are
         PHI. All-caps notes are left out (every word there is capitalised)."""
-        covered = _coverage(text, spans)
+        covered = coverage(text, spans)
         out = []
-        for m in _NAME_WORD.finditer(text):
+        for m in NAME_WORD.finditer(text):
             w = m.group(0).removesuffix("'s")
             if not any(covered[m.start() : m.end()]) and self._unknown(w):
                 out.append(PhiSpan(m.start(), m.start() + len(w), "PERSON", 0.6))
@@ -393,7 +394,7 @@ class Deidentifier:
         spans, a leading role word ("Husband Donna", "Dr Adeyemi"); a label from an ORG or place
         ("Receiving: Bayside Hospital"). A word goes only if Philter lists it as not a name (or it
         is a stop word) and no name list has it in that position."""
-        words = list(_NAME_WORD.finditer(text, span.start, span.end))
+        words = list(NAME_WORD.finditer(text, span.start, span.end))
         if not words:
             return span
         if span.entity_type in ("ORGANIZATION", "LOCATION"):
@@ -411,7 +412,7 @@ class Deidentifier:
                 hi -= 1
             if span.entity_type == "LOCATION":
                 lo = self._place_start(text, words, lo, hi)
-            out = _trimmed(span, words, lo, hi)
+            out = trimmed(span, words, lo, hi)
             name = text[out.start : out.end].lower().removeprefix("the ").rstrip(".")
             if name in self.wide_places:
                 return None  # a country or a US state is not a Safe Harbor identifier
@@ -440,7 +441,7 @@ class Deidentifier:
                 return None  # "CCU RN", "RN NOTE"; but right after "Dr." or "Mrs." a word is a name ("Dr. Muris")
             if ner and common(words[lo], self.first_names) and starts_clause(text, words[lo].start()):
                 return None  # "Caller verbalized understanding"
-        out = _trimmed(span, words, lo, hi)
+        out = trimmed(span, words, lo, hi)
         if text[out.start : out.end].endswith(("'s", "\u2019s")):
             out = PhiSpan(out.start, out.end - 2, out.entity_type, out.score)
         return out
@@ -482,7 +483,7 @@ class Deidentifier:
         if upper_note:
             return False
         span = text[r.start : r.end]
-        words = _NAME_WORD.findall(span)
+        words = NAME_WORD.findall(span)
         if not words or any(c.isdigit() for c in span):  # "4/6/2022    MRN": names and places have no digits
             return False
         if span.isupper() and len(span.replace(" ", "")) <= 5:
@@ -551,7 +552,7 @@ class Deidentifier:
         if mode == "redact":
             return OperatorConfig("replace", {"new_value": f"[{entity}]"})
         if mode == "mask":
-            return OperatorConfig("custom", {"lambda": _mask})
+            return OperatorConfig("custom", {"lambda": mask})
         secret = subkey(self.policy.secret, "surrogate")
         fn = {
             "PERSON": lambda v: surrogates.surrogate_name(v, secret, scope),
@@ -564,158 +565,3 @@ class Deidentifier:
             "ORGANIZATION": lambda v: surrogates.surrogate_place(v, secret, scope, "ORGANIZATION"),
         }.get(entity, lambda v, e=entity: surrogates.surrogate_shape(v, secret, scope, e))
         return OperatorConfig("custom", {"lambda": lambda v: fn(reader_form(v))})
-
-
-class _NerOnlyNlpEngine(SpacyNlpEngine):
-    """Presidio's spaCy engine, less what only context scoring reads: no recognizer here declares
-    context words, so lemmas, token offsets and keywords (a Python pass over every token, about a
-    fifth of the de-identifier's time) are left empty. NER entities and scores are as Presidio's."""
-
-    def _doc_to_nlp_artifact(self, doc, language: str) -> NlpArtifacts:  # noqa: ANN001 - a spaCy Doc
-        entities, scores = self._get_updated_entities(self._get_entities(doc), self._get_scores_for_entities(doc))
-        return NlpArtifacts(entities=entities, tokens=doc, tokens_indices=[], lemmas=[], nlp_engine=self,
-                            language=language, scores=scores)  # fmt: skip
-
-
-class _NoContext(ContextAwareEnhancer):
-    """Context scoring off: no chartsift recognizer declares context words (patterns carry their
-    cues inside the regex), and the lean NLP artifacts above hold no lemmas to match."""
-
-    def __init__(self) -> None:
-        super().__init__(context_similarity_factor=0.0, min_score_with_context_similarity=0.0,
-                         context_prefix_count=0, context_suffix_count=0)  # fmt: skip
-
-    def enhance_using_context(self, text, raw_results, nlp_artifacts, recognizers, context=None):  # noqa: ANN001
-        return raw_results
-
-
-def _coverage(text: str, spans: list[PhiSpan]) -> bytearray:
-    """One byte per character of `text`: 1 where a span covers it."""
-    covered = bytearray(len(text))
-    for s in spans:
-        covered[s.start : s.end] = b"\x01" * (s.end - s.start)
-    return covered
-
-
-def _blank_before(text: str, pos: int) -> int:
-    """Start of the word holding `pos` (0 when `pos` is before the text)."""
-    if pos <= 0:
-        return 0
-    return max(text.rfind(" ", 0, pos), text.rfind("\n", 0, pos), text.rfind("\t", 0, pos)) + 1
-
-
-def _blank_after(text: str, pos: int) -> int:
-    """End of the word holding `pos` (the text's end when `pos` is past it)."""
-    if pos >= len(text):
-        return len(text)
-    ends = [e for e in (text.find(" ", pos), text.find("\n", pos), text.find("\t", pos)) if e >= 0]
-    return min(ends) if ends else len(text)
-
-
-def _mask(value: str) -> str:
-    return "".join("*" if c.isalnum() else c for c in value)
-
-
-def _ner_listens(nlp) -> bool:  # noqa: ANN001 - a spaCy Language
-    """True when the NER component reads the shared tok2vec (then tok2vec must stay enabled)."""
-    try:
-        ner = nlp.get_pipe("ner")
-        return any(getattr(layer, "name", "") == "tok2vec-listener" for layer in ner.model.walk())
-    except Exception:  # noqa: BLE001
-        return True
-
-
-def segments(text: str, size: int, avoid: list[PhiSpan] | None = None) -> list[tuple[int, str]]:
-    """(offset, piece) covering `text`, each at most about `size` characters, cut after a newline
-    (else a space) and never inside one of the `avoid` spans."""
-    if len(text) <= size:
-        return [(0, text)]
-    bounds = sorted((s.start, s.end) for s in avoid or [])
-    out, start = [], 0
-    while start < len(text):
-        end = min(len(text), start + size)
-        if end < len(text):
-            cut = text.rfind("\n", start + size // 2, end)
-            if cut < 0:
-                cut = text.rfind(" ", start + size // 2, end)
-            end = cut + 1 if cut >= 0 else end
-            for b0, b1 in bounds:  # move the cut past a span it would split
-                if b0 < end < b1:
-                    end = b1
-        out.append((start, text[start:end]))
-        start = end
-    return out
-
-
-def date_shift_days(secret: bytes, scope: str, max_days: int) -> int:
-    """One non-zero offset per patient in [-max_days, max_days]; intervals between dates hold."""
-    if max_days <= 0:
-        return 0
-    n = keyed_int(subkey(secret, "date-shift"), "date-shift", scope) % (2 * max_days) - max_days
-    return n if n < 0 else n + 1
-
-
-def _trimmed(span: PhiSpan, words: list[regex.Match], lo: int, hi: int) -> PhiSpan:
-    """`span` cut to its words lo..hi-1; an untouched edge keeps its original offset."""
-    if (lo, hi) == (0, len(words)):
-        return span
-    start = span.start if lo == 0 else words[lo].start()
-    end = span.end if hi == len(words) else words[hi - 1].end()
-    return PhiSpan(start, end, span.entity_type, span.score)
-
-
-def merge_spans(spans: list[PhiSpan]) -> list[PhiSpan]:
-    """Overlapping spans become one span covering all of them (nothing is left exposed). Its type is
-    that of the highest-scoring detection, ties broken by PRIORITY; its score is that highest."""
-    merged: list[PhiSpan] = []
-    for s in sorted(spans, key=lambda s: (s.start, -s.end)):
-        if merged and s.start < merged[-1].end:
-            m = merged[-1]
-            best = min((m, s), key=lambda x: (-x.score, _RANK.get(x.entity_type, 99)))
-            merged[-1] = PhiSpan(m.start, max(m.end, s.end), best.entity_type, best.score)
-        else:
-            merged.append(s)
-    return merged
-
-
-def _propagate_names(text: str, spans: list[PhiSpan], clinical_terms: frozenset[str],
-                     common_words: frozenset[str] = frozenset(), any_case: bool = False) -> list[PhiSpan]:  # fmt: skip
-    """A name found once is masked everywhere in the note ("Mr. Smith" ... "Smith said ..."), in any
-    case, except a lower-case copy of an everyday word ("Mrs. Heart" ... "heart failure")."""
-    words = set()
-    for s in spans:
-        if s.entity_type == "PERSON" and s.score >= 0.8:
-            for w in _NAME_WORD.findall(text[s.start : s.end]):
-                w = w.removesuffix("'s")
-                low = w.lower()
-                if (len(w) >= 3 and (any_case or w[0].isupper()) and low not in clinical_terms
-                        and low not in _STOP_WORDS):  # fmt: skip
-                    words.add(w)
-    found = []
-    low = text.lower()
-    if len(low) != len(text):  # a letter whose lower case is two ("İ" unfolded): keep it as it is
-        low = "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
-    for w in words:
-        lower_ok = w.lower() not in common_words
-        for start in _occurrences(low, w.lower()):
-            end = start + len(w)
-            if not lower_ok and text[start:end].islower():
-                continue
-            found.append(PhiSpan(start, end, "PERSON", 0.8))
-    return found
-
-
-_ASCII_ALNUM = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
-
-
-def _occurrences(low: str, word: str) -> list[int]:
-    """Starts of `word` in `low` (both lower case) not touching an ASCII letter or digit on either
-    side: a str.find scan, since a regex compiled per name (every note brings new names) cost more
-    than all the matching."""
-    out, i = [], low.find(word)
-    while i >= 0:
-        end = i + len(word)
-        if (i == 0 or low[i - 1] not in _ASCII_ALNUM) and (end == len(low) or low[end] not in _ASCII_ALNUM):
-            out.append(i)
-        i = low.find(word, i + 1)
-    return out

@@ -19,14 +19,13 @@ from presidio_analyzer import EntityRecognizer, RecognizerResult
 
 from transforms.deid.lexicons import not_names, philter_first_names, philter_last_names
 from transforms.deid.recognizers import mostly_upper, starts_clause
+from transforms.deid.words import word_list
 
 _TOKEN = regex.compile(
     r"\b[A-Z][a-z]+(?:['\-][A-Z]?[a-z]+)?\b|\b[A-Z]{2,}(?:['\-][A-Z]+)?\b|\b[A-Z]\.|\b[a-z]{3,}(?:['\-][a-z]+)?\b"
 )
 # first names that are also common words at the start of a clause; they count only after a title
-_AMBIGUOUS_FIRST = frozenset("""will may june april august mark bill art grant hope faith joy
-rose iris ivy page dean chase carter hunter major king earl sterling an in is it on or so to the
-no not all see said the says long young rich frank guy son""".split())
+_AMBIGUOUS_FIRST = word_list("ambiguous_first_names")
 
 
 @lru_cache(maxsize=1)
@@ -172,24 +171,14 @@ class NameListRecognizer(EntityRecognizer):
 
 
 # verbs that follow a patient's first name in notes ("Haruto was admitted", "Sione reports")
-_SUBJECT_VERBS = frozenset("""was is has had reports reported states stated presents presented denies denied
-returns returned comes came feels felt complains complained underwent tolerated lives lived will did does
-says said continues remains notes noted agrees agreed declined prefers wants wanted asked admits endorses
-arrived got went called verbalized understands understood""".split())
+_SUBJECT_VERBS = word_list("subject_verbs")
 
 
 # words that name lists hold but that head a place or organisation when the next word is one of these
-_PLACE_WORDS = frozenset("""hospital clinic center centre county city street st avenue ave road rd lane drive
-boulevard court regional memorial medical health healthcare university college school institute
-valley river lake creek park heights springs falls village township parish""".split())
+_PLACE_WORDS = word_list("place_words")
 # words after an eponym: a device, scale or disease named after a person is not that person
-_EPONYM_NEXT = frozenset("""drain drains catheter lift score scale scales criteria classification class stage
-staging index sign test maneuver manoeuvre syndrome disease palsy procedure operation repair tube tubes
-stocking stockings restraint restraints bed mattress boot boots collar brace splint position chart
-questionnaire inventory assessment tool rule rules formula equation method technique approach incision
-fracture phenomenon reflex node nodes cell cells body bodies""".split())
-_NOT_LONE = frozenset("""january february march april may june july august september october november december
-monday tuesday wednesday thursday friday saturday sunday""".split())
+_EPONYM_NEXT = word_list("eponym_next")
+_NOT_LONE = word_list("not_lone_names")
 
 
 # a lone name is not read right after these (also table pipes, bullets, headings and quotes)
@@ -210,11 +199,7 @@ def _plausible_lower_pair(first: str, last: str, blocked: frozenset[str]) -> boo
 
 
 # surnames that are everyday words; in lower-case text they are read as words
-_COMMON_LOWER = frozenset("""white brown young green black long hill wood hall king wright hope price
-rice bell ward moss may little short sharp swift strong rich small gay love day joy gray grey west north
-south east lake ford cross field rose fox wolf bird crane hawk lamb nurse page cook baker miller mason
-turner carter fisher hunter porter walker rider dean bishop pope major marshal sergeant cash gold silver
-stone steel iron stamp post best good well bad hurt pain care rest head hand foot back side check""".split())
+_COMMON_LOWER = word_list("common_lower_surnames")
 
 
 def _adjacent(text: str, a: regex.Match, b: regex.Match) -> bool:

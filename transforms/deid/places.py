@@ -14,21 +14,13 @@ from presidio_analyzer import EntityRecognizer, RecognizerResult
 
 from transforms.deid.lexicons import us_places
 from transforms.deid.recognizers import fold_text
+from transforms.deid.words import word_list
 
 _CUE = regex.compile(r"\b(?i:in|from|to|near|outside|outside of|around|of|at|visiting|via)[ \t]+(?=[A-Z])")
 _WORD = regex.compile(r"[A-Z][A-Za-z.'\-]*")
 _LINK = regex.compile(r"[ \t]+(?:(?i:du|de|des|del|la|le|les|of|on|upon|au|aux)[ \t]+|d')?(?=[A-Z])")
 # place names that are everyday words, months or titles; a site can add more through deid settings
-_COMMON = frozenset(
-    """normal mobile hope bath reading independence liberty commerce industry enterprise
-paradise union unity progress energy friendship harmony justice plains center central home early
-rest story opportunity welcome why alpha omega eden joy climax boring accident hazard marion may june
-march august april january february july september october november december monday tuesday
-wednesday thursday friday saturday sunday christmas easter north south east west canton ransom
-wheeler bedford sandy florence lincoln washington jackson clinton franklin madison jefferson
-hamilton monroe grant lee taylor mercy providence charity angels sacred heart grace trinity
-""".split()
-)
+_COMMON = word_list("common_places")
 
 
 class PlaceListRecognizer(EntityRecognizer):
