@@ -3,6 +3,8 @@
 Handles ISO (2024-03-14, with time), m/d/yyyy, m/d/yy, m/d (no year), 14-Mar-2024, 07MAY2024,
 20240314, "March 14th, 2024", "Mar 14", "the 3rd of January", "March 2024" and a leading weekday,
 in any case. Returns None when the string is not a date it can shift (the caller then redacts it).
+Each shape here answers one `date_*` pattern of recognizers.yaml (a test holds the two sets equal
+and checks that what the patterns find, these rewrite); months and weekdays are spelled once, there.
 """
 
 from __future__ import annotations
@@ -10,14 +12,23 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from transforms.deid.words import pattern_macros
+
 _MONTHS = ["january", "february", "march", "april", "may", "june", "july", "august", "september",
            "october", "november", "december"]  # fmt: skip
 _WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
-_MONTH_RX = (
-    r"(?P<mon>jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|jun(?:e)?|jul(?:y)?|aug(?:ust)?"
-    r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
-)
-_WD_RX = r"(?P<wd>(?:mon|tues?|wed(?:nes)?|thu(?:rs?)?|fri|sat(?:ur)?|sun)(?:day)?\.?,?\s+)?"
+
+
+def _named(macro: str, group: str) -> str:
+    """A recognizers.yaml macro "(?:...)" as the named group "(?P<group>...)"."""
+    value = pattern_macros()[macro]
+    assert value.startswith("(?:"), macro
+    return f"(?P<{group}>" + value[3:]
+
+
+# month and weekday spellings come from recognizers.yaml, which finds the dates these rewrite
+_MONTH_RX = _named("MONTH", "mon")
+_WD_RX = _named("WEEKDAY", "wd") + "?"
 _NO_YEAR = 2001  # a non-leap year for dates written without one
 
 

@@ -1,0 +1,32 @@
+"""Dates are found by the date_* patterns of recognizers.yaml and rewritten by the shapes of
+transforms/deid/dates.py: the two must describe the same dates, or a found date would lose its
+shape (redacted instead of shifted)."""
+
+import regex
+
+from transforms.deid import dates
+from transforms.deid.recognizers import load_pattern_specs
+
+EXAMPLES = """Admitted 2024-03-14 and 2024-03-14T08:30:00Z; seen Mon, 3/14/2024, 03/14/24, 3.14.2024 and 3-14-24.
+Follow-up on 3/21. Surgery 14-Mar-2024, 07MAY2024, 14 March 2024, 3rd Jan '92, 20240314.
+Discharged March 14th, 2024; Mar 14; Tuesday March 5 2024; SEPT 3, 2023; the 3rd of January, 2024;
+the 21st day of June; March 2024; Feb. of 2023; jan 5th; wed 3/4/2023."""
+
+
+def _date_specs():
+    return [s for s in load_pattern_specs() if s.entity == "DATE"]
+
+
+def test_every_date_pattern_has_a_rewriting_shape_and_no_shape_is_orphaned():
+    assert {s.name for s in _date_specs()} == {f"date_{kind}" for _, kind in dates._SHAPES}
+
+
+def test_when_a_date_pattern_finds_a_date_then_the_dates_module_shifts_it_keeping_its_shape():
+    found = []
+    for spec in _date_specs():
+        flags = regex.IGNORECASE if "ignorecase" in spec.flags else 0
+        for m in regex.finditer(spec.regex, EXAMPLES, flags=flags):
+            found.append((spec.name, m.group(spec.group)))
+    assert len({n for n, _ in found}) == len(_date_specs())  # the examples exercise every pattern
+    not_shifted = [(n, text) for n, text in found if dates.shift_date_text(text, 30) is None]
+    assert not_shifted == []
