@@ -42,7 +42,7 @@ def _quiet_runtime(verbose: bool) -> None:
 def run(
     source: str = typer.Option("samples/notes", help="Local folder/file or s3://bucket/prefix."),
     output: str = typer.Option("out", help="Local folder or s3://bucket/prefix for Parquet."),
-    engine: str = typer.Option(None, help="cpu | gpu | fake | auto (default: settings, else auto)."),
+    engine: str = typer.Option(None, help="cpu | gpu | fake | auto | package.module:Class (default: settings, else auto)."),
     model: str | None = typer.Option(None, help="Model id or folder (default per engine)."),
     limit: int | None = typer.Option(None, help="Process at most N notes."),
     full_refresh: bool = typer.Option(False, "--full-refresh", help="Re-read every object, not only new or changed ones."),
@@ -53,12 +53,11 @@ def run(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from flows import progress as events
-    from flows.settings import Settings
+    from flows.settings import load_settings
     from transforms.errors import ChartsiftError
 
     try:  # before Prefect is imported: a missing secret fails in a second, not after the server's start-up
-        s = Settings()
-        s.source.uri = source
+        s = load_settings(source, output, engine, model, limit)
         s.require_site_secret()
     except ChartsiftError as exc:
         console.print(f"[red]{type(exc).__name__}:[/red] {exc}")
@@ -180,15 +179,10 @@ def eval_extract(
     """Extract from gold notes (after de-identification) and print precision/recall per type."""
     _quiet_runtime(False)
     from flows.evaluation import evaluate_extraction
-    from flows.settings import Settings
+    from flows.settings import load_settings
     from transforms.extract_eval import report_lines
 
-    s = Settings()
-    if engine:
-        s.inference.engine = engine  # type: ignore[assignment]
-    if model:
-        s.inference.model = model
-    ev, info = evaluate_extraction(gold, Settings.model_validate(s.model_dump()), limit)
+    ev, info = evaluate_extraction(gold, load_settings(engine=engine or None, model=model or None), limit)
     print(f"engine={info.name} model={info.model_id} revision={info.model_revision}")
     for line in report_lines(ev):
         print(line)
@@ -268,8 +262,23 @@ def prepare_model(
     console.print(json.dumps({"path": m.path, "model_id": m.model_id, "revision": m.revision}))
 
 
+def exit_code(exc: BaseException) -> int:
+    """The documented exit codes: 2 settings refuse to start, 3 quality drift, 1 any other
+    ChartsiftError."""
+    from transforms.errors import ConfigError, DriftError
+
+    return 2 if isinstance(exc, ConfigError) else 3 if isinstance(exc, DriftError) else 1
+
+
 def main() -> None:
-    app(prog_name="chartsift")
+    """Every ChartsiftError a command lets through is one line and its exit code, never a traceback."""
+    from transforms.errors import ChartsiftError
+
+    try:
+        app(prog_name="chartsift")
+    except ChartsiftError as exc:
+        console.print(f"[red]{type(exc).__name__}:[/red] {exc}")
+        sys.exit(exit_code(exc))
 
 
 if __name__ == "__main__":

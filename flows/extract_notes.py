@@ -14,7 +14,7 @@ from prefect import flow, get_run_logger
 from flows import __version__, ledger, progress, storage
 from flows.engines.models import GEMMA3_ID, SMOLLM2_ID
 from flows.results import DeidShardResult, ExtractShardResult, PlanResult, RunRecord, RunStatus
-from flows.settings import Settings
+from flows.settings import Settings, load_settings
 from flows.tasks import deidentify_shard, extract_shard, finalize_run, monitor_run, plan_source, write_report
 from transforms.deid import DEID_VERSION
 from transforms.errors import AccountingError, DriftError, EmptySource
@@ -32,18 +32,7 @@ DEV_SECRET_NOTICE = "de-id secret is the development default: set CHARTSIFT_DEID
 def build_settings(source: str | None = None, output: str | None = None, engine: str | None = None,
                    model: str | None = None, limit: int | None = None) -> Settings:  # fmt: skip
     """Settings from the environment, with the flow's parameters on top."""
-    s = Settings()
-    if source is not None:
-        s.source.uri = source
-    if output is not None:
-        s.sink.uri = output
-    if engine is not None:
-        s.inference.engine = engine  # type: ignore[assignment]
-    if model is not None:
-        s.inference.model = model
-    if limit is not None:
-        s.source.limit = limit
-    return Settings.model_validate(s.model_dump())  # re-validate the combination
+    return load_settings(source, output, engine, model, limit)
 
 
 @flow(name="extract-notes", log_prints=False)

@@ -187,3 +187,25 @@ class Settings(BaseSettings):
                                                      "inference": {"fake"}, "deid": {"shard_time_budget_s"}})
         data["deid"]["secret"] = self.deid.key_id
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def load_settings(source: str | None = None, output: str | None = None, engine: str | None = None,
+                  model: str | None = None, limit: int | None = None) -> Settings:  # fmt: skip
+    """Settings from the environment with command-line values on top, validated as a whole. A bad
+    value is a ConfigError naming the setting and the rule, never echoing the value (a source path
+    may name a patient)."""
+    from pydantic import ValidationError
+
+    from transforms.errors import ConfigError
+
+    try:
+        s = Settings()
+        for group, field, value in (("source", "uri", source), ("sink", "uri", output), ("inference", "engine", engine),
+                                    ("inference", "model", model), ("source", "limit", limit)):  # fmt: skip
+            if value is not None:
+                setattr(getattr(s, group), field, value)
+        return Settings.model_validate(s.model_dump())  # re-validate the combination
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(str(x) for x in e['loc']) or 'settings'}: {e['msg']}"
+                             for e in exc.errors(include_input=False, include_url=False))  # fmt: skip
+        raise ConfigError(f"settings are not valid: {problems}") from None

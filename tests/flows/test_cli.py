@@ -69,3 +69,26 @@ def test_when_run_is_called_then_summary_adds_up_and_sql_views_work(prefect_harn
     con.sql((ROOT / "sql" / "views.sql").read_text())
     assert con.sql("select count(*) from notes").fetchone()[0] == 12
     assert con.sql("select count(*) from facts").fetchone()[0] > 0
+
+
+def test_when_a_setting_is_invalid_then_the_cli_says_which_in_one_line_with_exit_2(tmp_path, monkeypatch):
+    res = runner.invoke(app, ["run", "--source", str(tmp_path / "Beckwith_Harold_MRN123"), "--output",
+                              str(tmp_path / "out"), "--engine", "vllm please"])  # fmt: skip
+    assert res.exit_code == 2 and "inference.engine" in res.output and "Traceback" not in res.output
+    assert "Beckwith" not in res.output and "vllm please" not in res.output  # values are never echoed
+    monkeypatch.setenv("CHARTSIFT_DEID__MAX_SHIFT_DAYS", "-5")
+    res = runner.invoke(app, ["run", "--source", str(SAMPLES), "--output", str(tmp_path / "out")])
+    assert res.exit_code == 2 and "deid.max_shift_days" in res.output and res.output.count("\n") <= 3
+
+
+def test_when_a_chartsift_error_escapes_a_command_then_main_prints_one_line_and_its_exit_code(monkeypatch, capsys):
+    import flows.cli as cli
+    from transforms.errors import KeyMismatch
+
+    def boom(*_a, **_k):  # noqa: ANN002, ANN003, ANN202
+        raise KeyMismatch("the output was written under key id k1 but this run's key id is k2")
+
+    monkeypatch.setattr(cli, "app", boom)
+    with pytest.raises(SystemExit) as exit_:
+        cli.main()
+    assert exit_.value.code == 1 and "KeyMismatch" in capsys.readouterr().err
