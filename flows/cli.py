@@ -247,6 +247,40 @@ def bench_extract(
     print(f"ratio pipeline/raw={r['ratio']:.3f}")
 
 
+registry_app = typer.Typer(help="Registry deliveries: profiles in deployments/registries/.")
+app.add_typer(registry_app, name="registry")
+
+
+@registry_app.command("extract")
+def registry_extract_cmd(
+    profile: str = typer.Option(..., "--profile", help="Profile name (deployments/registries/NAME.yaml) or a YAML file."),
+    output: str = typer.Option(..., "--output", help="chartsift output to select from: local folder or s3://bucket/prefix."),
+    delivery: str = typer.Option(..., "--delivery", help="Where packages go: local folder or s3://bucket/prefix."),
+    date: str | None = typer.Option(None, "--date", help="Delivery date, YYYY-MM-DD (default: today, UTC)."),
+    revision: int = typer.Option(0, "--revision", help="N > 0 supersedes revision N - 1 of the same date."),
+) -> None:
+    """Publish one registry delivery (a Frictionless Data Package with a data dictionary) in one
+    Prefect run; a second publish of the same date and revision changes nothing."""
+    _quiet_runtime(False)
+    from flows.registry_extract import registry_extract
+    from transforms.errors import ChartsiftError
+
+    try:
+        result = registry_extract(profile=profile, output=output, delivery=delivery, date=date, revision=revision)
+    except ChartsiftError as exc:
+        console.print(f"[red]{type(exc).__name__}:[/red] {exc}")
+        raise typer.Exit(exit_code(exc)) from None
+    console.print(json.dumps(result))
+
+
+@app.command("data-dictionary")
+def data_dictionary_cmd() -> None:
+    """Print the data dictionary of every output column (type, class, description), Markdown."""
+    from transforms.catalogue import data_dictionary
+
+    print(data_dictionary(), end="")
+
+
 @app.command("prepare-model")
 def prepare_model(
     name: str = typer.Option("smollm2-135m", "--name", help="smollm2-135m (default CPU model) | gemma3-270m."),

@@ -144,6 +144,13 @@ def check_key(output_uri: str, key_id: str) -> None:
                           "use the output's secret, or a new output for a new key (see README, key rotation)")  # fmt: skip
 
 
+def verify_key(output_uri: str, key_id: str) -> None:
+    """Read-only `check_key`: an output written under another key is refused (KeyMismatch)."""
+    stored = (storage.read_json(OutputLayout(output_uri).key_record()) or {}).get("key_id")
+    if stored is not None and stored != key_id:
+        raise KeyMismatch(f"the output was written under key id {stored} but this key id is {key_id}")
+
+
 def shard_manifest_uri(output_uri: str, shard_id: str) -> str:
     return OutputLayout(output_uri).shard_manifest(shard_id)
 

@@ -19,7 +19,7 @@ KEY_VERSION = "v1"
 _STRETCH_ITERATIONS = 200_000
 _STRETCH_SALT = b"chartsift-root-" + KEY_VERSION.encode()
 
-PURPOSES = ("note-key", "patient-key", "source-key", "surrogate", "date-shift", "leak-guard", "key-id")
+PURPOSES = ("note-key", "patient-key", "source-key", "surrogate", "date-shift", "leak-guard", "key-id", "registry")
 
 
 @functools.lru_cache(maxsize=8)

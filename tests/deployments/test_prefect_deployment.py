@@ -35,7 +35,15 @@ def _stop(proc: subprocess.Popen) -> None:
         os.killpg(proc.pid, signal.SIGKILL)
 
 
-def test_when_deployed_and_triggered_then_a_worker_runs_extract_notes_to_completion(tmp_path):
+def test_when_deployed_and_triggered_then_a_worker_runs_extract_notes_and_the_registry_delivery_to_completion(
+    tmp_path, s3_server
+):
+    import datetime as dt
+
+    import boto3
+
+    s3 = boto3.client("s3", endpoint_url=s3_server)
+    s3.create_bucket(Bucket="registry-deliveries")  # the registry deployment's delivery (deployments/prefect.yaml)
     port = _free_port()
     env = {**os.environ, "PREFECT_HOME": str(tmp_path / "prefect"), "PREFECT_API_URL": f"http://127.0.0.1:{port}/api",
            "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "CHARTSIFT_HOME": str(ROOT),
@@ -86,6 +94,20 @@ def test_when_deployed_and_triggered_then_a_worker_runs_extract_notes_to_complet
         assert (cron["cron"], cron["timezone"]) == ("0 2 * * *", "America/New_York")
         limit = nightly.get("global_concurrency_limit") or {}
         assert nightly.get("concurrency_limit") == 1 or limit.get("limit") == 1
+
+        # the nightly run's completion triggers the registry deployment with that run's output;
+        # the worker runs it and the delivery lands on the S3 server
+        key = f"chartsift/cancer/{dt.datetime.now(dt.UTC).date().isoformat()}/manifest.json"
+        deadline = time.monotonic() + 240
+        while time.monotonic() < deadline:
+            listed = s3.list_objects_v2(Bucket="registry-deliveries", Prefix=key).get("Contents", [])
+            if listed:
+                break
+            time.sleep(3)
+        else:
+            pytest.fail("no registry delivery: " + (tmp_path / "worker.log").read_text()[-3000:])
+        manifest = json.loads(s3.get_object(Bucket="registry-deliveries", Key=key)["Body"].read())
+        assert manifest["source"] == str(out) and manifest["row_count"] > 0 and manifest["package"]
     finally:
         if worker is not None:
             _stop(worker)

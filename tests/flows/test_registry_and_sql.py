@@ -2,8 +2,10 @@
 
 import hashlib
 import json
+from pathlib import Path
 
 import boto3
+import polars as pl
 import pytest
 
 from flows import storage
@@ -11,6 +13,7 @@ from flows.extract_notes import extract_notes
 from flows.query import SQL_DIR, run_sql
 from flows.registry_extract import registry_extract
 from tests.support import SAMPLES
+from transforms.errors import ConfigError
 
 pytestmark = pytest.mark.integration
 
@@ -61,6 +64,56 @@ def test_when_the_same_date_is_published_twice_then_one_manifest_stands_and_chec
     other = registry_extract(profile="diabetes", output=output, delivery=delivery, date="2026-11-28")
     diabetes = json.loads(storage.read_bytes(other["manifest"]))
     assert diabetes["columns"] != manifest["columns"] and "evidence" not in diabetes["columns"]
+
+
+def _delivered(base, manifest: dict) -> pl.DataFrame:
+    [parquet] = [f["path"] for f in manifest["files"] if f["format"] == "parquet"]
+    return pl.read_parquet(f"{base}/{parquet}")
+
+
+def test_when_delivered_then_the_package_validates_and_registries_share_no_key_with_each_other_or_the_lake(
+    output, tmp_path
+):
+    from frictionless import validate
+
+    delivery = tmp_path / "d"
+    cancer = registry_extract(profile="cancer", output=output, delivery=str(delivery), date="2026-11-29")
+    diabetes = registry_extract(profile="diabetes", output=output, delivery=str(delivery), date="2026-11-29")
+    report = validate(cancer["package"])
+    assert report.valid, report.flatten(["rowNumber", "fieldName", "type", "note"])[:5]
+    package = json.loads(Path(cancer["package"]).read_text())
+    meta = package["chartsift"]
+    assert "shifted per patient" in meta["dates"] and meta["data_use"] == "free_text"
+    assert meta["source_run_ids"] and meta["versions"]["deid"] and meta["cohort"]["name_regex"]
+    fields = {f["name"]: f for f in package["resources"][0]["schema"]["fields"]}
+    assert fields["evidence"]["chartsift:class"] == "free_text" and fields["note_date"]["type"] == "date"
+    dictionary = (Path(cancer["package"]).parent / "data-dictionary.md").read_text()
+    assert all(f"`{c}`" in dictionary for c in fields)
+
+    c_rows = _delivered(delivery / "cancer" / "2026-11-29", json.loads(Path(cancer["manifest"]).read_text()))
+    d_rows = _delivered(delivery / "diabetes" / "2026-11-29", json.loads(Path(diabetes["manifest"]).read_text()))
+    lake = pl.read_parquet(f"{output}/notes/*.parquet")
+    assert c_rows.height and d_rows.height
+    def keys(df: pl.DataFrame, col: str) -> set[str]:
+        return set(df[col].drop_nulls())  # notes of no known patient have no patient key anywhere
+
+    assert keys(c_rows, "patient_key") and keys(d_rows, "patient_key")
+    assert not keys(c_rows, "patient_key") & keys(d_rows, "patient_key")
+    assert not (keys(c_rows, "patient_key") | keys(d_rows, "patient_key")) & keys(lake, "patient_key")
+    assert not keys(c_rows, "note_key") & keys(lake, "note_key")
+
+
+def test_when_a_delivery_is_revised_then_the_revision_says_what_it_replaces(output, tmp_path):
+    delivery = str(tmp_path / "d")
+    with pytest.raises(ConfigError, match="never published"):
+        registry_extract(profile="cancer", output=output, delivery=delivery, date="2026-11-30", revision=1)
+    first = registry_extract(profile="cancer", output=output, delivery=delivery, date="2026-11-30")
+    again = registry_extract(profile="cancer", output=output, delivery=delivery, date="2026-11-30")
+    revised = registry_extract(profile="cancer", output=output, delivery=delivery, date="2026-11-30", revision=1)
+    assert (first["status"], again["status"], revised["status"]) == ("published", "already_published", "published")
+    manifest = json.loads(Path(revised["manifest"]).read_text())
+    assert (manifest["revision"], manifest["replaces"]) == (1, "manifest.json")
+    assert json.loads(Path(revised["package"]).read_text())["chartsift"]["replaces"] == "manifest.json"
 
 
 def test_when_published_to_s3_then_the_conditional_put_keeps_the_first_manifest(output, s3_server):
