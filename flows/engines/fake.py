@@ -1,7 +1,9 @@
 """A deterministic engine for unit tests, with fault-injection knobs.
 
 It answers with schema-valid JSON built from simple patterns in the note ("<drug> <n> mg",
-"Assessment:"/"Diagnosis:" lines, smoking words), quoting the note so grounding works. Faults are
+"Assessment:"/"Diagnosis:" lines, where "no"/"denies", "history of"/"h/o"/"s/p" and "family history
+of"/"mother with" mark negated, historical and family-history diagnoses; smoking words), quoting
+the note so grounding works. Faults are
 decided by a hash of the prompt, so they are reproducible: fail_prob raises TransientError,
 invalid_json_prob returns broken JSON, truncate_prob returns finish_reason="length" unless the
 request's budget is at least `truncate_below` (so a retry with a larger budget succeeds);
@@ -113,9 +115,11 @@ class FakeEngine:
             for part in re.split(r"[;,]|\.\s", m.group(1)):
                 part = part.strip(" .")
                 if 2 < len(part) <= 80 and len(dxs) < 8:
-                    negated = part.lower().startswith(("no ", "denies "))
-                    dxs.append({"name": part, "status": "active", "negated": negated, "historical": False,
-                                "family_history": False, "evidence": part})  # fmt: skip
+                    low = part.lower()
+                    family = low.startswith(("family history of ", "mother with ", "father with "))
+                    historical = low.startswith(("history of ", "h/o ", "s/p "))
+                    dxs.append({"name": part, "status": "active", "negated": low.startswith(("no ", "denies ")),
+                                "historical": historical, "family_history": family, "evidence": part})  # fmt: skip
         smoking = "unknown"
         for status, rx in _SMOKE:
             if re.search(rx, note, re.IGNORECASE):

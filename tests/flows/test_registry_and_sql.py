@@ -128,3 +128,25 @@ def test_when_published_to_s3_then_the_conditional_put_keeps_the_first_manifest(
     _check_manifest(storage.read_bytes, "s3://registry/out/cancer/2026-11-27")
     with pytest.raises(s3.exceptions.ClientError):  # the server itself refuses a second create
         s3.put_object(Bucket="registry", Key="out/cancer/2026-11-27/manifest.json", Body=b"{}", IfNoneMatch="*")
+
+
+def test_when_notes_mention_one_cancer_in_every_way_then_the_cancer_delivery_holds_only_the_affirmed_note(
+    prefect_harness, tmp_path
+):
+    """Hand-written notes through a real run (fake engine: it marks "no", "history of" and "family
+    history of" as the model should); ungrounded mentions are covered in tests/transforms/test_registry.py."""
+    notes = {"affirmed": "Assessment: breast cancer.\nPlan: tamoxifen 20 mg daily.",
+             "negated": "Assessment: no breast cancer.\nPlan: tamoxifen 20 mg daily.",
+             "family": "Assessment: family history of breast cancer.\nPlan: tamoxifen 20 mg daily.",
+             "historical": "Assessment: history of breast cancer.\nPlan: tamoxifen 20 mg daily."}  # fmt: skip
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "onc.jsonl").write_text("".join(json.dumps({"id": k, "text": t, "patient_id": f"p-{k}"}) + "\n"
+                                           for k, t in notes.items()))  # fmt: skip
+    out = tmp_path / "out"
+    extract_notes(source=str(src), output=str(out), engine="fake")
+    facts = pl.read_parquet(out / "facts" / "*.parquet").filter(pl.col("fact_type") == "diagnosis")
+    assert facts.height == 4  # every mention was extracted, with its flags
+    res = registry_extract(profile="cancer", output=str(out), delivery=str(tmp_path / "d"), date="2026-12-01")
+    rows = _delivered(tmp_path / "d" / "cancer" / "2026-12-01", json.loads(Path(res["manifest"]).read_text()))
+    assert rows["note_key"].n_unique() == 1 and sorted(rows["name"]) == ["breast cancer", "tamoxifen"]
