@@ -77,14 +77,11 @@ def _init_worker() -> None:
 def _chartsift_batch(texts: list[str]) -> tuple[list[list[tuple[int, int, str]]], float]:
     """Spans per text through the flow's de-identification stage (keys, analysis, surrogates, the
     leak guard), and the CPU seconds this worker spent (live workers are not in RUSAGE_CHILDREN)."""
-    from transforms.deid.stage import deidentify_notes
-    from transforms.records import SourceNote
+    from transforms.deid.stage import deidentify_texts
 
     t0 = time.process_time()
-    notes = [SourceNote(str(i), t, "bench", f"line {i + 1}", "jsonl") for i, t in enumerate(texts)]
-    outcome = deidentify_notes(notes, ["bench.jsonl"] * len(notes), _WORKER)
-    spans = {int(n.source.source_id): n.result.spans for n in (*outcome.notes, *outcome.blocked)}
-    out = [[(s.start, s.end, s.entity_type) for s in spans.get(i, [])] for i in range(len(texts))]
+    out = [[] if done is None else [(s.start, s.end, s.entity_type) for s in done[0].result.spans]
+           for done in deidentify_texts(texts, "bench.jsonl", _WORKER)]  # fmt: skip
     return out, time.process_time() - t0
 
 

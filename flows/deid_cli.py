@@ -9,20 +9,13 @@ from collections import Counter
 from pathlib import Path
 
 from flows.runtime import deid_policy, get_deidentifier
-from flows.settings import Settings, load_settings
+from flows.settings import load_settings
 from transforms.deid.stage import deidentify_notes
-from transforms.errors import ConfigError
 from transforms.parse import parse_stream
 
 
 def deidentify_jsonl(input_path: Path, output_path: Path, mode: str | None = None, batch: int = 256) -> dict:
-    settings = load_settings(source=str(input_path))
-    if mode:
-        settings.deid.mode = mode  # type: ignore[assignment]
-        try:
-            settings = Settings.model_validate(settings.model_dump())
-        except ValueError:  # pydantic's ValidationError; the message would echo the value
-            raise ConfigError("settings are not valid: --mode must be surrogate, redact or mask") from None
+    settings = load_settings(source=str(input_path), mode=mode or None)
     settings.require_site_secret()
     deidentifier = get_deidentifier(deid_policy(settings.deid))
     name = input_path.name if input_path.suffix in (".jsonl", ".ndjson", ".gz") else input_path.name + ".jsonl"

@@ -8,38 +8,18 @@ from pathlib import Path
 
 from flows.runtime import deid_policy, get_deidentifier
 from flows.settings import Settings
-from transforms.deid import Deidentifier
 from transforms.deid.evaluate import Evaluation, scorable_gold, score_note
-from transforms.deid.stage import DeidNote, deidentify_notes
-from transforms.records import SourceNote
+from transforms.deid.stage import deidentify_texts
 
 
-def gold_notes(records: list[dict], name: str) -> list[SourceNote]:
-    """Gold records as parsed notes (no patient: each note is its own scope, as before the stage)."""
-    return [SourceNote(str(i), r["text"], name, f"line {i + 1}", "jsonl") for i, r in enumerate(records)]
-
-
-def deid_by_index(records: list[dict], name: str, deidentifier: Deidentifier, batch: int = 64) -> list[DeidNote | None]:
-    """Each gold record through the de-identification stage (the flow's function): its DeidNote,
-    including one the leak guard blocked (scored as what the de-identifier did), or None when it
-    failed (quarantined: nothing leaks, nothing is caught)."""
-    notes = gold_notes(records, name)
-    out: list[DeidNote | None] = [None] * len(notes)
-    for lo in range(0, len(notes), batch):
-        outcome = deidentify_notes(notes[lo : lo + batch], [name] * len(notes[lo : lo + batch]), deidentifier)
-        for n in (*outcome.notes, *outcome.blocked):
-            out[int(n.source.source_id)] = n
-    return out
-
-
-def evaluate_deid(gold_path: Path, settings: Settings | None = None, safe_harbor_ages: bool = True,
-                  batch: int = 64) -> Evaluation:  # fmt: skip
+def evaluate_deid(gold_path: Path, settings: Settings | None = None, safe_harbor_ages: bool = True) -> Evaluation:
     settings = settings or Settings()
     d = get_deidentifier(deid_policy(settings.deid))
     records = [json.loads(line) for line in gold_path.read_text().splitlines() if line.strip()]
     ev = Evaluation()
-    for rec, n in zip(records, deid_by_index(records, gold_path.name, d, batch), strict=True):
-        spans, out = ([], "") if n is None else (n.result.spans, n.result.text)
+    # a note the leak guard blocked is scored as what the de-identifier did to it
+    for rec, done in zip(records, deidentify_texts([r["text"] for r in records], gold_path.name, d), strict=True):
+        spans, out = ([], "") if done is None else (done[0].result.spans, done[0].result.text)
         score_note(ev, rec["text"], scorable_gold(rec.get("phi", []), safe_harbor_ages),
                    [(s.start, s.end, s.entity_type) for s in spans], out)  # fmt: skip
     return ev
@@ -56,9 +36,8 @@ def evaluate_extraction(gold_path: Path, settings: Settings | None = None, limit
     settings = settings or Settings()
     records = [json.loads(line) for line in gold_path.read_text().splitlines() if line.strip()][:limit]
     d = get_deidentifier(deid_policy(settings.deid))
-    outcome = deidentify_notes(gold_notes(records, gold_path.name), [gold_path.name] * len(records), d)
-    by_index = {int(n.source.source_id): n.result.text for n in outcome.notes}
-    texts = [by_index.get(i, "") for i in range(len(records))]  # a quarantined note is never extracted
+    texts = ["" if done is None or done[1] else done[0].result.text  # a quarantined note is never extracted
+             for done in deidentify_texts([r["text"] for r in records], gold_path.name, d)]
     engine = get_engine(settings.inference)
     results = run_extraction(engine, load_template(settings.inference.prompt_template), texts,
                              settings.inference.max_tokens, settings.inference.retry_max_tokens)  # fmt: skip

@@ -29,16 +29,10 @@ SMALL_MODELS = {SMOLLM2_ID: "SmolLM2-135M", GEMMA3_ID: "Gemma 3 270M (base)"}
 DEV_SECRET_NOTICE = "de-id secret is the development default: set CHARTSIFT_DEID__SECRET for real data."
 
 
-def build_settings(source: str | None = None, output: str | None = None, engine: str | None = None,
-                   model: str | None = None, limit: int | None = None) -> Settings:  # fmt: skip
-    """Settings from the environment, with the flow's parameters on top."""
-    return load_settings(source, output, engine, model, limit)
-
-
 @flow(name="extract-notes", log_prints=False)
 def extract_notes(source: str | None = None, output: str | None = None, engine: str | None = None,
                   model: str | None = None, limit: int | None = None, full_refresh: bool = False) -> RunRecord:  # fmt: skip
-    settings = build_settings(source, output, engine, model, limit)
+    settings = load_settings(source, output, engine, model, limit)
     settings.require_site_secret()
     storage.configure_s3(settings.s3)
     run_id = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ-") + uuid.uuid4().hex[:8]

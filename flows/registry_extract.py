@@ -56,15 +56,22 @@ def _encode(table: pa.Table, fmt: str) -> bytes:
     return buf.getvalue()
 
 
-def _provenance(con, profile: Profile) -> dict:  # noqa: ANN001 - a DuckDB connection
-    """Versions and the runs that contributed rows (not every run on the output)."""
-    sql, params = selection_sql(profile, columns=("run_id", "model_id", "model_revision", "deid_version"))
-    rows = con.execute(f"SELECT DISTINCT * FROM ({sql})", params).fetchall()
+PROVENANCE = ("run_id", "model_id", "model_revision", "deid_version")
+
+
+def _select(con, profile: Profile) -> tuple[pa.Table, dict]:  # noqa: ANN001 - a DuckDB connection
+    """The profile's rows, and the provenance of those rows (versions, and the runs that
+    contributed them, not every run on the output), from one query."""
+    extra = tuple(c for c in PROVENANCE if c not in profile.columns)
+    sql, params = selection_sql(profile, columns=(*profile.columns, *extra))
+    table = con.execute(sql, params).fetch_arrow_table()
+    rows = set(zip(*(table[c].to_pylist() for c in PROVENANCE), strict=True))
     models = sorted({f"{m} {r}" for _, m, r, _ in rows})
     notice = DEV_MODEL_NOTICE.format(models=", ".join(models)) if {m for _, m, _, _ in rows} & DEV_MODELS else None
-    return {"run_ids": sorted({r for r, _, _, _ in rows}), "notice": notice,
-            "versions": {"chartsift": __version__, "schema": SCHEMA_VERSION, "models": models, "adapters": [],
-                         "deid": sorted({d for _, _, _, d in rows})}}  # fmt: skip
+    return table.select(list(profile.columns)), {
+        "run_ids": sorted({r for r, _, _, _ in rows}), "notice": notice,
+        "versions": {"chartsift": __version__, "schema": SCHEMA_VERSION, "models": models, "adapters": [],
+                     "deid": sorted({d for _, _, _, d in rows})}}  # fmt: skip
 
 
 def _site_secret(output: str) -> bytes:
@@ -88,9 +95,8 @@ def publish(profile_path: str, output: str, delivery: str, date: str, revision: 
     if revision and not storage.exists(storage.join(base, manifest_name(revision - 1))):
         raise ConfigError(f"revision {revision} of {profile.name} {date} replaces revision {revision - 1}, which "
                           "was never published")  # fmt: skip
-    con = connect(output)
-    sql, params = selection_sql(profile)
-    table = pseudonymize(con.execute(sql, params).fetch_arrow_table(), _site_secret(output), profile.name)
+    selected, provenance = _select(connect(output), profile)
+    table = pseudonymize(selected, _site_secret(output), profile.name)
     attempt = uuid.uuid4().hex[:12]
     files = []
     for fmt in dict.fromkeys(("csv", *profile.formats)):  # CSV always: the package's tabular resource
@@ -99,7 +105,7 @@ def publish(profile_path: str, output: str, delivery: str, date: str, revision: 
         storage.write_bytes(storage.join(base, rel), data)
         files.append(DeliveryFile(rel, fmt, table.num_rows, len(data), sha256(data)))
     meta = {"created": dt.datetime.now(dt.UTC).isoformat(), "revision": revision,
-            "replaces": manifest_name(revision - 1) if revision else None, **_provenance(con, profile)}  # fmt: skip
+            "replaces": manifest_name(revision - 1) if revision else None, **provenance}  # fmt: skip
     # the package sits beside its files, in the attempt folder: its paths are relative to it
     package = datapackage(profile, date, [DeliveryFile(Path(f.path).name, f.format, f.rows, f.bytes, f.sha256)
                                           for f in files], meta)  # fmt: skip

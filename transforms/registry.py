@@ -64,7 +64,8 @@ def load_profile(path: str | Path) -> Profile:
     unknown = [c for c in cols if (c not in FACTS.names and c not in NOTES.names)]
     if unknown:
         raise ConfigError(f"profile {name!r}: unknown columns {unknown}")
-    above = [f"{c} ({profile_column(c)[1]})" for c in cols if profile_column(c)[1] not in ALLOWED[use]]
+    classes = {c: profile_column(c)[1] for c in cols}
+    above = [f"{c} ({k})" for c, k in classes.items() if k not in ALLOWED[use]]
     if above:
         raise ConfigError(f"profile {name!r}: column(s) {', '.join(above)} are above its data-use level "
                           f"{use} (allows {', '.join(sorted(ALLOWED[use]))})")  # fmt: skip

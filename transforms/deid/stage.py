@@ -102,6 +102,20 @@ def _deidentify_batch(deidentifier: Deidentifier, chunk: list[SourceNote], scope
         out.notes.append(done_note)
 
 
+def deidentify_texts(texts: list[str], name: str, deidentifier: Deidentifier) -> list[tuple[DeidNote, bool] | None]:
+    """Bare texts (gold sets, benchmarks), each a note of its own with no patient, through
+    `deidentify_notes`: by position, (the DeidNote, whether the leak guard blocked it), or None
+    when it failed (quarantined: nothing leaks, nothing is caught)."""
+    notes = [SourceNote(str(i), t, name, f"line {i + 1}", "jsonl") for i, t in enumerate(texts)]
+    outcome = deidentify_notes(notes, [name] * len(notes), deidentifier)
+    out: list[tuple[DeidNote, bool] | None] = [None] * len(notes)
+    for n in outcome.notes:
+        out[int(n.source.source_id)] = (n, False)
+    for n in outcome.blocked:
+        out[int(n.source.source_id)] = (n, True)
+    return out
+
+
 def deidentified_titles(deidentifier: Deidentifier, titles: list[tuple[str | None, str]]) -> list[str | None]:
     """Note titles and types (JSONL note_type, FHIR type, HL7 TXA-2 / OBR-4) de-identified like the
     text, in the note's scope; a title that fails or leaks becomes None (fail closed)."""

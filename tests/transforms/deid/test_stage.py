@@ -64,3 +64,11 @@ def test_when_the_time_budget_runs_out_then_the_notes_not_started_are_quarantine
 
 def test_when_there_is_nothing_to_do_then_the_outcome_is_empty(deidentifier):
     assert deidentify_notes([], [], deidentifier) == DeidOutcome()
+
+
+def test_when_bare_texts_are_deidentified_then_each_comes_back_in_place_blocked_or_not(deidentifier):
+    from transforms.deid.stage import deidentify_texts
+
+    done = deidentify_texts(["Seen by Dr. Miriam Oyelaran.", "Assessment: gout."], "gold.jsonl", deidentifier)
+    assert [d[1] for d in done] == [False, False] and "Oyelaran" not in done[0][0].result.text
+    assert done[1][0].result.text == "Assessment: gout." and done[0][0].source.locator == "line 1"
