@@ -262,14 +262,13 @@ def registry_extract_cmd(
     """Publish one registry delivery (a Frictionless Data Package with a data dictionary) in one
     Prefect run; a second publish of the same date and revision changes nothing."""
     _quiet_runtime(False)
-    from flows.registry_extract import registry_extract
-    from transforms.errors import ChartsiftError
+    from flows.registry_extract import profile_path, registry_extract
+    from transforms.registry import load_profile
 
-    try:
-        result = registry_extract(profile=profile, output=output, delivery=delivery, date=date, revision=revision)
-    except ChartsiftError as exc:
-        console.print(f"[red]{type(exc).__name__}:[/red] {exc}")
-        raise typer.Exit(exit_code(exc)) from None
+    # a ChartsiftError (bad profile, key mismatch) is printed in one line by main(), with its exit
+    # code; the profile is checked before Prefect starts
+    load_profile(profile_path(profile))
+    result = registry_extract(profile=profile, output=output, delivery=delivery, date=date, revision=revision)
     console.print(json.dumps(result))
 
 

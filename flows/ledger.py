@@ -138,17 +138,21 @@ def check_key(output_uri: str, key_id: str) -> None:
     uri = OutputLayout(output_uri).key_record()
     if storage.create_exclusive(uri, json.dumps({"key_id": key_id}).encode()):
         return
-    stored = (storage.read_json(uri) or {}).get("key_id")
-    if stored != key_id:
-        raise KeyMismatch(f"the output was written under key id {stored} but this run's key id is {key_id}: "
-                          "use the output's secret, or a new output for a new key (see README, key rotation)")  # fmt: skip
+    _same_key((storage.read_json(uri) or {}).get("key_id"), key_id)
 
 
 def verify_key(output_uri: str, key_id: str) -> None:
-    """Read-only `check_key`: an output written under another key is refused (KeyMismatch)."""
+    """Read-only `check_key` (registry deliveries): an output written under another key is refused;
+    one that recorded none is taken as it is."""
     stored = (storage.read_json(OutputLayout(output_uri).key_record()) or {}).get("key_id")
-    if stored is not None and stored != key_id:
-        raise KeyMismatch(f"the output was written under key id {stored} but this key id is {key_id}")
+    if stored is not None:
+        _same_key(stored, key_id)
+
+
+def _same_key(stored: str | None, key_id: str) -> None:
+    if stored != key_id:
+        raise KeyMismatch(f"the output was written under key id {stored} but this run's key id is {key_id}: "
+                          "use the output's secret, or a new output for a new key (see README, key rotation)")  # fmt: skip
 
 
 def shard_manifest_uri(output_uri: str, shard_id: str) -> str:

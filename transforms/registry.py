@@ -52,7 +52,10 @@ def profile_column(name: str) -> tuple[str, Sensitivity]:
 
 
 def load_profile(path: str | Path) -> Profile:
-    doc = yaml.safe_load(Path(path).read_text())
+    try:
+        doc = yaml.safe_load(Path(path).read_text())
+    except OSError as exc:
+        raise ConfigError(f"registry profile cannot be read: {Path(path).name} ({type(exc).__name__})") from None
     name = doc.get("name", "")
     if not re.fullmatch(r"[a-z0-9][a-z0-9_-]*", name):
         raise ConfigError("profile name must be lower-case letters, digits, - or _")

@@ -92,3 +92,14 @@ def test_when_a_chartsift_error_escapes_a_command_then_main_prints_one_line_and_
     with pytest.raises(SystemExit) as exit_:
         cli.main()
     assert exit_.value.code == 1 and "KeyMismatch" in capsys.readouterr().err
+
+
+def test_when_a_registry_profile_is_missing_then_the_command_says_so_in_one_line(tmp_path):
+    import subprocess
+    import sys
+
+    res = subprocess.run([sys.executable, "-m", "flows.cli", "registry", "extract", "--profile", "no-such-registry",
+                          "--output", str(tmp_path), "--delivery", str(tmp_path / "d")],
+                         capture_output=True, text=True, cwd=ROOT, timeout=120)  # fmt: skip
+    assert res.returncode == 2 and "registry profile cannot be read: no-such-registry.yaml" in res.stderr + res.stdout
+    assert "Traceback" not in res.stderr + res.stdout
