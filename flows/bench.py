@@ -162,7 +162,7 @@ def bench_extract(n: int = 32, max_tokens: int = 256, repeats: int = 2) -> dict:
     from vllm import SamplingParams
     from vllm.sampling_params import StructuredOutputsParams
 
-    from flows.runtime import get_engine
+    from flows.runtime import get_engine, template_name
     from flows.settings import Settings
     from transforms.extraction import run_extraction
     from transforms.prompts import load_template
@@ -173,7 +173,7 @@ def bench_extract(n: int = 32, max_tokens: int = 256, repeats: int = 2) -> dict:
     engine = get_engine(settings.inference)
     records = [json.loads(line) for line in SYNTHEA_GOLD.read_text().splitlines()][:n]
     texts = [r["text"] for r in records]  # synthetic notes; the benchmark measures inference only
-    template = load_template(settings.inference.prompt_template)
+    template = load_template(template_name(settings.inference, engine.info))
     params = SamplingParams(temperature=0.0, max_tokens=max_tokens,
                             structured_outputs=StructuredOutputsParams(json=extraction_json_schema()))  # fmt: skip
     prompts = [engine._prompt(template.messages(t)) for t in texts]

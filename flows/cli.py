@@ -188,6 +188,34 @@ def eval_extract(
         print(line)
 
 
+@app.command("finetune")
+def finetune_cmd(
+    train: list[Path] = typer.Option(..., "--train", help="Gold JSONL ({text, target} per line; benchmarks/extract_corpus.py writes them)."),
+    out: Path = typer.Option(..., "--out", help="Adapter folder to write (a checkpoint there is resumed)."),
+    base: str = typer.Option("smollm2-135m", "--base", help="smollm2-135m | gemma3-270m | a local model folder."),
+    epochs: float = typer.Option(2.0, help="Passes over the training notes."),
+    lr: float = typer.Option(3e-4, help="Peak learning rate (cosine decay)."),
+    rank: int = typer.Option(16, help="LoRA rank (alpha = 2 x rank)."),
+    grad_accum: int = typer.Option(8, help="Examples per optimizer step."),
+    seed: int = typer.Option(0, help="Seed for data order, LoRA init and dropout."),
+    limit: int | None = typer.Option(None, help="Use only the first N notes (a quick check of the path)."),
+    max_steps: int | None = typer.Option(None, help="Stop after N optimizer steps (resume later with the same command)."),
+    name: str = typer.Option("chartsift-extract", help="Adapter name (its id adds the sha256 prefix)."),
+) -> None:
+    """LoRA fine-tuning of the extraction model on de-identified gold notes; writes an adapter folder."""
+    _quiet_runtime(False)
+    from flows.finetune import FinetuneConfig, finetune
+    from flows.settings import load_settings
+
+    cfg = FinetuneConfig(train=tuple(str(p) for p in train), out=str(out), base=base, epochs=epochs, lr=lr,
+                         rank=rank, alpha=2 * rank, grad_accum=grad_accum, seed=seed, limit=limit,
+                         max_steps=max_steps, name=name)  # fmt: skip
+    card = finetune(cfg, load_settings())
+    t = card["training"]
+    print(f"adapter={card['adapter_id']} sha256={card['sha256']} steps={t['steps']} seconds={t['seconds']} "
+          f"loss_first={t['loss_first']} loss_last={t['loss_last']} notes={card['data']['notes']}")
+
+
 @app.command("train-deid")
 def train_deid(
     real: Path = typer.Option(None, "--real", help="Real gold notes grouped by patient (default: ../shared/data/physionet-deid-dev.jsonl)."),

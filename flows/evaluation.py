@@ -25,9 +25,16 @@ def evaluate_deid(gold_path: Path, settings: Settings | None = None, safe_harbor
     return ev
 
 
+def deidentified_texts(texts: list[str], name: str, settings: Settings) -> list[str | None]:
+    """Texts through the flow's de-identification stage; None where the stage quarantined or blocked
+    the note (it never reaches a model)."""
+    d = get_deidentifier(deid_policy(settings.deid))
+    return [None if done is None or done[1] else done[0].result.text for done in deidentify_texts(texts, name, d)]
+
+
 def evaluate_extraction(gold_path: Path, settings: Settings | None = None, limit: int | None = None):
     """De-identify each gold note, extract with the configured engine, score against the gold lists."""
-    from flows.runtime import get_engine
+    from flows.runtime import get_engine, template_name
     from transforms.extract_eval import ExtractEvaluation
     from transforms.extract_eval import score_note as score_extract
     from transforms.extraction import run_extraction
@@ -39,7 +46,7 @@ def evaluate_extraction(gold_path: Path, settings: Settings | None = None, limit
     texts = ["" if done is None or done[1] else done[0].result.text  # a quarantined note is never extracted
              for done in deidentify_texts([r["text"] for r in records], gold_path.name, d)]
     engine = get_engine(settings.inference)
-    results = run_extraction(engine, load_template(settings.inference.prompt_template), texts,
+    results = run_extraction(engine, load_template(template_name(settings.inference, engine.info)), texts,
                              settings.inference.max_tokens, settings.inference.retry_max_tokens)  # fmt: skip
     ev = ExtractEvaluation()
     for rec, res in zip(records, results, strict=True):

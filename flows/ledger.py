@@ -203,7 +203,7 @@ def who() -> dict:
 # every event carries every field (null where it does not apply), so DuckDB sees one schema
 OUTCOME_FIELDS = ("outcome", "error_type", "notes_input", "notes_output", "notes_quarantined", "facts_output",
                   "n_shards", "shards_resumed", "phi_leaks", "engine", "model_id", "model_revision",
-                  "prompt_version", "alerts")  # fmt: skip
+                  "adapter_id", "prompt_version", "alerts")  # fmt: skip
 
 
 class AuditLog:

@@ -51,6 +51,7 @@ class ExtractShardResult(TypedDict):
     seconds: float
     model_id: str
     model_revision: str
+    adapter_id: str | None
     engine: str
     prompt_version: str
     stats: dict  # transforms.monitor.shard_stats, for the drift check
@@ -83,6 +84,7 @@ class RunRecord(TypedDict, total=False):
     engine: str
     model_id: str | None
     model_revision: str | None
+    adapter_id: str | None
     prompt_version: str | None
     schema_version: str
     deid_version: str

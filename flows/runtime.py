@@ -15,7 +15,7 @@ from flows.engines.models import cache_dir
 from flows.settings import DeidSettings, InferenceSettings
 from transforms.deid import DEID_VERSION, Deidentifier, DeidPolicy, lexicons
 from transforms.deid.tagger import BUILTIN_MODEL as BUILTIN_TAGGER
-from transforms.engine import InferenceEngine
+from transforms.engine import EngineInfo, InferenceEngine
 from transforms.errors import ConfigError
 
 _ENGINES: dict[str, InferenceEngine] = {}
@@ -82,6 +82,11 @@ def get_deidentifier(policy: DeidPolicy) -> Deidentifier:
     if policy not in _DEIDENTIFIERS:
         _DEIDENTIFIERS[policy] = Deidentifier(policy)
     return _DEIDENTIFIERS[policy]
+
+
+def template_name(settings: InferenceSettings, info: EngineInfo) -> str:
+    """The prompt template: the one an adapter was trained with, else the configured one."""
+    return info.prompt_template or settings.prompt_template
 
 
 def get_engine(settings: InferenceSettings) -> InferenceEngine:

@@ -126,7 +126,8 @@ class InferenceSettings(BaseModel):
     data_parallel_size: int = Field(1, ge=1, description="GPU only: model replicas.")
     gpu_memory_utilization: float = Field(0.9, gt=0, le=1, description="GPU only: share of GPU memory vLLM may use.")
     cpu_kvcache_gib: int = Field(2, ge=1, le=64, description="CPU only: KV cache size (VLLM_CPU_KVCACHE_SPACE).")
-    prompt_template: str = Field("extract_v2", description="Prompt file in transforms/prompt_templates/.")
+    prompt_template: str = Field("extract_v2", description="Prompt file in transforms/prompt_templates/ (an adapter brings its own).")
+    adapter: str = Field("default", description="LoRA adapter: default (the shipped one for the packaged CPU model, none for others) | none | a packaged adapter name | an adapter folder (chartsift finetune --out).")
     fake: FakeEngineConfig = Field(default_factory=FakeEngineConfig, description="Fake engine only: fault injection (tests, drills); not in the fingerprint.")
 
     @field_validator("engine")

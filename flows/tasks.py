@@ -15,7 +15,7 @@ from flows import ledger, progress, storage
 from flows.layout import OutputLayout
 from flows.plan import load_plan, load_shard, load_state, plan_shards, save_plan, state_uri
 from flows.results import DeidShardResult, ExtractShardResult, PlanResult, RunRecord
-from flows.runtime import deid_policy, deid_version, get_deidentifier, get_engine
+from flows.runtime import deid_policy, deid_version, get_deidentifier, get_engine, template_name
 from flows.settings import DeidSettings, InferenceSettings, MonitorSettings, SinkSettings, SourceSettings
 from transforms import keys, monitor, tables
 from transforms.codes import Reason, Stage
@@ -159,7 +159,7 @@ def extract_shard(deid_part: DeidShardResult, shard: int, sid: str, inference: I
     and `quarantine` parts under the shard's name, then its manifest (the commit)."""
     t0 = time.perf_counter()
     engine = get_engine(inference)
-    template = load_template(inference.prompt_template)
+    template = load_template(template_name(inference, engine.info))
     out = extract_facts(storage.read_parquet(deid_part["deid_uri"]).to_pylist(), engine, template,
                         extract_policy(inference, deid), run_id)  # fmt: skip
     n_quarantined = write_shard_parts(OutputLayout(sink.uri), sid, out, deid_part["quarantine_uri"], run_id,
@@ -172,7 +172,8 @@ def extract_shard(deid_part: DeidShardResult, shard: int, sid: str, inference: I
         n_notes=len(out.notes), n_facts=len(out.facts), n_errors=out.n_errors, n_leaks=len(out.quarantined),
         prompt_tokens=out.prompt_tokens, generated_tokens=out.generated_tokens,
         inference_seconds=out.inference_seconds, seconds=time.perf_counter() - t0, model_id=info.model_id,
-        model_revision=info.model_revision, engine=info.name, prompt_version=template.version,
+        model_revision=info.model_revision, adapter_id=info.adapter_id or None, engine=info.name,
+        prompt_version=template.version,
         stats=monitor.shard_stats(out.notes, out.facts),
     )  # fmt: skip
     if deid_part.get("records_accounted") != deid_part.get("records_planned"):

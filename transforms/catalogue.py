@@ -47,6 +47,8 @@ _SHARED = {
     "model_id": (_O, "Model that extracted the fact."),
     "model_revision": (_O, "Revision (or packaged checksum) of that model."),
     "prompt_version": (_O, "Content hash of the prompt template."),
+    "adapter_id": (_O, "LoRA adapter applied to the model (its name and sha256 prefix); null for the base model."),
+    "adapter_sha256": (_O, "sha256 of that adapter's weights and config (chartsift-adapter.json)."),
     "schema_version": (_O, "Version of the extraction JSON schema."),
     "source_key": (_X, "Keyed hash of the source object's path (operational linkage back to the archive)."),
     "source_format": (_O, "txt | jsonl | fhir | hl7v2 | unknown."),

@@ -29,6 +29,9 @@ class EngineInfo:
     model_revision: str
     max_model_len: int
     extra: dict = field(default_factory=dict)
+    adapter_id: str = ""  # the LoRA adapter applied to the model ("" = none), recorded on every fact
+    adapter_sha256: str = ""
+    prompt_template: str | None = None  # the template an adapter was trained with (it overrides settings)
 
 
 class InferenceEngine(Protocol):

@@ -72,7 +72,9 @@ def score_note(ev: ExtractEvaluation, gold: dict, facts: list[dict], error: str 
     ev.errors += error is not None
     items = gold_items(gold)
     for kind, score in ev.by_type.items():
-        extracted = [f for f in facts if f["fact_type"] == kind]
+        # gold conditions are the patient's own: a negated or family-history mention is not one
+        extracted = [f for f in facts if f["fact_type"] == kind
+                     and not (kind == "diagnosis" and {f["attributes"].get("negated"), f["attributes"].get("family_history")} & {"true"})]  # fmt: skip
         golds = items[kind]
         score.gold += len(golds)
         score.extracted += len(extracted)

@@ -152,11 +152,16 @@ def fact_rows(note: dict, facts: list[dict], engine: InferenceEngine, template: 
     schema versions), the model, prompt, schema and de-identification versions, the run."""
     info = engine.info
     return [{**f, "fact_id": keys.content_hash(note["note_key"], str(j), info.model_id, info.model_revision,
-                                              template.version, SCHEMA_VERSION),
+                                              template.version, SCHEMA_VERSION, *_adapter_part(info)),
              "note_key": note["note_key"], "patient_key": note["patient_key"], "model_id": info.model_id,
-             "model_revision": info.model_revision, "prompt_version": template.version,
+             "model_revision": info.model_revision, "adapter_id": info.adapter_id or None,
+             "adapter_sha256": info.adapter_sha256 or None, "prompt_version": template.version,
              "schema_version": SCHEMA_VERSION, "deid_version": note["deid_version"], "run_id": run_id}
             for j, f in enumerate(facts)]  # fmt: skip
+
+
+def _adapter_part(info) -> tuple[str, ...]:
+    return (info.adapter_sha256,) if info.adapter_sha256 else ()  # fact ids without an adapter stay as they were
 
 
 def _fact_leaks(secret: bytes, note: dict, facts: list[dict]) -> bool:

@@ -24,12 +24,13 @@ class PromptTemplate:
     version: str
 
     def messages(self, note_text: str) -> list[dict[str, str]]:
-        return [
-            {"role": "system", "content": self.system},
+        """System, the worked example (templates for a fine-tuned adapter have none), the note."""
+        example = [
             {"role": "user", "content": self.user.replace("{note}", self.example_note)},
             {"role": "assistant", "content": self.example_answer},
-            {"role": "user", "content": self.user.replace("{note}", note_text)},
-        ]
+        ] if self.example_note else []  # fmt: skip
+        return [{"role": "system", "content": self.system}, *example,
+                {"role": "user", "content": self.user.replace("{note}", note_text)}]  # fmt: skip
 
 
 def load_template(name: str = DEFAULT_TEMPLATE) -> PromptTemplate:
@@ -39,8 +40,8 @@ def load_template(name: str = DEFAULT_TEMPLATE) -> PromptTemplate:
     return PromptTemplate(
         name=name,
         system=sections["system"],
-        example_note=sections["example_note"],
-        example_answer=sections["example_answer"],
+        example_note=sections.get("example_note", ""),
+        example_answer=sections.get("example_answer", ""),
         user=sections["user"],
         version=f"{name}-{content_hash(raw, length=12)}",
     )

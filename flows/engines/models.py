@@ -137,3 +137,16 @@ def convert_gguf(gguf: Path, target: Path, architectures: list[str] | None = Non
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+def resolve_base(name: str) -> LocalModel:
+    """A packaged model by name, or a local model folder (its revision: a hash of its config and
+    weights' names and sizes); hub ids are not fetched here (no network at run time)."""
+    if name in PACKAGED:
+        return PACKAGED[name]()
+    folder = Path(name)
+    if not (folder / "config.json").is_file():
+        raise TerminalError(f"base model must be one of {', '.join(PACKAGED)} or a local model folder")
+    sizes = sorted((f.name, f.stat().st_size) for f in folder.iterdir() if f.is_file())
+    digest = hashlib.sha256(json.dumps(sizes).encode() + (folder / "config.json").read_bytes()).hexdigest()[:12]
+    return LocalModel(str(folder), folder.name, f"local:{digest}")

@@ -7,12 +7,14 @@ whitespace until max_tokens, so it is always set here.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from transforms.engine import EngineInfo, GenerationRequest, GenerationResult
-from transforms.errors import TerminalError
+from transforms.errors import ConfigError, TerminalError
 
 if TYPE_CHECKING:
     from flows.settings import InferenceSettings
@@ -47,6 +49,13 @@ class VllmEngine:
         from vllm import LLM
 
         model_path, model_id, revision = self._resolve_model(settings, device)
+        self.adapter = self._resolve_adapter(settings, device, model_id, revision)
+        self.lora = None
+        if self.adapter is not None and device == "cpu":  # merged once: generates as fast as the base
+            from flows.adapters import merged_model
+            from flows.engines.models import cache_dir
+
+            model_path = merged_model(model_path, revision, self.adapter, cache_dir())
         kwargs: dict = dict(
             model=model_path,
             tokenizer=model_path,
@@ -66,13 +75,22 @@ class VllmEngine:
             )
             if settings.model_revision and not os.path.isdir(model_path):
                 kwargs["revision"] = settings.model_revision
+            if self.adapter is not None:  # vLLM serves the LoRA weights directly on GPU
+                from vllm.lora.request import LoRARequest
+
+                rank = json.loads((Path(self.adapter.path) / "adapter_config.json").read_text())["r"]
+                kwargs.update(enable_lora=True, max_lora_rank=max(8, rank), max_loras=1)
+                self.lora = LoRARequest(self.adapter.adapter_id, 1, self.adapter.path)
         try:
             self.llm = LLM(**kwargs)
         except Exception as exc:  # noqa: BLE001
             raise TerminalError(f"vLLM could not load the model: {type(exc).__name__}") from exc
         self.tokenizer = self.llm.get_tokenizer()
+        a = self.adapter
         self.info = EngineInfo(device, model_id, revision, settings.max_model_len,
-                               {"structured_backend": settings.structured_backend})  # fmt: skip
+                               {"structured_backend": settings.structured_backend},
+                               adapter_id=a.adapter_id if a else "", adapter_sha256=a.sha256 if a else "",
+                               prompt_template=a.template if a else None)  # fmt: skip
 
     @staticmethod
     def _resolve_model(settings: InferenceSettings, device: str) -> tuple[str, str, str]:
@@ -83,6 +101,17 @@ class VllmEngine:
             return m.path, m.model_id, m.revision
         model = settings.model or GPU_DEFAULT_MODEL
         return model, model, settings.model_revision or "unpinned"
+
+    @staticmethod
+    def _resolve_adapter(settings: InferenceSettings, device: str, model_id: str, revision: str):
+        from flows.adapters import resolve_adapter
+        from flows.engines.models import PACKAGED
+
+        packaged = settings.model or ("smollm2-135m" if device == "cpu" else None)
+        adapter = resolve_adapter(settings.adapter, packaged if packaged in PACKAGED else model_id)
+        if adapter is not None and revision not in (adapter.base_revision, "unpinned") and model_id != adapter.base:
+            raise ConfigError(f"adapter {adapter.adapter_id} was trained on another base model than {model_id}")
+        return adapter
 
     def _prompt(self, messages: list[dict[str, str]]) -> str:
         return self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
@@ -100,7 +129,7 @@ class VllmEngine:
                            structured_outputs=StructuredOutputsParams(json=r.json_schema))  # fmt: skip
             for r in requests
         ]
-        outputs = self.llm.generate(prompts, params, use_tqdm=False)
+        outputs = self.llm.generate(prompts, params, use_tqdm=False, lora_request=self.lora)
         results = []
         for out in outputs:
             c = out.outputs[0]

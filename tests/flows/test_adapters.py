@@ -1,0 +1,23 @@
+"""The shipped LoRA adapter and adapter resolution (flows.adapters)."""
+
+import pytest
+
+from flows.adapters import adapter_digest, resolve_adapter
+from tests.support import ROOT
+from transforms.errors import ConfigError
+
+
+def test_the_shipped_adapter_matches_its_card():
+    adapter = resolve_adapter("default", "smollm2-135m")
+    assert adapter is not None and adapter.template == "extract_ft1"
+    assert adapter.sha256 == adapter_digest(ROOT / "flows" / "engines" / "adapters" / "smollm2-extract-v1")
+
+
+def test_when_no_adapter_is_asked_for_or_the_base_has_none_then_none():
+    assert resolve_adapter("none", "smollm2-135m") is None
+    assert resolve_adapter("default", "google/medgemma-4b-it") is None
+
+
+def test_when_the_adapter_folder_is_missing_then_config_error(tmp_path):
+    with pytest.raises(ConfigError):
+        resolve_adapter(str(tmp_path / "nowhere"), "smollm2-135m")
