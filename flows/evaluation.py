@@ -42,9 +42,7 @@ def evaluate_extraction(gold_path: Path, settings: Settings | None = None, limit
 
     settings = settings or Settings()
     records = [json.loads(line) for line in gold_path.read_text().splitlines() if line.strip()][:limit]
-    d = get_deidentifier(deid_policy(settings.deid))
-    texts = ["" if done is None or done[1] else done[0].result.text  # a quarantined note is never extracted
-             for done in deidentify_texts([r["text"] for r in records], gold_path.name, d)]
+    texts = [t or "" for t in deidentified_texts([r["text"] for r in records], gold_path.name, settings)]  # a quarantined note is never extracted
     engine = get_engine(settings.inference)
     results = run_extraction(engine, load_template(template_name(settings.inference, engine.info)), texts,
                              settings.inference.max_tokens, settings.inference.retry_max_tokens)  # fmt: skip

@@ -4,8 +4,8 @@ The same code runs on CPU for the packaged small models and on GPU for MedGemma 
 LoRA on the attention and MLP projections, no `modules_to_save`, so vLLM can serve it). Every note
 is de-identified by the flow's own stage before it becomes a training example; the loss is taken on
 the answer tokens only. Deterministic (one seed for data order, LoRA init and dropout), resumable
-(`--resume` continues from the last checkpoint in the output folder), and the output folder is a
-complete adapter: PEFT weights, the tokenizer's chat template, `chartsift-adapter.json` (base model
+(the same command again continues from the last checkpoint in the output folder), and the output folder is a
+complete adapter: PEFT weights (bf16), `chartsift-adapter.json` (base model
 and revision, prompt template, data recipe and counts, hyper-parameters, loss curve, sha256) and a
 README model card. Nothing it prints or writes holds note text.
 """
@@ -141,12 +141,11 @@ def _progress(state: TrainState, total: int, t0: float) -> None:
 def _load(cfg: FinetuneConfig, base_path: str, resume_dir: Path | None):
     import torch
     from peft import LoraConfig, PeftModel, get_peft_model
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers import AutoModelForCausalLM
 
     torch.manual_seed(cfg.seed)
     dtype = torch.float32 if not torch.cuda.is_available() else torch.bfloat16
     model = AutoModelForCausalLM.from_pretrained(base_path, dtype=dtype)
-    tokenizer = AutoTokenizer.from_pretrained(base_path)
     if resume_dir is not None:
         model = PeftModel.from_pretrained(model, str(resume_dir), is_trainable=True)
     else:
@@ -155,7 +154,7 @@ def _load(cfg: FinetuneConfig, base_path: str, resume_dir: Path | None):
         model = get_peft_model(model, lora)
     if torch.cuda.is_available():
         model = model.cuda()
-    return model, tokenizer
+    return model
 
 
 def _save_checkpoint(model, opt, state: TrainState, ckpt: Path, torch) -> None:
@@ -170,12 +169,12 @@ def _save_checkpoint(model, opt, state: TrainState, ckpt: Path, torch) -> None:
     tmp.rename(ckpt)
 
 
-def train(cfg: FinetuneConfig, data: list[tuple[list[int], int]], base_path: str, out: Path) -> tuple[object, object, TrainState]:
+def train(cfg: FinetuneConfig, data: list[tuple[list[int], int]], base_path: str, out: Path) -> tuple[object, TrainState]:
     import torch
 
     ckpt = out / "checkpoint"
     resume = ckpt if (ckpt / "state.json").is_file() else None
-    model, tokenizer = _load(cfg, base_path, resume)
+    model = _load(cfg, base_path, resume)
     params = [p for p in model.parameters() if p.requires_grad]
     opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=0.0)
     state = TrainState()
@@ -209,7 +208,7 @@ def train(cfg: FinetuneConfig, data: list[tuple[list[int], int]], base_path: str
         if state.step % cfg.save_every == 0 or state.step == stop:
             _save_checkpoint(model, opt, state, ckpt, torch)
     sys.stderr.write("\n")
-    return model, tokenizer, state
+    return model, state
 
 
 def _weights_to_bf16(path: Path) -> None:
@@ -234,7 +233,7 @@ def finetune(cfg: FinetuneConfig, settings: Settings) -> dict:
     from transformers import AutoTokenizer
 
     data = tokenize(examples, AutoTokenizer.from_pretrained(base.path), settings.inference.max_model_len)
-    model, tokenizer, state = train(cfg, data, base.path, out)
+    model, state = train(cfg, data, base.path, out)
     model.save_pretrained(str(out))
     _weights_to_bf16(out / "adapter_model.safetensors")  # half the size; merged and served in bf16 anyway
     card = _card(cfg, base, stats, quarantined, data, state)
