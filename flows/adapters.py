@@ -107,6 +107,30 @@ def merged_model(base_path: str, base_revision: str, adapter: Adapter, cache: Pa
     return str(target)
 
 
+def record_eval(folder: Path, gold_name: str, command: str, columns: list[tuple[str, dict[str, str]]]) -> None:
+    """Put eval-extract's figures on `gold_name` into the adapter's card and README (the weights,
+    and so the sha256, are untouched)."""
+    card_path = folder / ADAPTER_CARD
+    card = json.loads(card_path.read_text())
+    evals = {k: v for k, v in (card.get("eval") or {}).items() if isinstance(v, dict)}
+    evals[gold_name] = {"command": command, "columns": {label: figs for label, figs in columns}}
+    card["eval"] = evals
+    card_path.write_text(json.dumps(card, indent=2) + "\n")
+    write_model_card(folder, card)
+
+
+def _eval_lines(evals: dict) -> list[str]:
+    from transforms.extract_eval import report_lines
+
+    if not evals:
+        return ["(not evaluated yet: chartsift eval-extract --compare ADAPTER --card)", ""]
+    lines = []
+    for gold_name, e in sorted(evals.items()):
+        lines += [f"`{e['command']}` ({gold_name}):", "", "```",
+                  *report_lines(list(e["columns"].items())), "```", ""]  # fmt: skip
+    return lines
+
+
 def write_model_card(folder: Path, card: dict) -> None:
     t, d, h = card["training"], card["data"], card["hyperparameters"]
     ev = card.get("eval") or {}
@@ -127,7 +151,7 @@ def write_model_card(folder: Path, card: dict) -> None:
         f"{t['steps']} optimizer steps, {t['examples_seen']} examples, {t['seconds']} s; loss {t['loss_first']} -> {t['loss_last']}.",
         "Loss curve (per step): " + " ".join(f"{x:.3f}" for x in t["loss_curve"]), "",
         "## Evaluation", "",
-        *([f"- {k}: {v}" for k, v in sorted(ev.items())] or ["(not evaluated yet: chartsift eval-extract --card)"]), "",
+        *_eval_lines({k: v for k, v in ev.items() if isinstance(v, dict)}),
         f"sha256 (adapter_config.json + adapter_model.safetensors): `{card['sha256']}`", "",
     ]  # fmt: skip
     (folder / "README.md").write_text("\n".join(lines), encoding="utf-8")

@@ -94,6 +94,7 @@ def print_summary(run: dict) -> None:
         ("notes in", run["notes_input"]), ("notes out", run["notes_output"]),
         ("quarantined", f"{run['notes_quarantined']} {dict(run['quarantine_by_reason']) or ''}"),
         ("extraction errors", run["notes_extraction_error"]), ("facts", run["facts_output"]),
+        ("facts ungrounded (audit)", run.get("facts_ungrounded", 0)),
         ("objects unchanged / changed", f"{run['objects_unchanged']} / {run['objects_changed']} "
                                         f"({run.get('notes_superseded', 0)} earlier rows superseded)"),
         ("PHI found", ", ".join(f"{k} {v}" for k, v in sorted(run["phi_by_type"].items())) or "none"),
@@ -171,21 +172,44 @@ def query(
 
 @app.command("eval-extract")
 def eval_extract(
-    gold: Path = typer.Option(..., "--gold", help="JSONL with text and gold medications/conditions (Synthea gold shape)."),
+    gold: Path = typer.Option(..., "--gold", help="JSONL with text and a target (extract corpus) or Synthea gold lists."),
     engine: str = typer.Option(None, help="cpu | gpu | fake | auto (default: settings)."),
     model: str | None = typer.Option(None, help="Model id or folder."),
     limit: int | None = typer.Option(None, help="Score only the first N notes."),
+    adapter: str | None = typer.Option(None, help="default | none | a packaged adapter | a folder (default: settings)."),
+    compare: str | None = typer.Option(None, "--compare", help="Evaluate the base model and this adapter side by side."),
+    card: bool = typer.Option(False, "--card", help="Write the figures into the adapter's card and README."),
+    json_out: Path | None = typer.Option(None, "--json", help="Also write the figures as JSON to this file."),
 ) -> None:
-    """Extract from gold notes (after de-identification) and print precision/recall per type."""
+    """Extract from gold notes (after de-identification) and print precision/recall per fact type,
+    attribute accuracy, the grounded rate and copies of the prompt's example."""
     _quiet_runtime(False)
-    from flows.evaluation import evaluate_extraction
+    from flows.adapters import record_eval, resolve_adapter
+    from flows.evaluation import compare_columns, extract_column
     from flows.settings import load_settings
     from transforms.extract_eval import report_lines
 
-    ev, info = evaluate_extraction(gold, load_settings(engine=engine or None, model=model or None), limit)
-    print(f"engine={info.name} model={info.model_id} revision={info.model_revision}")
-    for line in report_lines(ev):
+    settings = load_settings(engine=engine or None, model=model or None, adapter=compare or adapter)
+    if compare:
+        columns = compare_columns(gold, compare, engine, model, limit)
+    else:
+        label, figs, info, summary = extract_column(gold, settings, limit)
+        columns = [(label, figs)]
+        print(f"engine={info.name} model={info.model_id} revision={info.model_revision} adapter={info.adapter_id or 'none'}")
+    for line in report_lines(columns):
         print(line)
+    if not compare:
+        print(summary)
+    if json_out is not None:
+        json_out.write_text(json.dumps({"label": columns[-1][0], "figures": columns[-1][1]}))
+    if card:
+        found = resolve_adapter(settings.inference.adapter, settings.inference.model or "smollm2-135m")
+        if found is None:
+            raise typer.BadParameter("--card needs an adapter (--compare ADAPTER or --adapter)")
+        command = " ".join(["chartsift eval-extract", f"--gold {gold}", *([f"--limit {limit}"] if limit else []),
+                            *([f"--compare {compare}"] if compare else [f"--adapter {adapter}"] if adapter else [])])  # fmt: skip
+        record_eval(Path(found.path), f"{gold.stem}" + (f" (first {limit} notes)" if limit else ""), command, columns)
+        print(f"figures written to the card of {found.adapter_id}")
 
 
 @app.command("finetune")

@@ -4,6 +4,9 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+import tempfile
 from pathlib import Path
 
 from flows.runtime import deid_policy, get_deidentifier
@@ -33,7 +36,8 @@ def deidentified_texts(texts: list[str], name: str, settings: Settings) -> list[
 
 
 def evaluate_extraction(gold_path: Path, settings: Settings | None = None, limit: int | None = None):
-    """De-identify each gold note, extract with the configured engine, score against the gold lists."""
+    """De-identify each gold note, extract with the configured engine, score against the gold
+    (transforms.extract_eval): every fact the model gave goes in, grounded or not."""
     from flows.runtime import get_engine, template_name
     from transforms.extract_eval import ExtractEvaluation
     from transforms.extract_eval import score_note as score_extract
@@ -47,6 +51,32 @@ def evaluate_extraction(gold_path: Path, settings: Settings | None = None, limit
     results = run_extraction(engine, load_template(template_name(settings.inference, engine.info)), texts,
                              settings.inference.max_tokens, settings.inference.retry_max_tokens)  # fmt: skip
     ev = ExtractEvaluation()
-    for rec, res in zip(records, results, strict=True):
-        score_extract(ev, rec.get("gold") or {}, res.facts, res.error)
+    for rec, res, text in zip(records, results, texts, strict=True):
+        score_extract(ev, rec, res.facts, res.error, text)
     return ev, engine.info
+
+
+def extract_column(gold_path: Path, settings: Settings, limit: int | None = None) -> tuple[str, dict[str, str], object, str]:
+    """One column of the eval-extract report: its label (the adapter id, or "base"), the figures,
+    the engine's info and the one-line summary."""
+    from transforms.extract_eval import figures, summary_line
+
+    ev, info = evaluate_extraction(gold_path, settings, limit)
+    return (info.adapter_id or "base"), figures(ev), info, summary_line(ev)
+
+
+def compare_columns(gold_path: Path, adapter: str, engine: str | None, model: str | None,
+                    limit: int | None) -> list[tuple[str, dict[str, str]]]:  # fmt: skip
+    """The base model and `adapter`, each evaluated in its own process (one vLLM engine per
+    process), as report columns."""
+    columns = []
+    for spec in ("none", adapter):
+        with tempfile.TemporaryDirectory() as tmp:
+            out = Path(tmp) / "figures.json"
+            cmd = [sys.executable, "-m", "flows.cli", "eval-extract", "--gold", str(gold_path), "--adapter", spec,
+                   "--json", str(out), *(["--engine", engine] if engine else []), *(["--model", model] if model else []),
+                   *(["--limit", str(limit)] if limit else [])]  # fmt: skip
+            subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+            doc = json.loads(out.read_text())
+        columns.append((doc["label"], doc["figures"]))
+    return columns

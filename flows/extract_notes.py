@@ -191,6 +191,7 @@ def summarize(run_id: str, started: dt.datetime, wall: float, settings: Settings
         "notes_input": out + quarantined, "notes_output": out, "notes_quarantined": quarantined,
         "notes_extraction_error": sum(e["n_errors"] for e in extract_parts),
         "facts_output": sum(e["n_facts"] for e in extract_parts),
+        "facts_ungrounded": sum(e.get("n_facts_ungrounded", 0) for e in extract_parts),  # 0 in shards committed before facts_ungrounded existed
         "objects_unchanged": plan["objects_unchanged"], "objects_changed": plan["objects_changed"],
         "objects_empty": plan["objects_empty"],
         "quarantine_by_reason": dict(reasons), "phi_by_type": dict(phi),

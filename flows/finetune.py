@@ -138,6 +138,15 @@ def _progress(state: TrainState, total: int, t0: float) -> None:
     sys.stderr.flush()
 
 
+def target_modules(module_names: list[str]) -> list[str] | str:
+    """The projections LoRA adapts. In a multimodal model (MedGemma, Gemma 3 4B+) only those of
+    its language model (a regex PEFT matches on full names): the adapter stays language-only, no
+    vision-tower weights, so vLLM can serve it."""
+    if any(".language_model." in f".{n}." for n in module_names):
+        return r".*\blanguage_model\b.*\.(" + "|".join(TARGET_MODULES) + r")$"
+    return list(TARGET_MODULES)
+
+
 def _load(cfg: FinetuneConfig, base_path: str, resume_dir: Path | None):
     import torch
     from peft import LoraConfig, PeftModel, get_peft_model
@@ -150,7 +159,8 @@ def _load(cfg: FinetuneConfig, base_path: str, resume_dir: Path | None):
         model = PeftModel.from_pretrained(model, str(resume_dir), is_trainable=True)
     else:
         lora = LoraConfig(r=cfg.rank, lora_alpha=cfg.alpha, lora_dropout=cfg.dropout, bias="none",
-                          target_modules=list(TARGET_MODULES), task_type="CAUSAL_LM")  # fmt: skip
+                          target_modules=target_modules([n for n, _ in model.named_modules()]),
+                          task_type="CAUSAL_LM")  # fmt: skip
         model = get_peft_model(model, lora)
     if torch.cuda.is_available():
         model = model.cuda()

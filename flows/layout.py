@@ -1,7 +1,8 @@
 """Where everything lives in an output folder (local path or s3://bucket/prefix). The one place
 that spells the layout; the README's "Output" section documents the same tree.
 
-    notes/ facts/ quarantine/   part-<shard id>.parquet (one part per shard)
+    notes/ facts/ facts_ungrounded/ quarantine/
+                                part-<shard id>.parquet (one part per shard)
     runs/ metrics/              run-<run id>.parquet
     reports/                    run-<run id>.html
     audit/                      <run id>-<seq>-<event>.json
@@ -19,7 +20,7 @@ from dataclasses import dataclass
 
 from flows import storage
 
-TABLES = ("notes", "facts", "quarantine", "runs", "metrics")
+TABLES = ("notes", "facts", "facts_ungrounded", "quarantine", "runs", "metrics")
 
 
 @dataclass(frozen=True)
@@ -30,7 +31,7 @@ class OutputLayout:
         return storage.join(self.uri, name)
 
     def part(self, table: str, shard_id: str) -> str:
-        """A shard's part of `notes`, `facts` or `quarantine`."""
+        """A shard's part of `notes`, `facts`, `facts_ungrounded` or `quarantine`."""
         return storage.join(self.uri, table, self.part_name(shard_id))
 
     @staticmethod

@@ -202,8 +202,8 @@ def who() -> dict:
 
 # every event carries every field (null where it does not apply), so DuckDB sees one schema
 OUTCOME_FIELDS = ("outcome", "error_type", "notes_input", "notes_output", "notes_quarantined", "facts_output",
-                  "n_shards", "shards_resumed", "phi_leaks", "engine", "model_id", "model_revision",
-                  "adapter_id", "prompt_version", "alerts")  # fmt: skip
+                  "facts_ungrounded", "n_shards", "shards_resumed", "phi_leaks", "engine", "model_id",
+                  "model_revision", "adapter_id", "prompt_version", "alerts")  # fmt: skip
 
 
 class AuditLog:

@@ -42,7 +42,8 @@ class DeidShardResult(TypedDict):
 
 class ExtractShardResult(TypedDict):
     n_notes: int  # notes written (the fact leak guard's removals excluded)
-    n_facts: int
+    n_facts: int  # grounded facts written to `facts`
+    n_facts_ungrounded: int  # the others, written to `facts_ungrounded`
     n_errors: int  # notes whose answer was rejected (they stay, with no facts)
     n_leaks: int  # notes the fact leak guard quarantined
     prompt_tokens: int
@@ -73,6 +74,7 @@ class RunRecord(TypedDict, total=False):
     notes_quarantined: int
     notes_extraction_error: int
     facts_output: int
+    facts_ungrounded: int
     objects_unchanged: int
     objects_changed: int
     objects_empty: int

@@ -191,7 +191,8 @@ class Settings(BaseSettings):
 
 
 def load_settings(source: str | None = None, output: str | None = None, engine: str | None = None,
-                  model: str | None = None, limit: int | None = None, mode: str | None = None) -> Settings:  # fmt: skip
+                  model: str | None = None, limit: int | None = None, mode: str | None = None,
+                  adapter: str | None = None) -> Settings:  # fmt: skip
     """Settings from the environment with command-line values on top, validated as a whole. A bad
     value is a ConfigError naming the setting and the rule, never echoing the value (a source path
     may name a patient)."""
@@ -203,7 +204,7 @@ def load_settings(source: str | None = None, output: str | None = None, engine: 
         s = Settings()
         for group, field, value in (("source", "uri", source), ("sink", "uri", output), ("inference", "engine", engine),
                                     ("inference", "model", model), ("source", "limit", limit),
-                                    ("deid", "mode", mode)):  # fmt: skip
+                                    ("deid", "mode", mode), ("inference", "adapter", adapter)):  # fmt: skip
             if value is not None:
                 setattr(getattr(s, group), field, value)
         return Settings.model_validate(s.model_dump())  # re-validate the combination

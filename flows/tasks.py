@@ -169,18 +169,18 @@ def extract_shard(deid_part: DeidShardResult, shard: int, sid: str, inference: I
                           shard, len(out.notes), len(out.facts), out.n_errors, out.inference_seconds)  # fmt: skip
     info = engine.info
     result = ExtractShardResult(
-        n_notes=len(out.notes), n_facts=len(out.facts), n_errors=out.n_errors, n_leaks=len(out.quarantined),
+        n_notes=len(out.notes), n_facts=len(out.facts), n_facts_ungrounded=len(out.ungrounded), n_errors=out.n_errors, n_leaks=len(out.quarantined),
         prompt_tokens=out.prompt_tokens, generated_tokens=out.generated_tokens,
         inference_seconds=out.inference_seconds, seconds=time.perf_counter() - t0, model_id=info.model_id,
         model_revision=info.model_revision, adapter_id=info.adapter_id or None, engine=info.name,
         prompt_version=template.version,
-        stats=monitor.shard_stats(out.notes, out.facts),
+        stats=monitor.shard_stats(out.notes, out.facts + out.ungrounded),
     )  # fmt: skip
     if deid_part.get("records_accounted") != deid_part.get("records_planned"):
         return result  # no commit record for a shard that lost records (the run will refuse to publish)
     ledger.write_shard_manifest(sink.uri, sid, {
         "shard_id": sid, "run_id": run_id, "committed_at": dt.datetime.now(dt.UTC).isoformat(),
-        "parts": {"notes": bool(out.notes), "facts": bool(out.notes), "quarantine": n_quarantined > 0},
+        "parts": {"notes": bool(out.notes), "facts": bool(out.notes), "facts_ungrounded": bool(out.notes), "quarantine": n_quarantined > 0},
         "deid": {k: v for k, v in deid_part.items() if not k.endswith("_uri")}, "extract": result,
     })  # fmt: skip
     return result
@@ -188,7 +188,7 @@ def extract_shard(deid_part: DeidShardResult, shard: int, sid: str, inference: I
 
 def write_shard_parts(layout: OutputLayout, sid: str, out: ExtractOutcome, staged_quarantine_uri: str, run_id: str,
                       compression: str) -> int:  # fmt: skip
-    """Write a shard's notes, facts and quarantine parts; returns the quarantine rows written. Each
+    """Write a shard's notes, facts, facts_ungrounded and quarantine parts; returns the quarantine rows written. Each
     part appears whole (rename / single PUT) under the shard's deterministic name: rewriting one
     after a crash writes the same rows, so there is never a duplicate."""
     import pyarrow as pa
@@ -200,6 +200,8 @@ def write_shard_parts(layout: OutputLayout, sid: str, out: ExtractOutcome, stage
     ])  # fmt: skip
     if out.notes:
         storage.write_parquet(tables.build_table(out.facts, tables.FACTS), layout.part("facts", sid), compression)
+        storage.write_parquet(tables.build_table(out.ungrounded, tables.FACTS_UNGROUNDED),
+                              layout.part("facts_ungrounded", sid), compression)  # fmt: skip
         storage.write_parquet(tables.build_table(out.notes, tables.NOTES), layout.part("notes", sid), compression)
     if quarantine.num_rows:
         storage.write_parquet(quarantine, layout.part("quarantine", sid), compression)
@@ -215,6 +217,7 @@ def supersede(sink: SinkSettings, keep_parts: set[str], read: set[str]) -> int: 
     removed = _drop_rows(sink, "notes", keep_parts, "source_key", read)
     if removed:
         _drop_rows(sink, "facts", keep_parts, "note_key", removed)
+        _drop_rows(sink, "facts_ungrounded", keep_parts, "note_key", removed)
     return len(removed)
 
 

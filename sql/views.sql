@@ -3,8 +3,14 @@
 --   SET VARIABLE chartsift_output = 'out';  .read sql/views.sql
 CREATE OR REPLACE VIEW notes AS
   SELECT * FROM read_parquet(getvariable('chartsift_output') || '/notes/*.parquet', union_by_name = true);
+-- grounded facts only (an output written before facts_ungrounded existed may hold others in facts/)
 CREATE OR REPLACE VIEW facts AS
-  SELECT * FROM read_parquet(getvariable('chartsift_output') || '/facts/*.parquet', union_by_name = true);
+  SELECT * FROM read_parquet(getvariable('chartsift_output') || '/facts/*.parquet', union_by_name = true)
+  WHERE grounding IN ('exact', 'case_insensitive', 'whitespace_normalized', 'token_aligned', 'keyword');
+-- audit only: facts whose evidence was not found in the note or does not name them (never in
+-- `facts`, the other views or a registry extract); same columns as `facts`
+CREATE OR REPLACE VIEW facts_ungrounded AS
+  SELECT * FROM read_parquet(getvariable('chartsift_output') || '/facts_ungrounded/*.parquet', union_by_name = true);
 CREATE OR REPLACE VIEW runs AS
   SELECT * FROM read_parquet(getvariable('chartsift_output') || '/runs/*.parquet', union_by_name = true);
 CREATE OR REPLACE VIEW metrics AS

@@ -65,7 +65,8 @@ _DESCRIPTIONS: dict[str, dict[str, tuple[Sensitivity, str]]] = {
         "phi_total": (_O, "PHI spans found in all."),
         "extraction_status": (_O, "ok | error: whether the model's answer was accepted."),
         "extraction_error": (_O, "Why the answer was rejected (truncated, invalid_json, ...)."),
-        "n_facts": (_O, "Facts extracted from the note."),
+        "n_facts": (_O, "Grounded facts extracted from the note (rows in `facts`)."),
+        "n_facts_ungrounded": (_O, "Facts the model gave whose evidence is not in the note or does not name them (rows in `facts_ungrounded`)."),
         "n_chunks": (_O, "Pieces the note was cut into to fit the model's context."),
     },
     "facts": {
@@ -73,10 +74,21 @@ _DESCRIPTIONS: dict[str, dict[str, tuple[Sensitivity, str]]] = {
         "fact_type": (_D, "medication | diagnosis | procedure | lab | vital | allergy | smoking_status."),
         "name": (_D, "What the fact is about: drug, condition, test, substance, or the smoking status."),
         "attributes": (_D, "dose, route, frequency, status; value, unit, flag; reaction; negated, historical, family_history (present only when true)."),
-        "evidence": (_T, "The span of de-identified text the fact rests on (or the model's quote when ungrounded)."),
-        "evidence_start": (_D, "Start offset of the evidence in the de-identified text; null when ungrounded."),
+        "evidence": (_T, "The span of de-identified text the fact rests on; it names the fact (a word of its name, or a lab's or vital's value)."),
+        "evidence_start": (_D, "Start offset of the evidence in the de-identified text."),
         "evidence_end": (_D, "End offset of the evidence in the de-identified text."),
-        "grounding": (_D, "exact | case_insensitive | whitespace_normalized | name_only | ungrounded."),
+        "grounding": (_D, "exact | case_insensitive | whitespace_normalized | token_aligned | keyword (smoking status: the sentence naming tobacco)."),
+        "chunk_index": (_O, "Which chunk of the note the fact came from."),
+    },
+    "facts_ungrounded": {
+        "fact_id": (_P, "Stable id of the fact, as it would be in `facts`."),
+        "fact_type": (_D, "As in `facts`."),
+        "name": (_D, "What the model named; not verified against the note."),
+        "attributes": (_D, "As in `facts`; not verified."),
+        "evidence": (_T, "The model's quote (not found in the note), or the span it found that does not name the fact."),
+        "evidence_start": (_D, "Start offset of what was found (evidence_mismatch, name_only); null when nothing was."),
+        "evidence_end": (_D, "End offset of what was found."),
+        "grounding": (_D, "evidence_mismatch (found, does not name the fact) | name_only (the name was found, not the evidence) | ungrounded."),
         "chunk_index": (_O, "Which chunk of the note the fact came from."),
     },
     "quarantine": {
@@ -118,8 +130,8 @@ def _runs_entry(field: pa.Field) -> tuple[Sensitivity, str]:
 
 def _build() -> dict[tuple[str, str], Column]:
     out: dict[tuple[str, str], Column] = {}
-    for table, schema in (("notes", tables.NOTES), ("facts", tables.FACTS), ("quarantine", tables.QUARANTINE),
-                          ("runs", tables.RUNS), ("metrics", tables.METRICS)):  # fmt: skip
+    for table, schema in (("notes", tables.NOTES), ("facts", tables.FACTS), ("facts_ungrounded", tables.FACTS_UNGROUNDED),
+                          ("quarantine", tables.QUARANTINE), ("runs", tables.RUNS), ("metrics", tables.METRICS)):  # fmt: skip
         for f in schema:
             entry = _runs_entry(f) if table == "runs" else (_DESCRIPTIONS[table].get(f.name) or _SHARED.get(f.name))
             if entry is None:

@@ -88,5 +88,13 @@ class Grounding(Code):
     EXACT = "exact"
     CASE_INSENSITIVE = "case_insensitive"
     WHITESPACE_NORMALIZED = "whitespace_normalized"
+    TOKEN_ALIGNED = "token_aligned"  # the evidence's words in order, other punctuation between them
+    KEYWORD = "keyword"  # smoking status: the note's sentence that names tobacco
+    # not grounded: such facts go to `facts_ungrounded` (audit), never to `facts`
+    EVIDENCE_MISMATCH = "evidence_mismatch"  # the evidence is in the note but does not name the fact
     NAME_ONLY = "name_only"  # the evidence was not found, the fact's name was
     UNGROUNDED = "ungrounded"
+
+
+GROUNDED = frozenset({Grounding.EXACT, Grounding.CASE_INSENSITIVE, Grounding.WHITESPACE_NORMALIZED,
+                      Grounding.TOKEN_ALIGNED, Grounding.KEYWORD})  # fmt: skip

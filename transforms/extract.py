@@ -60,37 +60,85 @@ def parse_answer(text: str, finish_reason: str | None) -> ParsedAnswer:
 
 
 def ground(text: str, evidence: str, fallback: str = "") -> Located:
-    """Locate `evidence` in `text`: exact, then case-insensitive, then whitespace-normalized; then
-    the fact's name alone. `text[start:end]` is what was located."""
+    """Locate `evidence` in `text`: exact, then case-insensitive, then whitespace-normalized, then
+    its words in order with any punctuation between them; then the fact's name alone (name_only).
+    `text[start:end]` is what was located."""
     for needle, fallen_back in ((evidence.strip(), False), (fallback.strip(), True)):
-        if not needle:
-            continue
-        i = text.find(needle)
-        if i >= 0:
-            return Located(i, i + len(needle), Grounding.NAME_ONLY if fallen_back else Grounding.EXACT)
-        i = text.lower().find(needle.lower())
-        if i >= 0:
-            return Located(i, i + len(needle), Grounding.NAME_ONLY if fallen_back else Grounding.CASE_INSENSITIVE)
-        words = [re.escape(w) for w in needle.split()]
-        if words:
-            m = re.search(r"\s+".join(words), text, flags=re.IGNORECASE)
-            if m:
-                return Located(m.start(), m.end(), Grounding.NAME_ONLY if fallen_back else Grounding.WHITESPACE_NORMALIZED)
+        found = _find(text, needle) if needle else None
+        if found is not None:
+            return Located(found.start, found.end, Grounding.NAME_ONLY if fallen_back else found.status)
     return Located(None, None, Grounding.UNGROUNDED)
 
 
+def _find(text: str, needle: str) -> Located | None:
+    i = text.find(needle)
+    if i >= 0:
+        return Located(i, i + len(needle), Grounding.EXACT)
+    m = re.search(re.escape(needle), text, flags=re.IGNORECASE)
+    if m:
+        return Located(m.start(), m.end(), Grounding.CASE_INSENSITIVE)
+    m = re.search(r"\s+".join(re.escape(w) for w in needle.split()), text, flags=re.IGNORECASE)
+    if m:
+        return Located(m.start(), m.end(), Grounding.WHITESPACE_NORMALIZED)
+    tokens = re.findall(r"\w+", needle)
+    if len(tokens) >= 2:
+        m = re.search(r"\b" + r"\W+".join(re.escape(t) for t in tokens) + r"\b", text, flags=re.IGNORECASE)
+        if m:
+            return Located(m.start(), m.end(), Grounding.TOKEN_ALIGNED)
+    return None
+
+
+def mentions(fact_type: str, name: str, attributes: dict[str, str], span: str) -> bool:
+    """Whether located evidence names its fact: a lab's or vital's value is in it, or a word of the
+    fact's name (its first five letters: "hypertensive" names "hypertension"). An abbreviation the
+    name spells out ("HTN" for "hypertension") does not count: such a fact goes to audit."""
+    span_l = span.lower()
+    value = attributes.get("value", "").lower()
+    if fact_type in ("lab", "vital") and value and value in span_l:
+        return True
+    if fact_type == "vital":
+        return False  # a vital's name is a code ("heart_rate"): only its value can be checked
+    words = re.findall(r"[a-z0-9]+", name.lower())
+    words = [w for w in words if len(w) >= 3] or words
+    span_words = re.findall(r"[a-z0-9]+", span_l)
+    return any(s.startswith(w[:5]) for w in words for s in span_words)
+
+
+_TOBACCO = re.compile(r"[^\n.;]*\b(?:smok\w*|tobacco|cigar\w*|cigs?|ppd|pack[- ]?years?|nicotine|vap(?:es|ing))\b[^\n.;]*",
+                      flags=re.IGNORECASE)  # fmt: skip
+
+
+def locate(text: str, fact_type: str, name: str, attributes: dict[str, str], evidence: str) -> Located:
+    """Ground one fact in `text` (see codes.Grounding): its evidence, which must name the fact; the
+    sentence that names tobacco for smoking status (the schema has no evidence for it)."""
+    if fact_type == "smoking_status":
+        m = _TOBACCO.search(text)
+        if m is None:
+            return Located(None, None, Grounding.UNGROUNDED)
+        lead = len(m.group(0)) - len(m.group(0).lstrip())
+        return Located(m.start() + lead, m.start() + len(m.group(0).rstrip()), Grounding.KEYWORD)
+    g = ground(text, evidence)
+    if g.start is not None and not mentions(fact_type, name, attributes, text[g.start : g.end]):
+        return Located(g.start, g.end, Grounding.EVIDENCE_MISMATCH)
+    if g.start is None:
+        return ground(text, "", fallback=name)
+    return g
+
+
 def facts_from_extraction(extraction: Extraction, note_text: str, chunk: Chunk) -> list[dict]:
-    """Fact dicts with offsets into the whole note (chunk offsets mapped back)."""
+    """Fact dicts with offsets into the whole note (chunk offsets mapped back); `grounding` says
+    whether the fact may enter `facts` (codes.GROUNDED) or goes to audit."""
     facts: list[dict] = []
 
     def add(fact_type: str, name: str, attributes: dict[str, str], evidence: str) -> None:
-        g = ground(chunk.text, evidence, fallback=name)
+        attrs = {k: v.strip() for k, v in attributes.items() if v and v.strip()}
+        g = locate(chunk.text, fact_type, name, attrs, evidence)
         start = g.start + chunk.start if g.start is not None else None
         end = g.end + chunk.start if g.end is not None else None
         facts.append({
             "fact_type": fact_type,
             "name": name.strip(),
-            "attributes": {k: v.strip() for k, v in attributes.items() if v and v.strip()},
+            "attributes": attrs,
             "evidence": note_text[start:end] if start is not None else evidence,
             "evidence_start": start,
             "evidence_end": end,

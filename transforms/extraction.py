@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from transforms import keys
 from transforms.chunking import Chunk, chunk_text
-from transforms.codes import ExtractionStatus, Reason, Stage
+from transforms.codes import GROUNDED, ExtractionStatus, Reason, Stage
 from transforms.deid.leaks import fact_leaks
 from transforms.engine import GenerationRequest, InferenceEngine
 from transforms.errors import ConfigError
@@ -108,7 +108,8 @@ class ExtractPolicy:
 @dataclass
 class ExtractOutcome:
     notes: list[dict] = field(default_factory=list)  # note rows with their extraction outcome
-    facts: list[dict] = field(default_factory=list)  # fact rows with provenance
+    facts: list[dict] = field(default_factory=list)  # grounded fact rows with provenance (the `facts` table)
+    ungrounded: list[dict] = field(default_factory=list)  # the others, same shape (`facts_ungrounded`, audit)
     quarantined: list[Quarantined] = field(default_factory=list)  # notes the fact leak guard blocked
     prompt_tokens: int = 0
     generated_tokens: int = 0
@@ -123,7 +124,9 @@ def extract_facts(notes: list[dict], engine: InferenceEngine, template: PromptTe
                   run_id: str, clock: Callable[[], float] = time.perf_counter) -> ExtractOutcome:  # fmt: skip
     """Facts for de-identified note rows (the staged notes: `note_key`, `patient_key`, `text`,
     `deid_version`, `phi_tokens`, ...). Every input note comes back as exactly one note row or one
-    quarantine record; the note rows it returns are new dicts."""
+    quarantine record; the note rows it returns are new dicts. A fact whose evidence was not found
+    in the note, or does not name it, goes to `ungrounded`, never to `facts`; each note row counts
+    both (`n_facts`, `n_facts_ungrounded`)."""
     t0 = clock()
     results = run_extraction(engine, template, [n["text"] for n in notes], policy.max_tokens,
                              policy.retry_max_tokens, policy.batch_size)  # fmt: skip
@@ -132,7 +135,8 @@ def extract_facts(notes: list[dict], engine: InferenceEngine, template: PromptTe
     for note, res in zip(notes, results, strict=True):
         status = ExtractionStatus.ERROR if res.error else ExtractionStatus.OK
         out.notes.append({**note, "run_id": run_id, "extraction_status": status, "extraction_error": res.error,
-                          "n_facts": len(res.facts), "n_chunks": res.n_chunks, "prompt_tokens": res.prompt_tokens,
+                          "n_facts": sum(f["grounding"] in GROUNDED for f in res.facts),
+                          "n_facts_ungrounded": sum(f["grounding"] not in GROUNDED for f in res.facts), "n_chunks": res.n_chunks, "prompt_tokens": res.prompt_tokens,
                           "generated_tokens": res.generated_tokens})  # fmt: skip
         out.prompt_tokens += res.prompt_tokens
         out.generated_tokens += res.generated_tokens
@@ -142,7 +146,9 @@ def extract_facts(notes: list[dict], engine: InferenceEngine, template: PromptTe
                                    Reason.PHI_LEAK, "a fact repeats a PHI value found in its note", n["note_key"])
                        for n in out.notes if n["note_key"] in blocked]  # fmt: skip
     out.notes = [n for n in out.notes if n["note_key"] not in blocked]
-    out.facts = [f for n in out.notes for f in facts_by_note[n["note_key"]]]
+    kept = [f for n in out.notes for f in facts_by_note[n["note_key"]]]
+    out.facts = [f for f in kept if f["grounding"] in GROUNDED]
+    out.ungrounded = [f for f in kept if f["grounding"] not in GROUNDED]
     return out
 
 

@@ -8,6 +8,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from transforms.codes import GROUNDED
 from transforms.schema import FACT_TYPES
 
 # attributes whose absence is worth watching: a model that stops filling them has drifted
@@ -16,14 +17,15 @@ PHI_TYPES = ("PERSON", "DATE_TIME", "LOCATION", "PHONE_NUMBER", "EMAIL_ADDRESS",
 
 
 def shard_stats(notes: Iterable[dict], facts: Iterable[dict]) -> dict:
-    """Counts for one shard's published rows (merged by `add_stats`; stored in the shard manifest)."""
+    """Counts for one shard's notes and every fact the model gave, grounded (`facts`) or not
+    (`facts_ungrounded`) (merged by `add_stats`; stored in the shard manifest)."""
     notes = list(notes)
     by_type: Counter = Counter()
     missing: Counter = Counter()
     grounded = 0
     for f in facts:
         by_type[f["fact_type"]] += 1
-        grounded += f["grounding"] != "ungrounded"
+        grounded += f["grounding"] in GROUNDED
         attrs = f["attributes"] or {}
         for attr in WATCHED_ATTRIBUTES.get(f["fact_type"], ()):
             missing[f"{f['fact_type']}.{attr}"] += not attrs.get(attr)

@@ -2,10 +2,11 @@
 semantics, the columns their data-use level allows, and the per-registry pseudonyms.
 
 Semantics: a fact counts, for the cohort and for the delivered facts, only when it is grounded
-(located in the de-identified text), affirmed (not negated), about the patient (not family
-history) and current (not historical, not resolved or stopped). A profile relaxes any of these
-with `include: [ungrounded, negated, family_history, historical]` (delivered facts) and
-`cohort: {include: [...]}` (the cohort test).
+(located in the de-identified text, naming the fact: always), affirmed (not negated), about the
+patient (not family history) and current (not historical, not resolved or stopped). A profile
+relaxes the last three with `include: [negated, family_history, historical]` (delivered facts)
+and `cohort: {include: [...]}` (the cohort test). Ungrounded facts are never delivered: they are
+not in `facts` (chartsift keeps them in `facts_ungrounded`, for audit).
 """
 
 from __future__ import annotations
@@ -20,11 +21,12 @@ import yaml
 
 from transforms import keys
 from transforms.catalogue import ALLOWED, CATALOGUE, DataUse, Sensitivity
+from transforms.codes import GROUNDED
 from transforms.errors import ConfigError
 from transforms.tables import FACTS, NOTES
 
 FORMATS = {"parquet", "csv"}
-RELAXATIONS = ("ungrounded", "negated", "family_history", "historical")
+RELAXATIONS = ("negated", "family_history", "historical")
 PSEUDONYMS = ("patient_key", "note_key", "fact_id")  # re-keyed per registry; the lake's never leave
 
 
@@ -77,6 +79,8 @@ def load_profile(path: str | Path) -> Profile:
         raise ConfigError(f"profile {name!r}: formats must be among {sorted(FORMATS)}")
     cohort = doc.get("cohort") or {}
     include, cohort_include = frozenset(doc.get("include") or []), frozenset(cohort.get("include") or [])
+    if "ungrounded" in include | cohort_include:
+        raise ConfigError(f"profile {name!r}: ungrounded facts are never delivered (they are audit rows, not facts)")
     if (include | cohort_include) - set(RELAXATIONS):
         raise ConfigError(f"profile {name!r}: include takes only {', '.join(RELAXATIONS)}")
     if cohort.get("name_regex"):
@@ -92,9 +96,8 @@ def counts_sql(alias: str, include: frozenset[str]) -> str:
     """SQL condition: the fact `alias` counts (grounded, affirmed, the patient's, current), less
     what `include` relaxes."""
     flag = f"list_contains(map_keys({alias}.attributes), '{{}}')"
-    conds = []
-    if "ungrounded" not in include:
-        conds.append(f"{alias}.evidence_start IS NOT NULL")
+    # facts holds grounded facts only; an output written before facts_ungrounded existed may not
+    conds = [f"{alias}.grounding IN ({', '.join(repr(str(g)) for g in sorted(GROUNDED))})"]
     if "negated" not in include:
         conds.append("NOT " + flag.format("negated"))
     if "family_history" not in include:
@@ -102,7 +105,7 @@ def counts_sql(alias: str, include: frozenset[str]) -> str:
     if "historical" not in include:
         conds.append("NOT " + flag.format("historical"))
         conds.append(f"coalesce(list_extract(map_extract({alias}.attributes, 'status'), 1), '') NOT IN ('resolved', 'stopped')")
-    return " AND ".join(conds) or "TRUE"
+    return " AND ".join(conds)
 
 
 def selection_sql(p: Profile, columns: tuple[str, ...] | None = None) -> tuple[str, list]:

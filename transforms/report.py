@@ -89,7 +89,8 @@ def render_run_report(run: dict, history: Sequence[dict], metrics: Sequence[dict
     history = sorted(history, key=lambda r: _when(r["ended_at"]))
     counts = [("notes in", run["notes_input"]), ("notes out", run["notes_output"]),
               ("quarantined", run["notes_quarantined"]), ("extraction errors", run["notes_extraction_error"]),
-              ("facts", run["facts_output"]), ("PHI leaks blocked", run["phi_leaks"]),
+              ("facts", run["facts_output"]), ("facts ungrounded (audit)", run.get("facts_ungrounded", 0)),
+              ("PHI leaks blocked", run["phi_leaks"]),
               ("shards (resumed)", f"{run['n_shards']} ({run.get('shards_resumed', 0)})"),
               ("wall seconds", f"{run['wall_seconds']:.1f}"),
               ("model", f"{run['model_id']} {run['model_revision']}"), ("prompt / schema / de-id",

@@ -25,6 +25,7 @@ NOTES = pa.schema([
     pa.field("extraction_status", pa.string(), metadata={"doc": "ok | error"}),
     pa.field("extraction_error", pa.string()),
     pa.field("n_facts", pa.int32()),
+    pa.field("n_facts_ungrounded", pa.int32(), metadata={"doc": "facts whose evidence was not found in the text (in facts_ungrounded)"}),
     pa.field("n_chunks", pa.int16()),
     pa.field("prompt_tokens", pa.int32()),
     pa.field("generated_tokens", pa.int32()),
@@ -57,6 +58,9 @@ FACTS = pa.schema([
     pa.field("run_id", pa.string(), nullable=False),
 ])  # fmt: skip
 
+# facts_ungrounded: the same columns; facts whose grounding is not in transforms.codes.GROUNDED
+FACTS_UNGROUNDED = FACTS
+
 QUARANTINE = pa.schema([
     pa.field("run_id", pa.string(), nullable=False),
     pa.field("source_key", pa.string(), nullable=False, metadata={"doc": "keyed hash of the source object"}),
@@ -83,6 +87,7 @@ RUNS = pa.schema([
     pa.field("notes_quarantined", pa.int64()),
     pa.field("notes_extraction_error", pa.int64()),
     pa.field("facts_output", pa.int64()),
+    pa.field("facts_ungrounded", pa.int64(), metadata={"doc": "facts kept out of `facts`: their evidence was not found in the note or does not name them"}),
     pa.field("objects_unchanged", pa.int64(), metadata={"doc": "skipped: same ETag/size as the last run"}),
     pa.field("objects_empty", pa.int64(), metadata={"doc": "read, and held no record (an empty .jsonl or .ndjson)"}),
     pa.field("objects_changed", pa.int64()),

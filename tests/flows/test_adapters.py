@@ -21,3 +21,16 @@ def test_when_no_adapter_is_asked_for_or_the_base_has_none_then_none():
 def test_when_the_adapter_folder_is_missing_then_config_error(tmp_path):
     with pytest.raises(ConfigError):
         resolve_adapter(str(tmp_path / "nowhere"), "smollm2-135m")
+
+
+def test_when_the_base_is_multimodal_then_lora_targets_only_its_language_model():
+    import re
+
+    from flows.finetune import TARGET_MODULES, target_modules
+
+    assert target_modules(["model.layers.0.self_attn.q_proj"]) == list(TARGET_MODULES)  # SmolLM2: by name
+    names = ["model.language_model.layers.0.self_attn.q_proj", "model.language_model.layers.0.mlp.down_proj",
+             "model.vision_tower.vision_model.encoder.layers.0.self_attn.q_proj",
+             "model.multi_modal_projector.mm_input_projection"]  # MedGemma / Gemma 3 4B shapes
+    pattern = target_modules(names)
+    assert [n for n in names if re.fullmatch(pattern, n)] == names[:2]

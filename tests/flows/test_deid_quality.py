@@ -57,4 +57,5 @@ def test_when_eval_extract_runs_on_the_synthea_gold_then_it_prints_its_table():
     res = CliRunner().invoke(app, ["eval-extract", "--gold", str(SYNTHEA), "--engine", "fake", "--limit", "20"])
     assert res.exit_code == 0, res.output
     lines = res.output.strip().splitlines()
-    assert lines[1].split()[:3] == ["type", "gold", "extracted"] and lines[-1].endswith("notes=20")
+    assert lines[1].split() == ["metric", "base"] and lines[-1].endswith("notes=20")
+    assert lines[2].startswith("medication gold / extracted") and "grounded rate" in res.output

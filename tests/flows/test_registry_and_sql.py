@@ -150,3 +150,21 @@ def test_when_notes_mention_one_cancer_in_every_way_then_the_cancer_delivery_hol
     res = registry_extract(profile="cancer", output=str(out), delivery=str(tmp_path / "d"), date="2026-12-01")
     rows = _delivered(tmp_path / "d" / "cancer" / "2026-12-01", json.loads(Path(res["manifest"]).read_text()))
     assert rows["note_key"].n_unique() == 1 and sorted(rows["name"]) == ["breast cancer", "tamoxifen"]
+
+
+def test_when_the_model_misquotes_its_evidence_then_those_facts_are_audited_and_never_queried_or_delivered(
+    prefect_harness, tmp_path
+):
+    out = tmp_path / "out"
+    run = extract_notes(source=str(SAMPLES), output=str(out), engine="tests.support:MisquotingEngine")
+    facts = run_sql(str(out), "select fact_type, grounding from facts").fetchall()
+    audit = run_sql(str(out), "select fact_type, grounding from facts_ungrounded").fetchall()
+    assert facts and audit and {t for t, _ in audit} == {"diagnosis"} and "diagnosis" not in {t for t, _ in facts}
+    assert {g for _, g in audit} <= {"name_only", "ungrounded", "evidence_mismatch"}
+    assert run_sql(str(out), "select sum(n_facts), sum(n_facts_ungrounded) from notes").fetchone() == (
+        len(facts), len(audit))
+    assert (run["facts_output"], run["facts_ungrounded"]) == (len(facts), len(audit))
+    # the diabetes registry's cohort needs a grounded diabetes diagnosis: the lake has none now
+    assert run_sql(str(out), "select count(*) from facts_ungrounded where name ilike '%diabetes%'").fetchone()[0] > 0
+    res = registry_extract(profile="diabetes", output=str(out), delivery=str(tmp_path / "d"), date="2026-12-01")
+    assert res["rows"] == 0

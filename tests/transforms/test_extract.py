@@ -1,7 +1,15 @@
 import json
 
 from transforms.chunking import Chunk, chunk_text
-from transforms.extract import facts_from_extraction, ground, merge_chunk_facts, parse_answer
+from transforms.codes import GROUNDED
+from transforms.extract import (
+    facts_from_extraction,
+    ground,
+    locate,
+    mentions,
+    merge_chunk_facts,
+    parse_answer,
+)
 from transforms.schema import Extraction, extraction_json_schema
 
 GOOD = {"medications": [{"name": "metformin", "dose": "500 mg", "route": "", "frequency": "twice daily",
@@ -40,6 +48,30 @@ def test_when_evidence_is_found_then_offsets_select_it_exactly():
         assert g.status == status
         assert text[g.start : g.end].lower().split() == ev.lower().split()
     assert ground(text, "insulin glargine").status == "ungrounded"
+    g = ground("Allergic to bee stings (shortness of breath).", "bee stings - shortness of breath")
+    assert g.status == "token_aligned" and g.start == 12
+    assert ground("thin", "hi n").status == "ungrounded"  # token alignment starts and ends on word boundaries
+
+
+def test_when_evidence_does_not_name_the_fact_then_it_is_a_mismatch_and_not_grounded():
+    text = "Plan: start lisinopril 10 mg daily. BP 150/90. HTN."
+    assert locate(text, "medication", "lisinopril", {}, "lisinopril 10 mg").status == "exact"
+    wrong = locate(text, "medication", "amlodipine", {}, "lisinopril 10 mg")
+    assert wrong.status == "evidence_mismatch" and wrong.status not in GROUNDED
+    assert locate(text, "vital", "blood_pressure", {"value": "150/90"}, "BP 150/90").status == "exact"
+    assert locate(text, "vital", "heart_rate", {"value": "88"}, "BP 150/90").status == "evidence_mismatch"
+    # an abbreviation the name spells out is not checked against a dictionary: audit, not facts
+    assert locate(text, "diagnosis", "hypertension", {}, "HTN").status == "evidence_mismatch"
+    assert mentions("diagnosis", "hypertension", {}, "hypertensive urgency")
+    assert locate(text, "medication", "lisinopril", {}, "lisinopril 20 mg").status == "name_only"
+    assert locate(text, "medication", "warfarin", {}, "warfarin 5 mg").status == "ungrounded"
+
+
+def test_when_smoking_status_is_given_then_it_is_grounded_to_the_sentence_naming_tobacco():
+    text = "Social: lives alone; Former smoker, quit 2010. Drinks socially."
+    g = locate(text, "smoking_status", "former", {}, "")
+    assert (g.status, text[g.start : g.end]) == ("keyword", "Former smoker, quit 2010")
+    assert locate("No social history recorded.", "smoking_status", "never", {}, "").status == "ungrounded"
 
 
 def test_when_facts_come_from_a_later_chunk_then_offsets_point_into_the_whole_note():

@@ -4,6 +4,7 @@ transient failure; provenance and the fact leak guard, without Prefect."""
 import pytest
 
 from flows.engines.fake import FakeEngine
+from transforms.codes import GROUNDED
 from transforms.deid.leaks import phi_tokens
 from transforms.errors import TransientError
 from transforms.extraction import ExtractPolicy, extract_facts, run_extraction
@@ -96,6 +97,25 @@ def test_when_a_fact_repeats_a_phi_value_of_its_note_then_the_fact_leak_guard_qu
     [q] = out.quarantined
     assert (q.stage, q.reason, q.note_key, q.source_uri) == ("extract", "phi_leak", "n0", "s0")
     assert "metformin" not in q.message
+
+
+def test_when_a_fact_is_not_grounded_then_it_goes_to_audit_and_never_to_facts():
+    class Misquoting(FakeEngine):  # every diagnosis quotes words the note does not hold
+        @staticmethod
+        def _answer(note: str) -> dict:
+            answer = FakeEngine._answer(note)
+            for d in answer["diagnoses"]:
+                d["evidence"] = "a sentence the note never wrote"
+            return answer
+
+    out = extract_facts([staged(i, t) for i, t in enumerate(NOTES)], Misquoting(), load_template(), policy(), "r")
+    assert out.facts and out.ungrounded
+    assert all(f["grounding"] in GROUNDED for f in out.facts)
+    assert {f["fact_type"] for f in out.ungrounded} == {"diagnosis"}
+    assert all(f["grounding"] not in GROUNDED for f in out.ungrounded)
+    assert sum(n["n_facts"] for n in out.notes) == len(out.facts)
+    assert sum(n["n_facts_ungrounded"] for n in out.notes) == len(out.ungrounded)
+    assert not {f["fact_id"] for f in out.facts} & {f["fact_id"] for f in out.ungrounded}
 
 
 def test_when_answers_fail_then_notes_stay_with_an_error_and_no_facts():

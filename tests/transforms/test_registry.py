@@ -82,3 +82,19 @@ def test_when_two_registries_get_the_same_rows_then_they_share_no_patient_note_o
     assert not set(pseudonymize(table, b"another-site-secret-0123456789abcd", "cancer")["patient_key"].to_pylist()) & set(
         a["patient_key"].to_pylist())
     assert pa.types.is_string(a.schema.field("patient_key").type)
+
+
+def test_when_a_profile_asks_for_ungrounded_facts_then_it_is_refused(tmp_path):
+    (tmp_path / "p.yaml").write_text((PROFILES / "cancer.yaml").read_text() + "include: [ungrounded]\n")
+    with pytest.raises(ConfigError, match="ungrounded facts are never delivered"):
+        load_profile(tmp_path / "p.yaml")
+
+
+def test_the_facts_view_shows_exactly_the_grounded_codes():
+    import re
+
+    from transforms.codes import GROUNDED
+
+    views = (ROOT / "sql" / "views.sql").read_text()
+    listed = re.search(r"/facts/\*\.parquet'.*?WHERE grounding IN \(([^)]*)\)", views, re.S).group(1)
+    assert set(re.findall(r"'(\w+)'", listed)) == set(GROUNDED)
