@@ -113,7 +113,7 @@ def record_eval(folder: Path, gold_name: str, command: str, columns: list[tuple[
     card_path = folder / ADAPTER_CARD
     card = json.loads(card_path.read_text())
     evals = {k: v for k, v in (card.get("eval") or {}).items() if isinstance(v, dict)}
-    evals[gold_name] = {"command": command, "columns": {label: figs for label, figs in columns}}
+    evals[gold_name] = {"command": command, "columns": [[label, figs] for label, figs in columns]}
     card["eval"] = evals
     card_path.write_text(json.dumps(card, indent=2) + "\n")
     write_model_card(folder, card)
@@ -127,7 +127,7 @@ def _eval_lines(evals: dict) -> list[str]:
     lines = []
     for gold_name, e in sorted(evals.items()):
         lines += [f"`{e['command']}` ({gold_name}):", "", "```",
-                  *report_lines(list(e["columns"].items())), "```", ""]  # fmt: skip
+                  *report_lines([(label, figs) for label, figs in e["columns"]]), "```", ""]  # fmt: skip
     return lines
 
 

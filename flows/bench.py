@@ -166,7 +166,7 @@ def bench_extract(n: int = 32, max_tokens: int = 256, repeats: int = 2) -> dict:
     from flows.settings import Settings
     from transforms.extraction import run_extraction
     from transforms.prompts import load_template
-    from transforms.schema import extraction_json_schema
+    from transforms.schema import extraction_json_schema, grounded_json_schema
 
     settings = Settings()
     settings.inference.engine = "cpu" if settings.inference.engine in ("auto", "fake") else settings.inference.engine
@@ -174,10 +174,11 @@ def bench_extract(n: int = 32, max_tokens: int = 256, repeats: int = 2) -> dict:
     records = [json.loads(line) for line in SYNTHEA_GOLD.read_text().splitlines()][:n]
     texts = [r["text"] for r in records]  # synthetic notes; the benchmark measures inference only
     template = load_template(template_name(settings.inference, engine.info))
-    params = SamplingParams(temperature=0.0, max_tokens=max_tokens,
-                            structured_outputs=StructuredOutputsParams(json=extraction_json_schema()))  # fmt: skip
+    grounded = settings.inference.grounded_decoding
+    params = [SamplingParams(temperature=0.0, max_tokens=max_tokens, structured_outputs=StructuredOutputsParams(
+        json=grounded_json_schema(t) if grounded else extraction_json_schema())) for t in texts]  # fmt: skip
     prompts = [engine._prompt(template.messages(t)) for t in texts]
-    engine.llm.generate(prompts[:2], params, use_tqdm=False)  # warm-up: grammar compile, caches
+    engine.llm.generate(prompts[:2], params[:2], use_tqdm=False)  # warm-up: grammar compile, caches
     raw_best = pipe_best = 0.0
     raw_toks = pipe_toks = 0
     for _ in range(repeats):
@@ -187,13 +188,33 @@ def bench_extract(n: int = 32, max_tokens: int = 256, repeats: int = 2) -> dict:
         raw_toks = sum(len(o.outputs[0].token_ids) for o in outs)
         raw_best = max(raw_best, raw_toks / dt_raw)
         t0 = time.perf_counter()
-        res = run_extraction(engine, template, texts, max_tokens, max_tokens * 2)
+        res = run_extraction(engine, template, texts, max_tokens, max_tokens * 2, grounded=grounded)
         dt_pipe = time.perf_counter() - t0
         pipe_toks = sum(r.generated_tokens for r in res)
         pipe_best = max(pipe_best, pipe_toks / dt_pipe)
-    return {"notes": n, "max_tokens": max_tokens, "model": engine.info.model_id, "raw_tokens_per_s": raw_best,
+    return {"notes": n, "max_tokens": max_tokens, "model": engine.info.model_id,
+            "adapter": engine.info.adapter_id or "none", "raw_tokens_per_s": raw_best,
             "pipeline_tokens_per_s": pipe_best, "ratio": pipe_best / raw_best, "raw_tokens": raw_toks,
             "pipeline_tokens": pipe_toks}  # fmt: skip
 
 
 SYNTHEA_GOLD = Path(__file__).resolve().parents[2] / "shared" / "data" / "synthea-notes-gold.jsonl"
+
+
+def bench_extract_adapter(adapter: str, n: int, max_tokens: int, repeats: int) -> list[dict]:
+    """`bench extract` for the base model (adapter none) and then `adapter`, each in its own
+    process (one vLLM engine per process), on the same prompts."""
+    import os
+    import subprocess
+    import sys
+    import tempfile
+
+    out = []
+    for spec in ("none", adapter):
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "bench.json"
+            cmd = [sys.executable, "-m", "flows.cli", "bench", "extract", "--n", str(n), "--max-tokens", str(max_tokens),
+                   "--repeats", str(repeats), "--json", str(path)]  # fmt: skip
+            subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, env={**os.environ, "CHARTSIFT_INFERENCE__ADAPTER": spec})
+            out.append(json.loads(path.read_text()))
+    return out

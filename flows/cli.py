@@ -287,16 +287,25 @@ def bench_extract(
     n: int = typer.Option(32, help="Notes (prompts) per side."),
     max_tokens: int = typer.Option(256, help="Generation budget per prompt."),
     repeats: int = typer.Option(2, help="Alternating raw/pipeline rounds; the best of each side counts."),
+    adapter: str | None = typer.Option(None, "--adapter-vs-base", help="Also measure the base model (no adapter) and report this adapter's tokens/s against it."),
+    json_out: Path | None = typer.Option(None, "--json", help="Also write the figures as JSON to this file."),
 ) -> None:
     """Raw vllm.LLM.generate tokens/s vs the pipeline's inference stage tokens/s, and their ratio."""
     _quiet_runtime(False)
     from flows.bench import bench_extract as run
+    from flows.bench import bench_extract_adapter
 
-    r = run(n, max_tokens, repeats)
-    print(f"model={r['model']} notes={r['notes']} max_tokens={r['max_tokens']}")
-    print(f"raw vllm.LLM.generate : {r['raw_tokens_per_s']:8.1f} generated tokens/s ({r['raw_tokens']} tokens)")
-    print(f"pipeline inference    : {r['pipeline_tokens_per_s']:8.1f} generated tokens/s ({r['pipeline_tokens']} tokens)")
-    print(f"ratio pipeline/raw={r['ratio']:.3f}")
+    results = bench_extract_adapter(adapter, n, max_tokens, repeats) if adapter else [run(n, max_tokens, repeats)]
+    for r in results:
+        print(f"model={r['model']} adapter={r['adapter']} notes={r['notes']} max_tokens={r['max_tokens']}")
+        print(f"raw vllm.LLM.generate : {r['raw_tokens_per_s']:8.1f} generated tokens/s ({r['raw_tokens']} tokens)")
+        print(f"pipeline inference    : {r['pipeline_tokens_per_s']:8.1f} generated tokens/s ({r['pipeline_tokens']} tokens)")
+        print(f"ratio pipeline/raw={r['ratio']:.3f}")
+    if adapter:
+        base, adapted = results
+        print(f"ratio adapter/base pipeline tokens/s={adapted['pipeline_tokens_per_s'] / base['pipeline_tokens_per_s']:.3f}")
+    if json_out is not None:
+        json_out.write_text(json.dumps(results[-1]))
 
 
 registry_app = typer.Typer(help="Registry deliveries: profiles in deployments/registries/.")

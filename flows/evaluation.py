@@ -49,7 +49,8 @@ def evaluate_extraction(gold_path: Path, settings: Settings | None = None, limit
     texts = [t or "" for t in deidentified_texts([r["text"] for r in records], gold_path.name, settings)]  # a quarantined note is never extracted
     engine = get_engine(settings.inference)
     results = run_extraction(engine, load_template(template_name(settings.inference, engine.info)), texts,
-                             settings.inference.max_tokens, settings.inference.retry_max_tokens)  # fmt: skip
+                             settings.inference.max_tokens, settings.inference.retry_max_tokens,
+                             grounded=settings.inference.grounded_decoding)  # fmt: skip
     ev = ExtractEvaluation()
     for rec, res, text in zip(records, results, texts, strict=True):
         score_extract(ev, rec, res.facts, res.error, text)

@@ -149,7 +149,8 @@ def write_staged_shard(layout: OutputLayout, sid: str, rows: list[dict], quarant
 
 
 def extract_policy(inference: InferenceSettings, deid: DeidSettings) -> ExtractPolicy:
-    return ExtractPolicy(inference.max_tokens, inference.retry_max_tokens, deid.secret.get_secret_value().encode())
+    return ExtractPolicy(inference.max_tokens, inference.retry_max_tokens, deid.secret.get_secret_value().encode(),
+                         grounded_decoding=inference.grounded_decoding)  # fmt: skip
 
 
 @task(name="extract-shard", **SHARD_TASK)

@@ -6,7 +6,7 @@ CREATE OR REPLACE VIEW notes AS
 -- grounded facts only (an output written before facts_ungrounded existed may hold others in facts/)
 CREATE OR REPLACE VIEW facts AS
   SELECT * FROM read_parquet(getvariable('chartsift_output') || '/facts/*.parquet', union_by_name = true)
-  WHERE grounding IN ('exact', 'case_insensitive', 'whitespace_normalized', 'token_aligned', 'keyword');
+  WHERE grounding IN ('exact', 'case_insensitive', 'whitespace_normalized', 'token_aligned', 'clause', 'keyword');
 -- audit only: facts whose evidence was not found in the note or does not name them (never in
 -- `facts`, the other views or a registry extract); same columns as `facts`
 CREATE OR REPLACE VIEW facts_ungrounded AS

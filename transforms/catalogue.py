@@ -77,7 +77,7 @@ _DESCRIPTIONS: dict[str, dict[str, tuple[Sensitivity, str]]] = {
         "evidence": (_T, "The span of de-identified text the fact rests on; it names the fact (a word of its name, or a lab's or vital's value)."),
         "evidence_start": (_D, "Start offset of the evidence in the de-identified text."),
         "evidence_end": (_D, "End offset of the evidence in the de-identified text."),
-        "grounding": (_D, "exact | case_insensitive | whitespace_normalized | token_aligned | keyword (smoking status: the sentence naming tobacco)."),
+        "grounding": (_D, "exact | case_insensitive | whitespace_normalized | token_aligned | clause (the clause naming the fact holding most of the quote's words) | keyword (smoking status: the sentence naming tobacco; a vital: its words next to its value)."),
         "chunk_index": (_O, "Which chunk of the note the fact came from."),
     },
     "facts_ungrounded": {

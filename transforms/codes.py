@@ -89,7 +89,8 @@ class Grounding(Code):
     CASE_INSENSITIVE = "case_insensitive"
     WHITESPACE_NORMALIZED = "whitespace_normalized"
     TOKEN_ALIGNED = "token_aligned"  # the evidence's words in order, other punctuation between them
-    KEYWORD = "keyword"  # smoking status: the note's sentence that names tobacco
+    CLAUSE = "clause"  # the clause of the note naming the fact that holds most of the evidence's words
+    KEYWORD = "keyword"  # found by its words: smoking status (tobacco), a vital (its name's words and value)
     # not grounded: such facts go to `facts_ungrounded` (audit), never to `facts`
     EVIDENCE_MISMATCH = "evidence_mismatch"  # the evidence is in the note but does not name the fact
     NAME_ONLY = "name_only"  # the evidence was not found, the fact's name was
@@ -97,4 +98,4 @@ class Grounding(Code):
 
 
 GROUNDED = frozenset({Grounding.EXACT, Grounding.CASE_INSENSITIVE, Grounding.WHITESPACE_NORMALIZED,
-                      Grounding.TOKEN_ALIGNED, Grounding.KEYWORD})  # fmt: skip
+                      Grounding.TOKEN_ALIGNED, Grounding.CLAUSE, Grounding.KEYWORD})  # fmt: skip

@@ -106,23 +106,74 @@ def mentions(fact_type: str, name: str, attributes: dict[str, str], span: str) -
 
 _TOBACCO = re.compile(r"[^\n.;]*\b(?:smok\w*|tobacco|cigar\w*|cigs?|ppd|pack[- ]?years?|nicotine|vap(?:es|ing))\b[^\n.;]*",
                       flags=re.IGNORECASE)  # fmt: skip
+# the words notes use for each vital (Vital.name is a code), matched next to the vital's value
+_VITAL_WORDS = {
+    "blood_pressure": r"bp|b/p|nibp|abp|blood pressure", "heart_rate": r"hr|heart rate|pulse|p",
+    "respiratory_rate": r"rr|resp(?:iratory)?(?: rate)?|resps", "temperature": r"t|temp(?:erature)?|tmax|t max|tm",
+    "oxygen_saturation": r"spo2|sao2|o2 sat(?:uration)?s?|sats?|oxygen saturation|pulse ox|o2",
+    "weight": r"wt|weight", "height": r"ht|height", "bmi": r"bmi", "pain_score": r"pain(?: score)?",
+}  # fmt: skip
+_CLAUSE_END = re.compile(r"\n|;|\.(?=\s|$)")
+_MIN_CLAUSE_OVERLAP = 0.6
+
+
+def _keyword(text: str, fact_type: str, name: str, value: str) -> Located:
+    """Smoking status: the sentence naming tobacco. A vital: its name's words right before its value."""
+    if fact_type == "smoking_status":
+        m = _TOBACCO.search(text)
+    elif fact_type == "vital" and name in _VITAL_WORDS and value:
+        m = re.search(rf"\b(?:{_VITAL_WORDS[name]})\b\W{{0,3}}{re.escape(value)}(?![\d.]\d)", text, flags=re.IGNORECASE)
+    else:
+        m = None
+    if m is None:
+        return Located(None, None, Grounding.UNGROUNDED)
+    lead = len(m.group(0)) - len(m.group(0).lstrip())
+    return Located(m.start() + lead, m.start() + len(m.group(0).rstrip()), Grounding.KEYWORD)
+
+
+def _clause(text: str, name: str, evidence: str) -> Located | None:
+    """The clause (between line breaks, semicolons and full stops) holding the fact's name whose
+    words cover most of the quoted evidence's, every number among them: the model's quote,
+    slightly off, aligned."""
+    want = set(re.findall(r"\w+", evidence.lower()))
+    best: tuple[float, int, int] | None = None
+    for m in re.finditer(rf"(?<!\w){re.escape(name.strip())}(?!\w)", text, flags=re.IGNORECASE) if name.strip() else ():
+        start = max((e.end() for e in _CLAUSE_END.finditer(text, 0, m.start())), default=0)
+        stop = _CLAUSE_END.search(text, m.end())
+        end = stop.start() if stop else len(text)
+        have = set(re.findall(r"\w+", text[start:end].lower()))
+        overlap = len(want & have) / len(want) if want else 0.0
+        numbers_hold = all(w in have for w in want if w[0].isdigit())  # a dose or value quoted must be there
+        if overlap >= _MIN_CLAUSE_OVERLAP and numbers_hold and (best is None or overlap > best[0]):
+            best = (overlap, start, end)
+    if best is None:
+        return None
+    _, start, end = best
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return Located(start, end, Grounding.CLAUSE)
 
 
 def locate(text: str, fact_type: str, name: str, attributes: dict[str, str], evidence: str) -> Located:
-    """Ground one fact in `text` (see codes.Grounding): its evidence, which must name the fact; the
-    sentence that names tobacco for smoking status (the schema has no evidence for it)."""
+    """Ground one fact in `text` (see codes.Grounding): its evidence, if it names the fact; else,
+    for a vital, its name's words next to its value; else the clause naming the fact that holds
+    most of the evidence's words; smoking status (the schema has no evidence for it) by the
+    sentence naming tobacco. What is left is not grounded: the evidence found but naming something
+    else (evidence_mismatch), the name alone (name_only), or nothing."""
     if fact_type == "smoking_status":
-        m = _TOBACCO.search(text)
-        if m is None:
-            return Located(None, None, Grounding.UNGROUNDED)
-        lead = len(m.group(0)) - len(m.group(0).lstrip())
-        return Located(m.start() + lead, m.start() + len(m.group(0).rstrip()), Grounding.KEYWORD)
+        return _keyword(text, fact_type, name, "")
     g = ground(text, evidence)
-    if g.start is not None and not mentions(fact_type, name, attributes, text[g.start : g.end]):
+    if g.start is not None and mentions(fact_type, name, attributes, text[g.start : g.end]):
+        return g
+    found = _keyword(text, fact_type, name, attributes.get("value", "")) if fact_type == "vital" else \
+        _clause(text, name, evidence)
+    if found is not None and found.start is not None:
+        return found
+    if g.start is not None:
         return Located(g.start, g.end, Grounding.EVIDENCE_MISMATCH)
-    if g.start is None:
-        return ground(text, "", fallback=name)
-    return g
+    return ground(text, "", fallback=name) if fact_type != "vital" else g
 
 
 def facts_from_extraction(extraction: Extraction, note_text: str, chunk: Chunk) -> list[dict]:

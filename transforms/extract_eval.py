@@ -135,22 +135,29 @@ def gold_facts(record: dict) -> tuple[dict[str, list[dict]], bool]:
 
 
 @cache
-def example_names() -> frozenset[str]:
-    """Names in the worked examples of the shipped prompt templates (what a model copies)."""
-    names = set()
+def example_facts() -> frozenset[tuple[str, str]]:
+    """(fact type, name, or a vital's value) in the worked examples of the shipped prompt
+    templates: what a model copies. Vitals are codes ("blood_pressure"), so their value is what
+    gives a copy away."""
+    found = set()
     for path in sorted(TEMPLATE_DIR.glob("*.txt")):
         answer = load_template(path.stem).example_answer
-        if answer:
-            for items in json.loads(answer).values():
-                for item in items if isinstance(items, list) else []:
-                    names.add((item.get("name") or item.get("substance") or "").lower())
-    return frozenset(n for n in names if n)
+        for key, items in (json.loads(answer) if answer else {}).items():
+            for item in items if isinstance(items, list) else []:
+                kind = _TARGET_KEYS.get(key, key)
+                thing = item.get("value") if kind == "vital" else item.get("name") or item.get("substance")
+                if thing:
+                    found.add((kind, str(thing).lower()))
+    return frozenset(found)
 
 
 def copied_from_example(fact: dict, note_text: str) -> bool:
-    name = fact["name"].lower()
-    return fact["fact_type"] != "smoking_status" and name not in note_text.lower() and \
-        any(names_match(name, e) for e in example_names())
+    """The fact names a thing of a prompt example (a vital: its value) that the note does not hold."""
+    kind = fact["fact_type"]
+    thing = (fact["attributes"].get("value", "") if kind == "vital" else fact["name"]).lower()
+    if not thing or thing in note_text.lower():
+        return False
+    return any(k == kind and (thing == e if kind == "vital" else names_match(thing, e)) for k, e in example_facts())
 
 
 def _score_attributes(score: TypeScore, kind: str, gold: dict, hits: list[dict]) -> None:

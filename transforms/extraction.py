@@ -23,7 +23,7 @@ from transforms.errors import ConfigError
 from transforms.extract import facts_from_extraction, merge_chunk_facts, parse_answer
 from transforms.prompts import PromptTemplate
 from transforms.records import Quarantined
-from transforms.schema import SCHEMA_VERSION, extraction_json_schema
+from transforms.schema import SCHEMA_VERSION, extraction_json_schema, grounded_json_schema
 
 _CHARS_PER_TOKEN = 3  # conservative for English clinical text; checked against the real tokenizer
 
@@ -52,7 +52,9 @@ def _chunks_that_fit(engine: InferenceEngine, template: PromptTemplate, text: st
 
 
 def run_extraction(engine: InferenceEngine, template: PromptTemplate, texts: list[str], max_tokens: int,
-                  retry_max_tokens: int, batch_size: int = 256) -> list[NoteExtraction]:  # fmt: skip
+                  retry_max_tokens: int, batch_size: int = 256, grounded: bool = False) -> list[NoteExtraction]:  # fmt: skip
+    """`grounded`: each chunk's schema allows only quotes of that chunk as evidence and names
+    (schema.grounded_json_schema)."""
     schema = extraction_json_schema()
     results = [NoteExtraction() for _ in texts]
     work: list[tuple[int, Chunk]] = []
@@ -69,7 +71,8 @@ def run_extraction(engine: InferenceEngine, template: PromptTemplate, texts: lis
         failed = []
         for lo in range(0, len(pending), batch_size):
             batch = pending[lo : lo + batch_size]
-            reqs = [GenerationRequest(template.messages(c.text), schema, budget) for _, c in batch]
+            reqs = [GenerationRequest(template.messages(c.text), grounded_json_schema(c.text) if grounded else schema,
+                                      budget) for _, c in batch]  # fmt: skip
             for (i, c), res in zip(batch, engine.generate(reqs), strict=True):
                 results[i].prompt_tokens += res.prompt_tokens
                 results[i].generated_tokens += res.generated_tokens
@@ -103,6 +106,7 @@ class ExtractPolicy:
     retry_max_tokens: int
     secret: bytes  # keys the PHI-token hashes the fact leak guard compares
     batch_size: int = 256
+    grounded_decoding: bool = False  # evidence and names constrained to quotes of the note
 
 
 @dataclass
@@ -129,7 +133,7 @@ def extract_facts(notes: list[dict], engine: InferenceEngine, template: PromptTe
     both (`n_facts`, `n_facts_ungrounded`)."""
     t0 = clock()
     results = run_extraction(engine, template, [n["text"] for n in notes], policy.max_tokens,
-                             policy.retry_max_tokens, policy.batch_size)  # fmt: skip
+                             policy.retry_max_tokens, policy.batch_size, policy.grounded_decoding)  # fmt: skip
     out = ExtractOutcome(inference_seconds=clock() - t0)
     facts_by_note: dict[str, list[dict]] = {}
     for note, res in zip(notes, results, strict=True):

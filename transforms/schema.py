@@ -4,6 +4,7 @@ SCHEMA_VERSION changes whenever the model does; it is stored on every fact row."
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -78,3 +79,46 @@ FACT_TYPES = ("medication", "diagnosis", "procedure", "lab", "vital", "allergy",
 
 def extraction_json_schema() -> dict:
     return Extraction.model_json_schema()
+
+
+_CLAUSE = re.compile(r"[^\n;]+")
+_TOKEN = re.compile(r"\S+")
+
+
+def note_spans(text: str, max_chars: int, max_words: int) -> list[str]:
+    """Every run of whole words within one clause of `text` (clauses end at line breaks and
+    semicolons), as written, at most `max_words` words and `max_chars` characters, also without
+    the punctuation that opens or closes it ("(rash)." gives "rash"): what a quote from the note
+    can be."""
+    spans: set[str] = set()
+    for clause in _CLAUSE.finditer(text):
+        words = list(_TOKEN.finditer(clause.group(0)))
+        for i, first in enumerate(words):
+            for last in words[i : i + max_words]:
+                span = clause.group(0)[first.start() : last.end()]
+                if len(span) > max_chars:
+                    break
+                bare = span.rstrip(".,;:")
+                spans.update(v for v in (span, bare, bare.rstrip(")"), span.lstrip("("), bare.lstrip("("),
+                                         bare.strip("()")) if v)  # fmt: skip
+    return sorted(spans)
+
+
+def grounded_json_schema(text: str) -> dict:
+    """The extraction schema with every `evidence` (and every name but a vital's code) constrained
+    to a quote of `text` (note_spans): structured decoding cannot produce a quote the note does not
+    hold, nor misspell a name it copies."""
+    schema = extraction_json_schema()
+    evidence = note_spans(text, max_chars=160, max_words=24)
+    names = note_spans(text, max_chars=80, max_words=6)
+    if not evidence:
+        return schema
+    defs = schema["$defs"]
+    defs["NoteQuote"] = {"type": "string", "enum": evidence}
+    defs["NoteName"] = {"type": "string", "enum": names}
+    for model, fields in (("Medication", ("name", "evidence")), ("Diagnosis", ("name", "evidence")),
+                          ("Procedure", ("name", "evidence")), ("Lab", ("name", "evidence")),
+                          ("Vital", ("evidence",)), ("Allergy", ("substance", "evidence"))):  # fmt: skip
+        for f in fields:
+            defs[model]["properties"][f] = {"$ref": "#/$defs/NoteQuote" if f == "evidence" else "#/$defs/NoteName"}
+    return schema

@@ -59,3 +59,28 @@ def test_when_eval_extract_runs_on_the_synthea_gold_then_it_prints_its_table():
     lines = res.output.strip().splitlines()
     assert lines[1].split() == ["metric", "base"] and lines[-1].endswith("notes=20")
     assert lines[2].startswith("medication gold / extracted") and "grounded rate" in res.output
+
+
+@pytest.mark.integration
+def test_when_eval_extract_compares_then_base_and_adapter_print_side_by_side_and_the_card_gets_them(tmp_path):
+    """The --compare path (one child process per column) and --card, on the fake engine (the real
+    model's figures come from the same command with --engine cpu)."""
+    import json
+    import shutil
+
+    from flows.adapters import ADAPTER_CARD, PACKAGED_DIR, adapter_digest
+
+    adapter = tmp_path / "adapter"
+    shutil.copytree(PACKAGED_DIR / "smollm2-extract-v1", adapter)
+    gold = ROOT / "benchmarks" / "data" / "extract-heldout.jsonl"
+    res = CliRunner().invoke(app, ["eval-extract", "--gold", str(gold), "--engine", "fake", "--limit", "3",
+                                   "--compare", str(adapter), "--card"])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    header, *rows = res.output.strip().splitlines()
+    assert header.split()[0] == "metric" and len(header.split()) == 3
+    assert any(r.startswith("vital recall") for r in rows) and any(r.startswith("grounded rate") for r in rows)
+    card = json.loads((adapter / ADAPTER_CARD).read_text())
+    [entry] = [v for v in card["eval"].values() if isinstance(v, dict)]
+    assert len(entry["columns"]) == 2 and "--compare" in entry["command"]
+    assert "grounded rate" in (adapter / "README.md").read_text()
+    assert card["sha256"] == adapter_digest(adapter)  # the weights are untouched

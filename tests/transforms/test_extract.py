@@ -1,5 +1,7 @@
 import json
 
+import pytest
+
 from transforms.chunking import Chunk, chunk_text
 from transforms.codes import GROUNDED
 from transforms.extract import (
@@ -10,7 +12,7 @@ from transforms.extract import (
     merge_chunk_facts,
     parse_answer,
 )
-from transforms.schema import Extraction, extraction_json_schema
+from transforms.schema import Extraction, extraction_json_schema, grounded_json_schema, note_spans
 
 GOOD = {"medications": [{"name": "metformin", "dose": "500 mg", "route": "", "frequency": "twice daily",
                          "status": "active", "evidence": "metformin 500 mg twice daily"}],
@@ -63,7 +65,12 @@ def test_when_evidence_does_not_name_the_fact_then_it_is_a_mismatch_and_not_grou
     # an abbreviation the name spells out is not checked against a dictionary: audit, not facts
     assert locate(text, "diagnosis", "hypertension", {}, "HTN").status == "evidence_mismatch"
     assert mentions("diagnosis", "hypertension", {}, "hypertensive urgency")
-    assert locate(text, "medication", "lisinopril", {}, "lisinopril 20 mg").status == "name_only"
+    assert locate(text, "medication", "lisinopril", {}, "lisinopril 20 mg").status == "name_only"  # 20 is not there
+    c = locate(text, "medication", "lisinopril", {}, "Started lisinopril 10 mg")  # the model's quote, slightly off
+    assert (c.status, text[c.start : c.end]) == ("clause", "Plan: start lisinopril 10 mg daily")
+    v = locate("Vitals: pulse 64, sats 90%.", "vital", "heart_rate", {"value": "64"}, "heart_rate 64")
+    assert (v.status, v.start, v.end) == ("keyword", 8, 16)
+    assert locate("Vitals: pulse 164.", "vital", "heart_rate", {"value": "64"}, "heart_rate 64").status == "ungrounded"
     assert locate(text, "medication", "warfarin", {}, "warfarin 5 mg").status == "ungrounded"
 
 
@@ -100,3 +107,25 @@ def test_when_note_is_long_then_chunks_cover_it_with_overlap_and_true_offsets():
     assert chunks[-1].start + len(chunks[-1].text) == len(text)
     for a, b in zip(chunks, chunks[1:], strict=False):
         assert b.start < a.start + len(a.text)  # overlap, no gap
+
+
+def test_when_quotes_are_listed_then_they_are_whole_words_within_one_clause():
+    text = "Vitals: sats 90%, pulse 64.\nAllergic to penicillin (rash).; Plan: aspirin 81 mg"
+    spans = set(note_spans(text, max_chars=160, max_words=24))
+    assert {"sats 90%", "pulse 64", "Allergic to penicillin (rash)", "rash", "aspirin 81 mg"} <= spans
+    assert not any("\n" in x or ";" in x for x in spans)  # never across a line or a semicolon
+    assert "ats 90" not in spans and "64.\nAllergic" not in spans
+
+
+def test_when_decoding_is_grounded_then_the_schema_accepts_only_quotes_of_the_note():
+    import jsonschema
+
+    text = "Plan: start metformin 500 mg twice daily. Type 2 diabetes."
+    schema = grounded_json_schema(text)
+    good = {**GOOD, "diagnoses": [{**GOOD["diagnoses"][0], "evidence": "Type 2 diabetes"}], "labs": []}
+    jsonschema.validate(good, schema)
+    for bad in ({**good, "labs": GOOD["labs"]},  # "A1c 7.9%" is not in this note
+                {**good, "medications": [{**GOOD["medications"][0], "name": "metformine"}]}):  # a misspelt copy
+        with pytest.raises(jsonschema.ValidationError):
+            jsonschema.validate(bad, schema)
+    jsonschema.validate(good, extraction_json_schema())  # a subset of the free schema

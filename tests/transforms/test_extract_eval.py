@@ -1,7 +1,7 @@
 from transforms.extract_eval import (
     ExtractEvaluation,
     copied_from_example,
-    example_names,
+    example_facts,
     figures,
     names_match,
     report_lines,
@@ -69,7 +69,10 @@ def test_when_the_gold_is_a_full_target_then_every_type_and_its_attributes_are_s
 
 
 def test_when_a_fact_names_the_prompt_example_and_the_note_does_not_then_it_is_counted_as_copied():
-    assert "metformin" in example_names()
+    assert ("medication", "metformin") in example_facts()
+    vital = next(v for k, v in example_facts() if k == "vital")
+    assert copied_from_example(fact("vital", "blood_pressure", value=vital), "BP 120/70")
+    assert not copied_from_example(fact("vital", "blood_pressure", value="120/70"), "BP 120/70")
     note = "Plan: lisinopril 10 mg daily."
     assert copied_from_example(fact("medication", "metformin"), note)
     assert not copied_from_example(fact("medication", "metformin"), note + " Continue metformin.")

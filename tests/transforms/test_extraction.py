@@ -25,6 +25,21 @@ def test_when_answers_are_good_then_facts_are_grounded():
     assert {"metformin", "Type 2 diabetes", "never"} <= {f["name"] for f in res[0].facts}
 
 
+def test_when_decoding_is_grounded_then_each_chunk_gets_a_schema_of_its_own_quotes():
+    seen = []
+
+    class Recording(FakeEngine):
+        def generate(self, requests):
+            seen.extend(r.json_schema for r in requests)
+            return super().generate(requests)
+
+    res = run_extraction(Recording(), load_template(), NOTES, 256, 512, grounded=True)
+    assert all(r.error is None for r in res) and len(seen) == 2
+    quotes = [set(s["$defs"]["NoteQuote"]["enum"]) for s in seen]
+    assert any("metformin 500 mg twice daily" in q for q in quotes) and any("asthma" in q for q in quotes)
+    assert not any("metformin 500 mg twice daily" in q and "asthma" in q for q in quotes)
+
+
 def test_when_answer_is_truncated_then_one_retry_with_a_larger_budget_recovers():
     engine = FakeEngine(truncate_prob=1.0, truncate_below=512)
     res = run_extraction(engine, load_template(), NOTES, 256, 512)
