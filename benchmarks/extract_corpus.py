@@ -13,7 +13,7 @@ ship. What keeps it honest:
 - Every note carries made-up PHI (name, date, MRN, phone 555-01xx) so training runs through
   de-identification as production text does.
 
-    python benchmarks/extract_corpus.py --split train --n 240 --out benchmarks/data/extract-train.jsonl
+    python benchmarks/extract_corpus.py --split train --n 600 --out benchmarks/data/extract-train.jsonl
 
 Line shape: {"id", "text", "target": <Extraction JSON>, "gold": {"medications_listed": [...],
 "conditions_diagnosed": [...]} (for eval-extract), "split", "style"}.

@@ -28,7 +28,7 @@ ADAPTER_CARD = "chartsift-adapter.json"
 _WEIGHTS = ("adapter_config.json", "adapter_model.safetensors")
 PACKAGED_DIR = Path(__file__).parent / "engines" / "adapters"
 # the adapter `adapter: default` means, per packaged base model
-DEFAULT_ADAPTERS = {"smollm2-135m": "smollm2-extract-v1"}
+DEFAULT_ADAPTERS = {"smollm2-135m": "smollm2-extract-v2"}
 
 
 @dataclass(frozen=True)
@@ -149,6 +149,8 @@ def write_model_card(folder: Path, card: dict) -> None:
         f"seed {h['seed']}; loss on {h['loss']}.", "",
         "## Training run", "",
         f"{t['steps']} optimizer steps, {t['examples_seen']} examples, {t['seconds']} s; loss {t['loss_first']} -> {t['loss_last']}.",
+        *([f"Command: `{t['command']}`", ""] if t.get("command") else []),
+        *([f"Machine: {t['machine']}.", ""] if t.get("machine") else []),
         "Loss curve (per step): " + " ".join(f"{x:.3f}" for x in t["loss_curve"]), "",
         "## Evaluation", "",
         *_eval_lines({k: v for k, v in ev.items() if isinstance(v, dict)}),

@@ -218,3 +218,106 @@ def bench_extract_adapter(adapter: str, n: int, max_tokens: int, repeats: int) -
             subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, env={**os.environ, "CHARTSIFT_INFERENCE__ADAPTER": spec})
             out.append(json.loads(path.read_text()))
     return out
+
+
+def bench_deid_workers(gold: Path, n: int, workers: int, repeats: int = 2) -> dict:
+    """The flow's de-identification stage as `chartsift run` calls it (flows.runtime.
+    deidentify_on_workers) in one process and on `workers` processes, on the same notes (cycled to
+    n, four patients). Warm first (each worker loads spaCy and the tagger once); passes alternate
+    and the best of each side counts."""
+    from flows.runtime import deid_policy, deidentify_on_workers
+    from flows.settings import DeidSettings
+    from transforms.records import SourceNote
+
+    records = [json.loads(line) for line in gold.read_text().splitlines() if line.strip()]
+    notes = [SourceNote(str(i), records[i % len(records)]["text"], "bench.jsonl", f"line {i + 1}", "jsonl",
+                        patient_id=f"p{i % 4}") for i in range(n)]  # fmt: skip
+    objects = ["bench.jsonl"] * n
+    policy = deid_policy(DeidSettings(secret="bench-key-not-for-data", spacy_model=SPACY_MODEL))
+    for w in (1, workers):  # warm-up: the de-identifiers, the pool's processes
+        deidentify_on_workers(policy, notes[: 64 * workers], objects[: 64 * workers], None, w)
+    best = {1: 0.0, workers: 0.0}
+    for _ in range(repeats):
+        for w in (1, workers):
+            t0 = time.perf_counter()
+            out = deidentify_on_workers(policy, notes, objects, None, w)
+            best[w] = max(best[w], n / (time.perf_counter() - t0))
+            assert len(out.notes) + len(out.quarantined) == n
+    return {"notes": n, "workers": workers, "one_process_notes_per_s": best[1],
+            "workers_notes_per_s": best[workers], "ratio": best[workers] / best[1]}
+
+
+def write_bench_source(folder: Path, n: int, gold: Path = GOLD, per_file: int = 500) -> None:
+    """n synthetic notes (a gold set's texts, cycled) as JSONL files, 50 patients."""
+    texts = [json.loads(line)["text"] for line in gold.read_text().splitlines() if line.strip()]
+    folder.mkdir(parents=True, exist_ok=True)
+    for f, lo in enumerate(range(0, n, per_file)):
+        lines = [json.dumps({"id": f"n{i}", "text": texts[i % len(texts)], "patient_id": f"p{i % 50}"})
+                 for i in range(lo, min(lo + per_file, n))]  # fmt: skip
+        (folder / f"notes-{f:04d}.jsonl").write_text("\n".join(lines) + "\n")
+
+
+def _stage_times(notes_dir: Path, n: int, token_delay_s: float) -> tuple[float, float]:
+    """Seconds for the de-identification stage alone (on the flow's workers) and the inference
+    stage alone (fake engine, fixed per-token delay) over the same notes."""
+    from flows.engines.fake import FakeEngine
+    from flows.runtime import deid_policy, deid_workers, deidentify_on_workers
+    from flows.settings import Settings
+    from transforms.extraction import run_extraction
+    from transforms.prompts import load_template
+    from transforms.records import SourceNote
+
+    settings = Settings()
+    rows = [json.loads(line) for p in sorted(notes_dir.glob("*.jsonl")) for line in p.read_text().splitlines()]
+    notes = [SourceNote(r["id"], r["text"], "bench.jsonl", f"line {i + 1}", "jsonl", patient_id=r["patient_id"])
+             for i, r in enumerate(rows)]  # fmt: skip
+    policy, workers = deid_policy(settings.deid), deid_workers(settings.deid)
+    deidentify_on_workers(policy, notes[: 64 * workers], ["bench.jsonl"] * 64 * workers, None, workers)  # warm
+    t0 = time.perf_counter()
+    out = deidentify_on_workers(policy, notes, ["bench.jsonl"] * n, None, workers)
+    deid_s = time.perf_counter() - t0
+    texts = [d.result.text for d in out.notes]
+    t0 = time.perf_counter()
+    run_extraction(FakeEngine(token_delay_s=token_delay_s), load_template(), texts, 512, 1024)
+    return deid_s, time.perf_counter() - t0
+
+
+def _whole_run(notes_dir: Path, out_dir: Path) -> tuple[float, int]:
+    """`chartsift run --engine fake` in a child process: its run wall seconds and peak RSS (KiB)."""
+    import subprocess
+    import sys
+
+    code = ("import resource, sys\nfrom flows.cli import main\nrc = 0\ntry:\n    main()\nexcept SystemExit as e:\n"
+            "    rc = e.code\nprint('PEAK_RSS_KB', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)\n"
+            "sys.exit(rc)\n")  # fmt: skip
+    res = subprocess.run([sys.executable, "-c", code, "run", "--source", str(notes_dir), "--output", str(out_dir),
+                          "--engine", "fake"], capture_output=True, text=True, check=False)  # fmt: skip
+    peak = [int(line.split()[1]) for line in res.stderr.splitlines() if line.startswith("PEAK_RSS_KB")]
+    runs = sorted((out_dir / "runs").glob("*.parquet"))
+    if res.returncode != 0 or not peak or not runs:
+        raise RuntimeError(f"bench run failed (exit {res.returncode}): {res.stderr[-400:]}")
+    import pyarrow.parquet as pq
+
+    return float(pq.read_table(runs[-1])["wall_seconds"][0].as_py()), peak[0]
+
+
+def bench_pipeline(n: int, token_delay_s: float, rss_factor: int = 10) -> dict:
+    """The de-identification stage alone, the inference stage alone and the whole pipeline
+    (`chartsift run`, overlapped shards) on the same n notes; notes/s for each, the whole's wall
+    against the slowest stage's, and the whole run's peak RSS for n and rss_factor x n notes."""
+    import tempfile
+
+    os.environ["CHARTSIFT_INFERENCE__FAKE__TOKEN_DELAY_S"] = str(token_delay_s)
+    os.environ.setdefault("CHARTSIFT_DEID__SECRET", "bench-" + os.urandom(16).hex())  # synthetic notes only
+    with tempfile.TemporaryDirectory() as tmp:
+        src, big = Path(tmp) / "src", Path(tmp) / "src-big"
+        write_bench_source(src, n)
+        deid_s, infer_s = _stage_times(src, n, token_delay_s)
+        whole_s, rss = _whole_run(src, Path(tmp) / "out")
+        out = {"notes": n, "deid_s": deid_s, "inference_s": infer_s, "whole_s": whole_s, "peak_rss_kb": rss,
+               "ratio_whole_to_slowest": whole_s / max(deid_s, infer_s)}  # fmt: skip
+        if rss_factor > 1:
+            write_bench_source(big, n * rss_factor)
+            out["big_notes"], out["big_whole_s"], out["big_peak_rss_kb"] = n * rss_factor, *_whole_run(big, Path(tmp) / "out-big")
+            out["rss_ratio"] = out["big_peak_rss_kb"] / rss
+    return out

@@ -282,6 +282,44 @@ def bench_deid(
     print_report(run(g, n, workers, repeats), g)
 
 
+@bench_app.command("deid-workers")
+def bench_deid_workers(
+    gold: Path | None = typer.Option(None, "--gold", help="Gold JSONL (default: benchmarks/data/deid-heldout.jsonl)."),
+    n: int = typer.Option(400, help="Notes per pass."),
+    workers: int = typer.Option(os.cpu_count() or 1, help="Worker processes (deid.workers)."),
+    repeats: int = typer.Option(2, help="Alternating one-process / worker passes; the best of each side counts."),
+) -> None:
+    """The flow's de-identification stage on one process vs on worker processes: notes/s, ratio."""
+    _quiet_runtime(False)
+    from flows.bench import GOLD
+    from flows.bench import bench_deid_workers as run
+
+    r = run(gold or GOLD, n, workers, repeats)
+    print(f"notes={r['notes']} one process: {r['one_process_notes_per_s']:.1f} notes/s; "
+          f"{r['workers']} workers: {r['workers_notes_per_s']:.1f} notes/s; ratio workers/one={r['ratio']:.2f}")
+
+
+@bench_app.command("pipeline")
+def bench_pipeline(
+    n: int = typer.Option(4000, help="Notes."),
+    token_delay_s: float = typer.Option(0.002, help="Fake engine: seconds per generated token (a model's decode time)."),
+    rss_factor: int = typer.Option(10, help="Also run rss_factor x n notes and compare peak RSS (1: skip)."),
+) -> None:
+    """De-identification alone, inference alone, the whole run: notes/s, whole/slowest, peak RSS."""
+    _quiet_runtime(False)
+    from flows.bench import bench_pipeline as run
+
+    r = run(n, token_delay_s, rss_factor)
+    for label, key in (("de-identification alone", "deid_s"), ("inference alone (fake)", "inference_s"),
+                       ("whole pipeline", "whole_s")):  # fmt: skip
+        print(f"{label:<26}{r[key]:8.1f} s {n / r[key]:8.1f} notes/s")
+    print(f"ratio whole/slowest stage={r['ratio_whole_to_slowest']:.3f}")
+    print(f"peak RSS {n} notes: {r['peak_rss_kb'] / 1024:.0f} MiB")
+    if "rss_ratio" in r:
+        print(f"peak RSS {r['big_notes']} notes: {r['big_peak_rss_kb'] / 1024:.0f} MiB "
+              f"({r['big_whole_s']:.1f} s); ratio={r['rss_ratio']:.3f}")
+
+
 @bench_app.command("extract")
 def bench_extract(
     n: int = typer.Option(32, help="Notes (prompts) per side."),

@@ -75,24 +75,7 @@ def _run(settings: Settings, run_id: str, full_refresh: bool, lock: ledger.Outpu
         raise EmptySource("the source lists no objects: check its path or prefix (set CHARTSIFT_SOURCE__ALLOW_EMPTY=true "
                           "where an empty source is expected)")  # fmt: skip
     progress.report("plan", plan["n_records"], plan["n_records"])
-    deid_parts, extract_parts, resumed = [], [], 0
-    finished: dict[str, bool] = {}
-    for shard, sid in enumerate(plan["shard_ids"]):
-        done = ledger.read_shard_manifest(sink.uri, sid)
-        if done is not None and done["run_id"] not in finished:
-            finished[done["run_id"]] = ledger.run_finished(sink.uri, done["run_id"])
-        if done is not None and not finished[done["run_id"]]:
-            # committed by an interrupted attempt with the same content and settings: kept as is
-            d, e = done["deid"], done["extract"]
-            resumed += 1
-        else:
-            d = deidentify_shard(plan["plan_uri"], shard, sid, settings.deid, sink, run_id)
-            e = extract_shard(d, shard, sid, settings.inference, settings.deid, sink, run_id)
-        deid_parts.append(d)
-        extract_parts.append(e)
-        progress.report("deid", shard + 1, plan["n_shards"])
-        progress.report("notes", sum(p["n_notes"] + p["n_quarantined"] for p in deid_parts), plan["n_records"])
-        lock.heartbeat()
+    deid_parts, extract_parts, resumed = _process_shards(settings, plan, run_id, lock)
     if resumed:
         log.warning("resumed: %d of %d shards were committed by an interrupted run and kept", resumed, plan["n_shards"])
 
@@ -113,6 +96,49 @@ def _run(settings: Settings, run_id: str, full_refresh: bool, lock: ledger.Outpu
     log.info("run %s: %d in, %d out, %d quarantined, %d facts", run_id, run["notes_input"],
              run["notes_output"], run["notes_quarantined"], run["facts_output"])  # fmt: skip
     return run
+
+
+def _resumable(sink_uri: str, plan: PlanResult) -> list[dict | None]:
+    """Per shard, its manifest if an interrupted attempt (same content and settings) committed it:
+    kept as is; else None."""
+    finished: dict[str, bool] = {}
+    out: list[dict | None] = []
+    for sid in plan["shard_ids"]:
+        done = ledger.read_shard_manifest(sink_uri, sid)
+        if done is not None and done["run_id"] not in finished:
+            finished[done["run_id"]] = ledger.run_finished(sink_uri, done["run_id"])
+        out.append(done if done is not None and not finished[done["run_id"]] else None)
+    return out
+
+
+def _process_shards(settings: Settings, plan: PlanResult, run_id: str, lock: ledger.OutputLock
+                    ) -> tuple[list[DeidShardResult], list[ExtractShardResult], int]:  # fmt: skip
+    """De-identify and extract every shard, overlapped: shard k+1 is de-identified (a task on the
+    flow's task runner) while shard k is in the engine; never more than one shard ahead, so memory
+    stays flat."""
+    sink, deid_parts, extract_parts = settings.sink, [], []
+    kept = _resumable(sink.uri, plan)
+
+    def start(k: int):  # noqa: ANN202 - a PrefectFuture, or None for a kept shard or past the end
+        if k >= len(kept) or kept[k] is not None:
+            return None
+        return deidentify_shard.submit(plan["plan_uri"], k, plan["shard_ids"][k], settings.deid, sink, run_id)
+
+    pending = start(0)
+    for shard, sid in enumerate(plan["shard_ids"]):
+        if kept[shard] is not None:
+            d, e = kept[shard]["deid"], kept[shard]["extract"]
+            pending = pending or start(shard + 1)
+        else:
+            d = pending.result()
+            pending = start(shard + 1)
+            e = extract_shard(d, shard, sid, settings.inference, settings.deid, sink, run_id)
+        deid_parts.append(d)
+        extract_parts.append(e)
+        progress.report("deid", shard + 1, plan["n_shards"])
+        progress.report("notes", sum(p["n_notes"] + p["n_quarantined"] for p in deid_parts), plan["n_records"])
+        lock.heartbeat()
+    return deid_parts, extract_parts, sum(k is not None for k in kept)
 
 
 def check_accounts(plan: PlanResult, deid_parts: list[DeidShardResult], extract_parts: list[ExtractShardResult]) -> None:

@@ -1,5 +1,5 @@
-"""The one owner of process-wide runtime state: the de-identifier and the inference engine, each
-built once per process and settings (loading spaCy takes a second, a model seconds to minutes).
+"""The one owner of process-wide runtime state: the de-identifier, its worker processes and the
+inference engine, each built once per process and settings (loading spaCy takes a second, a model seconds to minutes).
 Caches are keyed by the settings they were built from, so a worker process that receives the
 settings as task parameters builds the same objects; nothing here is shared between processes.
 Also the policy builders that turn settings into what the stage functions take."""
@@ -8,15 +8,20 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from flows.engines import build_engine
 from flows.engines.models import cache_dir
 from flows.settings import DeidSettings, InferenceSettings
 from transforms.deid import DEID_VERSION, Deidentifier, DeidPolicy, lexicons
+from transforms.deid.stage import DeidOutcome, deidentify_notes, merge_outcomes, split_for_workers
 from transforms.deid.tagger import BUILTIN_MODEL as BUILTIN_TAGGER
 from transforms.engine import EngineInfo, InferenceEngine
 from transforms.errors import ConfigError
+from transforms.records import SourceNote
 
 _ENGINES: dict[str, InferenceEngine] = {}
 
@@ -82,6 +87,40 @@ def get_deidentifier(policy: DeidPolicy) -> Deidentifier:
     if policy not in _DEIDENTIFIERS:
         _DEIDENTIFIERS[policy] = Deidentifier(policy)
     return _DEIDENTIFIERS[policy]
+
+
+_POOLS: dict[tuple[DeidPolicy, int], ProcessPoolExecutor] = {}
+MIN_NOTES_FOR_POOL = 64
+
+
+def deid_workers(settings: DeidSettings) -> int:
+    return settings.workers or os.cpu_count() or 1
+
+
+def _deid_pool(policy: DeidPolicy, workers: int) -> ProcessPoolExecutor:
+    """Worker processes that each hold a de-identifier for `policy` (spawned: forking a process
+    that holds vLLM's or torch's threads is unsafe)."""
+    if (policy, workers) not in _POOLS:
+        ctx = multiprocessing.get_context("spawn")
+        _POOLS[(policy, workers)] = ProcessPoolExecutor(workers, mp_context=ctx, initializer=get_deidentifier,
+                                                        initargs=(policy,))  # fmt: skip
+    return _POOLS[(policy, workers)]
+
+
+def _deidentify_part(policy: DeidPolicy, notes: list[SourceNote], objects: list[str], budget_s: float | None) -> DeidOutcome:
+    return deidentify_notes(notes, objects, get_deidentifier(policy), budget_s=budget_s)
+
+
+def deidentify_on_workers(policy: DeidPolicy, notes: list[SourceNote], objects: list[str], budget_s: float | None,
+                          workers: int) -> DeidOutcome:  # fmt: skip
+    """The de-identification stage (transforms.deid.stage.deidentify_notes) over `workers`
+    processes, each taking a contiguous range of the notes; the same outcome as one process."""
+    if workers <= 1 or len(notes) < MIN_NOTES_FOR_POOL:
+        return _deidentify_part(policy, notes, objects, budget_s)
+    pool = _deid_pool(policy, workers)
+    futures = [pool.submit(_deidentify_part, policy, notes[lo:hi], objects[lo:hi], budget_s)
+               for lo, hi in split_for_workers(len(notes), workers)]  # fmt: skip
+    return merge_outcomes([f.result() for f in futures])
 
 
 def template_name(settings: InferenceSettings, info: EngineInfo) -> str:

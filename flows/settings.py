@@ -84,6 +84,7 @@ class DeidSettings(BaseModel):
     tagger_threshold: float = Field(0.97, gt=0, le=1, description="A token is PHI when the tagger's P(not PHI) is below this.")
     site_names: tuple[str, ...] = Field((), description="Site text files, one name a line (staff roster, clinicians): raise recall for those names.")
     site_places: tuple[str, ...] = Field((), description="Site text files, one name a line (facilities, wards, their abbreviations, local places).")
+    workers: int = Field(0, ge=0, le=256, description="De-identification processes: 0 = one per CPU core, 1 = in the task's own process. A shard under 64 notes is done in-process (a worker takes seconds to load spaCy and the tagger). Not in the fingerprint: the output is the same.")
     shard_time_budget_s: float = Field(3600.0, gt=0, description="De-identification of one shard stops taking notes after this long; the rest are quarantined as time_budget (a rerun with --full-refresh takes them again).")
 
     @property
@@ -186,7 +187,7 @@ class Settings(BaseSettings):
         secret itself: the key id stands in for it)."""
         data = self.model_dump(mode="json", exclude={"source": {"uri", "limit"}, "sink": {"uri", "lock_wait_s", "lock_stale_after_s", "lock_heartbeat_s"},
                                                      "s3": True, "monitor": True,
-                                                     "inference": {"fake"}, "deid": {"shard_time_budget_s"}})
+                                                     "inference": {"fake"}, "deid": {"shard_time_budget_s", "workers"}})
         data["deid"]["secret"] = self.deid.key_id
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
 

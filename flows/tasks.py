@@ -15,11 +15,18 @@ from flows import ledger, progress, storage
 from flows.layout import OutputLayout
 from flows.plan import load_plan, load_shard, load_state, plan_shards, save_plan, state_uri
 from flows.results import DeidShardResult, ExtractShardResult, PlanResult, RunRecord
-from flows.runtime import deid_policy, deid_version, get_deidentifier, get_engine, template_name
+from flows.runtime import (
+    deid_policy,
+    deid_version,
+    deid_workers,
+    deidentify_on_workers,
+    get_engine,
+    template_name,
+)
 from flows.settings import DeidSettings, InferenceSettings, MonitorSettings, SinkSettings, SourceSettings
 from transforms import keys, monitor, tables
 from transforms.codes import Reason, Stage
-from transforms.deid.stage import deidentify_notes, staged_row
+from transforms.deid.stage import staged_row
 from transforms.errors import TerminalError, TransientError, is_transient
 from transforms.extraction import ExtractOutcome, ExtractPolicy, extract_facts
 from transforms.parse import Limits, detect_format, parse_stream, records_accounted
@@ -112,9 +119,8 @@ def deidentify_shard(plan_uri: str, shard: int, sid: str, deid: DeidSettings, si
         return staged
     t0 = time.perf_counter()
     policy = deid_policy(deid)
-    deidentifier = get_deidentifier(policy)
     notes, objects, bad, planned, unaccounted = read_shard(load_plan(plan_uri), shard)
-    outcome = deidentify_notes(notes, objects, deidentifier, budget_s=deid.shard_time_budget_s)
+    outcome = deidentify_on_workers(policy, notes, objects, deid.shard_time_budget_s, deid_workers(deid))
     bad.extend(outcome.quarantined)
     version = deid_version(policy)
 

@@ -36,6 +36,7 @@ class FakeEngineConfig(BaseModel):
     invalid_json_prob: float = Field(0.0, ge=0, le=1, description="Share of answers that are invalid JSON.")
     truncate_prob: float = Field(0.0, ge=0, le=1, description="Share of answers truncated (unless the budget is the retry's).")
     delay_s: float = Field(0.0, ge=0, le=60, description="Seconds each generate call takes (crash drills).")
+    token_delay_s: float = Field(0.0, ge=0, le=1, description="Seconds per generated token, sequential (a stand-in for a model's decode time: bench pipeline).")
     drift_prob: float = Field(0.0, ge=0, le=1, description="Share of answers that drift (no diagnoses, no doses).")
 
 _MED = re.compile(
@@ -56,9 +57,10 @@ def _roll(text: str, salt: str) -> float:
 class FakeEngine:
     def __init__(self, fail_prob: float = 0.0, invalid_json_prob: float = 0.0, truncate_prob: float = 0.0,
                  truncate_below: int = 512, max_model_len: int = 4096, name: str = "fake-extractor",
-                 drift_prob: float = 0.0, delay_s: float = 0.0):  # fmt: skip
+                 drift_prob: float = 0.0, delay_s: float = 0.0, token_delay_s: float = 0.0):  # fmt: skip
         self.fail_prob = fail_prob
         self.delay_s = delay_s
+        self.token_delay_s = token_delay_s
         self.drift_prob = drift_prob
         self.invalid_json_prob = invalid_json_prob
         self.truncate_prob = truncate_prob
@@ -72,7 +74,8 @@ class FakeEngine:
     def from_settings(cls, settings: InferenceSettings, name: str = "fake") -> FakeEngine:
         f = settings.fake
         return cls(f.fail_prob, f.invalid_json_prob, f.truncate_prob, truncate_below=settings.retry_max_tokens,
-                   max_model_len=settings.max_model_len, drift_prob=f.drift_prob, delay_s=f.delay_s)  # fmt: skip
+                   max_model_len=settings.max_model_len, drift_prob=f.drift_prob, delay_s=f.delay_s,
+                   token_delay_s=f.token_delay_s)  # fmt: skip
 
     def count_tokens(self, messages: list[dict[str, str]]) -> int:
         return sum(len(m["content"]) for m in messages) // 4 + 4 * len(messages)
@@ -100,6 +103,8 @@ class FakeEngine:
                 out.append(GenerationResult(answer[: len(answer) // 2], "length", ptoks, r.max_tokens))
                 continue
             out.append(GenerationResult(answer, "stop", ptoks, len(answer) // 4))
+        if self.token_delay_s:
+            time.sleep(self.token_delay_s * sum(r.generated_tokens for r in out))
         return out
 
     @staticmethod

@@ -10,7 +10,7 @@ from transforms.errors import ConfigError
 def test_the_shipped_adapter_matches_its_card():
     adapter = resolve_adapter("default", "smollm2-135m")
     assert adapter is not None and adapter.template == "extract_ft1"
-    assert adapter.sha256 == adapter_digest(ROOT / "flows" / "engines" / "adapters" / "smollm2-extract-v1")
+    assert adapter.sha256 == adapter_digest(ROOT / "flows" / "engines" / "adapters" / "smollm2-extract-v2")
 
 
 def test_when_no_adapter_is_asked_for_or_the_base_has_none_then_none():

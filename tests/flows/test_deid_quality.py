@@ -71,7 +71,7 @@ def test_when_eval_extract_compares_then_base_and_adapter_print_side_by_side_and
     from flows.adapters import ADAPTER_CARD, PACKAGED_DIR, adapter_digest
 
     adapter = tmp_path / "adapter"
-    shutil.copytree(PACKAGED_DIR / "smollm2-extract-v1", adapter)
+    shutil.copytree(PACKAGED_DIR / "smollm2-extract-v2", adapter)
     gold = ROOT / "benchmarks" / "data" / "extract-heldout.jsonl"
     res = CliRunner().invoke(app, ["eval-extract", "--gold", str(gold), "--engine", "fake", "--limit", "3",
                                    "--compare", str(adapter), "--card"])  # fmt: skip
@@ -80,7 +80,7 @@ def test_when_eval_extract_compares_then_base_and_adapter_print_side_by_side_and
     assert header.split()[0] == "metric" and len(header.split()) == 3
     assert any(r.startswith("vital recall") for r in rows) and any(r.startswith("grounded rate") for r in rows)
     card = json.loads((adapter / ADAPTER_CARD).read_text())
-    [entry] = [v for v in card["eval"].values() if isinstance(v, dict)]
+    entry = card["eval"]["extract-heldout (first 3 notes)"]
     assert len(entry["columns"]) == 2 and "--compare" in entry["command"]
     assert "grounded rate" in (adapter / "README.md").read_text()
     assert card["sha256"] == adapter_digest(adapter)  # the weights are untouched

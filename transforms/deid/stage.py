@@ -81,6 +81,23 @@ def deidentify_notes(notes: list[SourceNote], object_names: list[str], deidentif
     return out
 
 
+def split_for_workers(n: int, workers: int, batch: int = BATCH) -> list[tuple[int, int]]:
+    """Contiguous [lo, hi) ranges of n notes for `workers` processes, whole analyzer batches each."""
+    per = -(-n // max(workers, 1))
+    per = -(-per // batch) * batch
+    return [(lo, min(lo + per, n)) for lo in range(0, n, per)]
+
+
+def merge_outcomes(parts: list[DeidOutcome]) -> DeidOutcome:
+    """Outcomes of consecutive ranges of notes as one, in order."""
+    out = DeidOutcome()
+    for p in parts:
+        out.notes += p.notes
+        out.quarantined += p.quarantined
+        out.blocked += p.blocked
+    return out
+
+
 def _deidentify_batch(deidentifier: Deidentifier, chunk: list[SourceNote], scopes: list[tuple[str, str | None]],
                       out: DeidOutcome) -> None:  # fmt: skip
     done = deidentifier.process_batch([(n.text, pkey or nkey, n.note_date) for n, (nkey, pkey) in zip(chunk, scopes, strict=True)])
