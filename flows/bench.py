@@ -220,7 +220,7 @@ def bench_extract_adapter(adapter: str, n: int, max_tokens: int, repeats: int) -
     return out
 
 
-def bench_deid_workers(gold: Path, n: int, workers: int, repeats: int = 2) -> dict:
+def bench_deid_workers(gold: Path = GOLD, n: int = 400, workers: int = 2, repeats: int = 2) -> dict:
     """The flow's de-identification stage as `chartsift run` calls it (flows.runtime.
     deidentify_on_workers) in one process and on `workers` processes, on the same notes (cycled to
     n, four patients). Warm first (each worker loads spaCy and the tagger once); passes alternate

@@ -302,7 +302,7 @@ def bench_deid_workers(
 @bench_app.command("pipeline")
 def bench_pipeline(
     n: int = typer.Option(4000, help="Notes."),
-    token_delay_s: float = typer.Option(0.002, help="Fake engine: seconds per generated token (a model's decode time)."),
+    token_delay_s: float = typer.Option(0.0001, help="Fake engine: seconds per generated token (a model's decode time)."),
     rss_factor: int = typer.Option(10, help="Also run rss_factor x n notes and compare peak RSS (1: skip)."),
 ) -> None:
     """De-identification alone, inference alone, the whole run: notes/s, whole/slowest, peak RSS."""

@@ -114,7 +114,7 @@ def _deidentify_part(policy: DeidPolicy, notes: list[SourceNote], objects: list[
 def deidentify_on_workers(policy: DeidPolicy, notes: list[SourceNote], objects: list[str], budget_s: float | None,
                           workers: int) -> DeidOutcome:  # fmt: skip
     """The de-identification stage (transforms.deid.stage.deidentify_notes) over `workers`
-    processes, each taking a contiguous range of the notes; the same outcome as one process."""
+    processes, contiguous ranges of the notes queued to them; the same outcome as one process."""
     if workers <= 1 or len(notes) < MIN_NOTES_FOR_POOL:
         return _deidentify_part(policy, notes, objects, budget_s)
     pool = _deid_pool(policy, workers)

@@ -13,8 +13,9 @@ from transforms.records import SourceNote
 
 
 def test_when_notes_are_split_for_workers_then_ranges_cover_them_in_whole_batches():
-    assert split_for_workers(100, 2, batch=32) == [(0, 64), (64, 100)]
+    assert split_for_workers(100, 2, batch=32) == [(0, 32), (32, 64), (64, 96), (96, 100)]
     assert split_for_workers(10, 4, batch=32) == [(0, 10)]
+    assert len(split_for_workers(4000, 2, batch=32)) == 9  # about four ranges per worker (480 notes each)
     ranges = split_for_workers(1000, 3, batch=32)
     assert ranges[0][0] == 0 and ranges[-1][1] == 1000 and all(a[1] == b[0] for a, b in zip(ranges, ranges[1:], strict=False))
 

@@ -81,10 +81,10 @@ def deidentify_notes(notes: list[SourceNote], object_names: list[str], deidentif
     return out
 
 
-def split_for_workers(n: int, workers: int, batch: int = BATCH) -> list[tuple[int, int]]:
-    """Contiguous [lo, hi) ranges of n notes for `workers` processes, whole analyzer batches each."""
-    per = -(-n // max(workers, 1))
-    per = -(-per // batch) * batch
+def split_for_workers(n: int, workers: int, batch: int = BATCH, per_worker: int = 4) -> list[tuple[int, int]]:
+    """Contiguous [lo, hi) ranges of n notes, whole analyzer batches each, about `per_worker`
+    ranges per worker so that a worker done early takes the next (notes differ in length)."""
+    per = max(batch, n // (per_worker * max(workers, 1)) // batch * batch)
     return [(lo, min(lo + per, n)) for lo in range(0, n, per)]
 
 
