@@ -15,7 +15,7 @@ import jsonschema
 from pydantic import ValidationError
 
 from transforms.chunking import Chunk
-from transforms.codes import ExtractionError, Grounding
+from transforms.codes import GROUNDED, ExtractionError, Grounding
 from transforms.schema import Extraction, extraction_json_schema
 
 _VALIDATOR = jsonschema.Draft202012Validator(extraction_json_schema())
@@ -156,12 +156,32 @@ def _clause(text: str, name: str, evidence: str) -> Located | None:
     return Located(start, end, Grounding.CLAUSE)
 
 
+_ALLERGY_CUE = re.compile(r"allerg|nkda|nka\b|intoleran|reaction|anaphyla|sensitiv", flags=re.IGNORECASE)
+
+
+def _typed(text: str, fact_type: str, g: Located) -> Located:
+    """An allergy must sit on a line that speaks of allergies (a drug in a medication list is not
+    one); otherwise its evidence is a mismatch."""
+    if fact_type != "allergy" or g.start is None or g.status not in GROUNDED:
+        return g
+    line_start = text.rfind("\n", 0, g.start) + 1
+    line_end = text.find("\n", g.end)
+    line = text[line_start : line_end if line_end >= 0 else len(text)]
+    return g if _ALLERGY_CUE.search(line) else Located(g.start, g.end, Grounding.EVIDENCE_MISMATCH)
+
+
 def locate(text: str, fact_type: str, name: str, attributes: dict[str, str], evidence: str) -> Located:
+    """Ground one fact in `text` (codes.Grounding): `_locate`, then an allergy's line must speak of allergies."""
+    return _typed(text, fact_type, _locate(text, fact_type, name, attributes, evidence))
+
+
+def _locate(text: str, fact_type: str, name: str, attributes: dict[str, str], evidence: str) -> Located:
     """Ground one fact in `text` (see codes.Grounding): its evidence, if it names the fact; else,
     for a vital, its name's words next to its value; else the clause naming the fact that holds
     most of the evidence's words; smoking status (the schema has no evidence for it) by the
     sentence naming tobacco. What is left is not grounded: the evidence found but naming something
-    else (evidence_mismatch), the name alone (name_only), or nothing."""
+    else (evidence_mismatch), the name alone (name_only), or nothing. An allergy must also sit on
+    a line that speaks of allergies."""
     if fact_type == "smoking_status":
         return _keyword(text, fact_type, name, "")
     g = ground(text, evidence)

@@ -129,3 +129,9 @@ def test_when_decoding_is_grounded_then_the_schema_accepts_only_quotes_of_the_no
         with pytest.raises(jsonschema.ValidationError):
             jsonschema.validate(bad, schema)
     jsonschema.validate(good, extraction_json_schema())  # a subset of the free schema
+
+
+def test_when_an_allergy_sits_on_a_line_that_is_not_about_allergies_then_it_is_not_grounded():
+    text = "Medications: lisinopril 20 mg daily\nAllergies: penicillin (rash)"
+    assert locate(text, "allergy", "penicillin", {}, "penicillin").status == "exact"
+    assert locate(text, "allergy", "lisinopril", {}, "lisinopril 20 mg daily").status == "evidence_mismatch"
