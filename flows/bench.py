@@ -204,20 +204,10 @@ SYNTHEA_GOLD = Path(__file__).resolve().parents[2] / "shared" / "data" / "synthe
 def bench_extract_adapter(adapter: str, n: int, max_tokens: int, repeats: int) -> list[dict]:
     """`bench extract` for the base model (adapter none) and then `adapter`, each in its own
     process (one vLLM engine per process), on the same prompts."""
-    import os
-    import subprocess
-    import sys
-    import tempfile
+    from flows.evaluation import cli_json
 
-    out = []
-    for spec in ("none", adapter):
-        with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / "bench.json"
-            cmd = [sys.executable, "-m", "flows.cli", "bench", "extract", "--n", str(n), "--max-tokens", str(max_tokens),
-                   "--repeats", str(repeats), "--json", str(path)]  # fmt: skip
-            subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, env={**os.environ, "CHARTSIFT_INFERENCE__ADAPTER": spec})
-            out.append(json.loads(path.read_text()))
-    return out
+    args = ["bench", "extract", "--n", str(n), "--max-tokens", str(max_tokens), "--repeats", str(repeats)]
+    return [cli_json(args, {"CHARTSIFT_INFERENCE__ADAPTER": spec}) for spec in ("none", adapter)]
 
 
 def bench_deid_workers(gold: Path = GOLD, n: int = 400, workers: int = 2, repeats: int = 2) -> dict:

@@ -66,18 +66,25 @@ def extract_column(gold_path: Path, settings: Settings, limit: int | None = None
     return (info.adapter_id or "base"), figures(ev), info, summary_line(ev)
 
 
+def cli_json(args: list[str], env: dict[str, str] | None = None) -> dict:
+    """Run a `chartsift` command that takes `--json PATH` in a child process (one vLLM engine per
+    process) and return what it wrote there."""
+    import os
+
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "figures.json"
+        subprocess.run([sys.executable, "-m", "flows.cli", *args, "--json", str(out)], check=True,
+                       stdout=subprocess.DEVNULL, env={**os.environ, **(env or {})})  # fmt: skip
+        return json.loads(out.read_text())
+
+
 def compare_columns(gold_path: Path, adapter: str, engine: str | None, model: str | None,
                     limit: int | None) -> list[tuple[str, dict[str, str]]]:  # fmt: skip
-    """The base model and `adapter`, each evaluated in its own process (one vLLM engine per
-    process), as report columns."""
+    """The base model and `adapter`, each evaluated in its own process, as report columns."""
     columns = []
     for spec in ("none", adapter):
-        with tempfile.TemporaryDirectory() as tmp:
-            out = Path(tmp) / "figures.json"
-            cmd = [sys.executable, "-m", "flows.cli", "eval-extract", "--gold", str(gold_path), "--adapter", spec,
-                   "--json", str(out), *(["--engine", engine] if engine else []), *(["--model", model] if model else []),
-                   *(["--limit", str(limit)] if limit else [])]  # fmt: skip
-            subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
-            doc = json.loads(out.read_text())
+        doc = cli_json(["eval-extract", "--gold", str(gold_path), "--adapter", spec,
+                        *(["--engine", engine] if engine else []), *(["--model", model] if model else []),
+                        *(["--limit", str(limit)] if limit else [])])  # fmt: skip
         columns.append((doc["label"], doc["figures"]))
     return columns

@@ -115,15 +115,9 @@ def test_when_a_fact_repeats_a_phi_value_of_its_note_then_the_fact_leak_guard_qu
 
 
 def test_when_a_fact_is_not_grounded_then_it_goes_to_audit_and_never_to_facts():
-    class Misquoting(FakeEngine):  # every diagnosis quotes words the note does not hold
-        @staticmethod
-        def _answer(note: str) -> dict:
-            answer = FakeEngine._answer(note)
-            for d in answer["diagnoses"]:
-                d["evidence"] = "a sentence the note never wrote"
-            return answer
+    from tests.support import MisquotingEngine  # every diagnosis quotes words the note does not hold
 
-    out = extract_facts([staged(i, t) for i, t in enumerate(NOTES)], Misquoting(), load_template(), policy(), "r")
+    out = extract_facts([staged(i, t) for i, t in enumerate(NOTES)], MisquotingEngine(), load_template(), policy(), "r")
     assert out.facts and out.ungrounded
     assert all(f["grounding"] in GROUNDED for f in out.facts)
     assert {f["fact_type"] for f in out.ungrounded} == {"diagnosis"}
