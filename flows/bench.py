@@ -248,12 +248,16 @@ def write_bench_source(folder: Path, n: int, gold: Path = GOLD, per_file: int = 
 
 
 def _stage_times(notes_dir: Path, n: int, token_delay_s: float) -> tuple[float, float]:
-    """Seconds for the de-identification stage alone (on the flow's workers) and the inference
-    stage alone (fake engine, fixed per-token delay) over the same notes."""
+    """Seconds for the de-identification stage alone (on the flow's workers, warm) and the
+    extraction stage alone (transforms.extraction.extract_facts as the flow calls it: the grounded
+    schema per chunk, the fake engine with a fixed per-token delay, parsing, grounding, the fact
+    leak guard) over the same notes."""
     from flows.engines.fake import FakeEngine
-    from flows.runtime import deid_policy, deid_workers, deidentify_on_workers
+    from flows.runtime import deid_policy, deid_version, deid_workers, deidentify_on_workers
     from flows.settings import Settings
-    from transforms.extraction import run_extraction
+    from flows.tasks import extract_policy
+    from transforms.deid.stage import staged_row
+    from transforms.extraction import extract_facts
     from transforms.prompts import load_template
     from transforms.records import SourceNote
 
@@ -266,9 +270,10 @@ def _stage_times(notes_dir: Path, n: int, token_delay_s: float) -> tuple[float, 
     t0 = time.perf_counter()
     out = deidentify_on_workers(policy, notes, ["bench.jsonl"] * n, None, workers)
     deid_s = time.perf_counter() - t0
-    texts = [d.result.text for d in out.notes]
+    staged = [staged_row(d, deid_version(policy), "bench", "bench-source") for d in out.notes]
     t0 = time.perf_counter()
-    run_extraction(FakeEngine(token_delay_s=token_delay_s), load_template(), texts, 512, 1024)
+    extract_facts(staged, FakeEngine(token_delay_s=token_delay_s), load_template(),
+                  extract_policy(settings.inference, settings.deid), "bench")  # fmt: skip
     return deid_s, time.perf_counter() - t0
 
 

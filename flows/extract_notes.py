@@ -11,7 +11,7 @@ from collections import Counter
 
 from prefect import flow, get_run_logger
 
-from flows import __version__, ledger, progress, storage
+from flows import __version__, ledger, progress, runtime, storage
 from flows.engines.models import GEMMA3_ID, SMOLLM2_ID
 from flows.results import DeidShardResult, ExtractShardResult, PlanResult, RunRecord, RunStatus
 from flows.settings import Settings, load_settings
@@ -75,6 +75,8 @@ def _run(settings: Settings, run_id: str, full_refresh: bool, lock: ledger.Outpu
         raise EmptySource("the source lists no objects: check its path or prefix (set CHARTSIFT_SOURCE__ALLOW_EMPTY=true "
                           "where an empty source is expected)")  # fmt: skip
     progress.report("plan", plan["n_records"], plan["n_records"])
+    if plan["n_shards"] and plan["n_records"] / plan["n_shards"] >= runtime.MIN_NOTES_FOR_POOL:
+        runtime.start_deid_workers(settings.deid)  # they load while the first shard is read
     deid_parts, extract_parts, resumed = _process_shards(settings, plan, run_id, lock)
     if resumed:
         log.warning("resumed: %d of %d shards were committed by an interrupted run and kept", resumed, plan["n_shards"])

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import multiprocessing
 import os
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
+from flows import deid_pool
 from flows.engines import build_engine
 from flows.engines.models import cache_dir
 from flows.settings import DeidSettings, InferenceSettings
@@ -89,7 +88,6 @@ def get_deidentifier(policy: DeidPolicy) -> Deidentifier:
     return _DEIDENTIFIERS[policy]
 
 
-_POOLS: dict[tuple[DeidPolicy, int], ProcessPoolExecutor] = {}
 MIN_NOTES_FOR_POOL = 64
 
 
@@ -97,18 +95,11 @@ def deid_workers(settings: DeidSettings) -> int:
     return settings.workers or os.cpu_count() or 1
 
 
-def _deid_pool(policy: DeidPolicy, workers: int) -> ProcessPoolExecutor:
-    """Worker processes that each hold a de-identifier for `policy` (spawned: forking a process
-    that holds vLLM's or torch's threads is unsafe)."""
-    if (policy, workers) not in _POOLS:
-        ctx = multiprocessing.get_context("spawn")
-        _POOLS[(policy, workers)] = ProcessPoolExecutor(workers, mp_context=ctx, initializer=get_deidentifier,
-                                                        initargs=(policy,))  # fmt: skip
-    return _POOLS[(policy, workers)]
-
-
-def _deidentify_part(policy: DeidPolicy, notes: list[SourceNote], objects: list[str], budget_s: float | None) -> DeidOutcome:
-    return deidentify_notes(notes, objects, get_deidentifier(policy), budget_s=budget_s)
+def start_deid_workers(settings: DeidSettings) -> None:
+    """Start the de-identification workers in the background (each loads spaCy and the tagger, a
+    few seconds) so the first shard does not wait for them; a no-op with one worker."""
+    if deid_workers(settings) > 1:
+        deid_pool.start(deid_policy(settings), deid_workers(settings))
 
 
 def deidentify_on_workers(policy: DeidPolicy, notes: list[SourceNote], objects: list[str], budget_s: float | None,
@@ -116,9 +107,9 @@ def deidentify_on_workers(policy: DeidPolicy, notes: list[SourceNote], objects: 
     """The de-identification stage (transforms.deid.stage.deidentify_notes) over `workers`
     processes, contiguous ranges of the notes queued to them; the same outcome as one process."""
     if workers <= 1 or len(notes) < MIN_NOTES_FOR_POOL:
-        return _deidentify_part(policy, notes, objects, budget_s)
-    pool = _deid_pool(policy, workers)
-    futures = [pool.submit(_deidentify_part, policy, notes[lo:hi], objects[lo:hi], budget_s)
+        return deidentify_notes(notes, objects, get_deidentifier(policy), budget_s=budget_s)
+    pool = deid_pool.pool(policy, workers)
+    futures = [pool.submit(deid_pool.deidentify_part, policy, notes[lo:hi], objects[lo:hi], budget_s)
                for lo, hi in split_for_workers(len(notes), workers)]  # fmt: skip
     return merge_outcomes([f.result() for f in futures])
 

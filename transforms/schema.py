@@ -4,6 +4,8 @@ SCHEMA_VERSION changes whenever the model does; it is stored on every fact row."
 
 from __future__ import annotations
 
+import functools
+import json
 import re
 from typing import Literal
 
@@ -78,30 +80,50 @@ FACT_TYPES = ("medication", "diagnosis", "procedure", "lab", "vital", "allergy",
 
 
 def extraction_json_schema() -> dict:
-    return Extraction.model_json_schema()
+    return json.loads(_schema_text())  # a fresh copy: callers may edit it
+
+
+@functools.cache
+def _schema_text() -> str:
+    return json.dumps(Extraction.model_json_schema())
 
 
 _CLAUSE = re.compile(r"[^\n;]+")
 _TOKEN = re.compile(r"\S+")
+_TRIM = frozenset(".,;:()")
+
+
+def quote_spans(text: str, limits: tuple[tuple[int, int], ...]) -> list[list[str]]:
+    """For each (max_chars, max_words) of `limits`, every run of whole words within one clause of
+    `text` (clauses end at line breaks and semicolons), as written, at most `max_words` words and
+    `max_chars` characters, also without the punctuation that opens or closes it ("(rash)." gives
+    "rash"): what a quote from the note can be. One pass over the text serves every limit."""
+    found: list[set[str]] = [set() for _ in limits]
+    widest = max(w for _, w in limits)
+    longest = max(c for c, _ in limits)
+    for clause in _CLAUSE.finditer(text):
+        line = clause.group(0)
+        words = [(m.start(), m.end()) for m in _TOKEN.finditer(line)]
+        for i, (start, _) in enumerate(words):
+            for n, (_, end) in enumerate(words[i : i + widest], 1):
+                if end - start > longest:
+                    break
+                span = line[start:end]
+                variants = _variants(span) if span[-1] in _TRIM or span[0] in "()" else (span,)
+                for (max_chars, max_words), spans in zip(limits, found, strict=True):
+                    if n <= max_words and end - start <= max_chars:
+                        spans.update(variants)
+    return [sorted(s) for s in found]
+
+
+def _variants(span: str) -> tuple[str, ...]:
+    bare = span.rstrip(".,;:")
+    return tuple(v for v in (span, bare, bare.rstrip(")"), span.lstrip("("), bare.lstrip("("), bare.strip("()")) if v)
 
 
 def note_spans(text: str, max_chars: int, max_words: int) -> list[str]:
-    """Every run of whole words within one clause of `text` (clauses end at line breaks and
-    semicolons), as written, at most `max_words` words and `max_chars` characters, also without
-    the punctuation that opens or closes it ("(rash)." gives "rash"): what a quote from the note
-    can be."""
-    spans: set[str] = set()
-    for clause in _CLAUSE.finditer(text):
-        words = list(_TOKEN.finditer(clause.group(0)))
-        for i, first in enumerate(words):
-            for last in words[i : i + max_words]:
-                span = clause.group(0)[first.start() : last.end()]
-                if len(span) > max_chars:
-                    break
-                bare = span.rstrip(".,;:")
-                spans.update(v for v in (span, bare, bare.rstrip(")"), span.lstrip("("), bare.lstrip("("),
-                                         bare.strip("()")) if v)  # fmt: skip
-    return sorted(spans)
+    """quote_spans for one limit."""
+    return quote_spans(text, ((max_chars, max_words),))[0]
 
 
 def grounded_json_schema(text: str) -> dict:
@@ -109,8 +131,7 @@ def grounded_json_schema(text: str) -> dict:
     to a quote of `text` (note_spans): structured decoding cannot produce a quote the note does not
     hold, nor misspell a name it copies."""
     schema = extraction_json_schema()
-    evidence = note_spans(text, max_chars=160, max_words=24)
-    names = note_spans(text, max_chars=80, max_words=6)
+    evidence, names = quote_spans(text, ((160, 24), (80, 6)))
     if not evidence:
         return schema
     defs = schema["$defs"]
