@@ -75,7 +75,7 @@ def _run(settings: Settings, run_id: str, full_refresh: bool, lock: ledger.Outpu
         raise EmptySource("the source lists no objects: check its path or prefix (set CHARTSIFT_SOURCE__ALLOW_EMPTY=true "
                           "where an empty source is expected)")  # fmt: skip
     progress.report("plan", plan["n_records"], plan["n_records"])
-    if plan["n_shards"] and plan["n_records"] / plan["n_shards"] >= runtime.MIN_NOTES_FOR_POOL:
+    if not settings.cluster.address and plan["n_shards"] and plan["n_records"] / plan["n_shards"] >= runtime.MIN_NOTES_FOR_POOL:
         runtime.start_deid_workers(settings.deid)  # they load while the first shard is read
     deid_parts, extract_parts, resumed = _process_shards(settings, plan, run_id, lock)
     if resumed:
@@ -120,6 +120,11 @@ def _process_shards(settings: Settings, plan: PlanResult, run_id: str, lock: led
     stays flat."""
     sink, deid_parts, extract_parts = settings.sink, [], []
     kept = _resumable(sink.uri, plan)
+    if settings.cluster.address:
+        from flows.cluster import process_on_cluster
+
+        deid_parts, extract_parts = process_on_cluster(settings, plan, run_id, lock, kept)
+        return deid_parts, extract_parts, sum(k is not None for k in kept)
 
     def start(k: int):  # noqa: ANN202 - a PrefectFuture, or None for a kept shard or past the end
         if k >= len(kept) or kept[k] is not None:

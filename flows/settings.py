@@ -164,6 +164,13 @@ class MonitorSettings(BaseModel):
     on_drift: Literal["warn", "error"] = Field("warn", description="error: the run still publishes, then fails (non-zero exit).")
 
 
+class ClusterSettings(BaseModel):
+    address: str | None = Field(None, description="Dask scheduler (e.g. tls://dask-scheduler:8786): shards fan out to its workers through prefect-dask. Unset: shards run in this process (de-identification on its own worker processes). Not in the fingerprint.")
+    shards_in_flight: int = Field(4, ge=1, le=10_000, description="Shards submitted to the cluster and not yet collected: bounds the parent's memory and what a lost scheduler takes with it.")
+    extract_resources: dict[str, float] = Field(default_factory=dict, description='Dask worker resources an extraction task needs, e.g. {"GPU": 1}: it then runs only on workers started with --resources GPU=1 (the GPU pool).')
+    deid_resources: dict[str, float] = Field(default_factory=dict, description='Dask worker resources a de-identification task needs, e.g. {"deid": 1} for the CPU pool.')
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CHARTSIFT_", env_nested_delimiter="__", extra="forbid")
 
@@ -173,6 +180,7 @@ class Settings(BaseSettings):
     inference: InferenceSettings = Field(default_factory=InferenceSettings)
     sink: SinkSettings = Field(default_factory=SinkSettings)
     monitor: MonitorSettings = Field(default_factory=MonitorSettings)
+    cluster: ClusterSettings = Field(default_factory=ClusterSettings)
 
     def require_site_secret(self) -> None:
         """Refuse to key real data with a missing or weak secret (the shipped samples are exempt)."""
@@ -186,7 +194,7 @@ class Settings(BaseSettings):
         """Stable hash of what changes the output (not where it is read from or written to, nor the
         secret itself: the key id stands in for it)."""
         data = self.model_dump(mode="json", exclude={"source": {"uri", "limit"}, "sink": {"uri", "lock_wait_s", "lock_stale_after_s", "lock_heartbeat_s"},
-                                                     "s3": True, "monitor": True,
+                                                     "s3": True, "monitor": True, "cluster": True,
                                                      "inference": {"fake"}, "deid": {"shard_time_budget_s", "workers"}})
         data["deid"]["secret"] = self.deid.key_id
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]

@@ -163,7 +163,11 @@ def extract_policy(inference: InferenceSettings, deid: DeidSettings) -> ExtractP
 def extract_shard(deid_part: DeidShardResult, shard: int, sid: str, inference: InferenceSettings, deid: DeidSettings,
                   sink: SinkSettings, run_id: str) -> ExtractShardResult:  # fmt: skip
     """Prompt the engine for every de-identified note in a shard, write the shard's `notes`, `facts`
-    and `quarantine` parts under the shard's name, then its manifest (the commit)."""
+    and `quarantine` parts under the shard's name, then its manifest (the commit). A shard this run
+    already committed (its task run again after a cluster worker died) returns that commit."""
+    committed = ledger.read_shard_manifest(sink.uri, sid)
+    if committed is not None and committed["run_id"] == run_id:
+        return committed["extract"]
     t0 = time.perf_counter()
     engine = get_engine(inference)
     template = load_template(template_name(inference, engine.info))

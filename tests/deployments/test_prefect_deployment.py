@@ -3,36 +3,19 @@ extract-notes run on the sample notes. Processes get their own process group and
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import polars as pl
 import pytest
 
 from tests.conftest import _free_port
-from tests.support import ROOT, SAMPLES
+from tests.support import ROOT, SAMPLES, start_prefect_server, start_process, stop_process
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
 BIN = Path(sys.executable).parent
-
-
-def _start(args, env, log: Path) -> subprocess.Popen:
-    return subprocess.Popen(args, env=env, cwd=ROOT, stdout=log.open("wb"), stderr=subprocess.STDOUT,
-                            start_new_session=True)  # fmt: skip
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    try:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=20)
-    except ProcessLookupError:
-        pass
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
 
 
 def test_when_deployed_and_triggered_then_a_worker_runs_extract_notes_and_the_registry_delivery_to_completion(
@@ -50,18 +33,9 @@ def test_when_deployed_and_triggered_then_a_worker_runs_extract_notes_and_the_re
            "PREFECT_API_DATABASE_CONNECTION_URL": f"sqlite+aiosqlite:///{tmp_path / 'prefect.db'}"}  # fmt: skip
     env.pop("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", None)
     prefect = str(BIN / "prefect")
-    server = _start([prefect, "server", "start", "--host", "127.0.0.1", "--port", str(port)], env, tmp_path / "server.log")
+    server = start_prefect_server(BIN, port, env, tmp_path / "server.log")
     worker = None
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/api/health", timeout=2)
-                break
-            except OSError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    pytest.fail("prefect server did not start: " + (tmp_path / "server.log").read_text()[-2000:])
-                time.sleep(1)
 
         def cli(*args, timeout=180):
             res = subprocess.run([prefect, *args], env=env, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
@@ -82,7 +56,7 @@ def test_when_deployed_and_triggered_then_a_worker_runs_extract_notes_and_the_re
 
         registry = inspect("registry-extract/registry-extract-cancer")
         assert registry["parameters"]["profile"] == "cancer"
-        worker = _start([prefect, "worker", "start", "--pool", "chartsift-cpu", "--limit", "1"], env, tmp_path / "worker.log")
+        worker = start_process([prefect, "worker", "start", "--pool", "chartsift-cpu", "--limit", "1"], env, tmp_path / "worker.log")
         out = tmp_path / "out"
         cli("deployment", "run", "extract-notes/extract-notes-nightly", "--param", f"source={SAMPLES}",
             "--param", f"output={out}", "--param", "engine=fake", "--watch", "--watch-timeout", "400", timeout=450)
@@ -110,5 +84,5 @@ def test_when_deployed_and_triggered_then_a_worker_runs_extract_notes_and_the_re
         assert manifest["source"] == str(out) and manifest["row_count"] > 0 and manifest["package"]
     finally:
         if worker is not None:
-            _stop(worker)
-        _stop(server)
+            stop_process(worker)
+        stop_process(server)
