@@ -75,8 +75,8 @@ def _run(settings: Settings, run_id: str, full_refresh: bool, lock: ledger.Outpu
         raise EmptySource("the source lists no objects: check its path or prefix (set CHARTSIFT_SOURCE__ALLOW_EMPTY=true "
                           "where an empty source is expected)")  # fmt: skip
     progress.report("plan", plan["n_records"], plan["n_records"])
-    if not settings.cluster.address and plan["n_shards"] and plan["n_records"] / plan["n_shards"] >= runtime.MIN_NOTES_FOR_POOL:
-        runtime.start_deid_workers(settings.deid)  # they load while the first shard is read
+    if not settings.cluster.address and plan["n_shards"]:
+        runtime.start_deid_workers(settings.deid, plan["n_records"] / plan["n_shards"])  # they load while shard 0 is read
     deid_parts, extract_parts, resumed = _process_shards(settings, plan, run_id, lock)
     if resumed:
         log.warning("resumed: %d of %d shards were committed by an interrupted run and kept", resumed, plan["n_shards"])

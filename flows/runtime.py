@@ -95,10 +95,11 @@ def deid_workers(settings: DeidSettings) -> int:
     return settings.workers or os.cpu_count() or 1
 
 
-def start_deid_workers(settings: DeidSettings) -> None:
+def start_deid_workers(settings: DeidSettings, notes_per_shard: float) -> None:
     """Start the de-identification workers in the background (each loads spaCy and the tagger, a
-    few seconds) so the first shard does not wait for them; a no-op with one worker."""
-    if deid_workers(settings) > 1:
+    few seconds) so the first shard does not wait for them; a no-op with one worker, or where
+    shards are too small for deidentify_on_workers to use the pool."""
+    if deid_workers(settings) > 1 and notes_per_shard >= MIN_NOTES_FOR_POOL:
         deid_pool.start(deid_policy(settings), deid_workers(settings))
 
 
