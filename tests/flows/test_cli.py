@@ -43,8 +43,8 @@ def test_when_deid_meets_a_note_whose_phi_survives_then_it_refuses_to_write_it(t
 
     real = Deidentifier._operator
 
-    def weakened(self, entity, scope, shift):  # a de-identifier that keeps names: the guard must catch it
-        return OperatorConfig("keep") if entity == "PERSON" else real(self, entity, scope, shift)
+    def weakened(self, entity, scope, shift, *rest):  # a de-identifier that keeps names: the guard must catch it
+        return OperatorConfig("keep") if entity == "PERSON" else real(self, entity, scope, shift, *rest)
 
     monkeypatch.setattr(Deidentifier, "_operator", weakened)
     monkeypatch.setattr(runtime, "_DEIDENTIFIERS", {})

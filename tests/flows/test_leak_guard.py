@@ -21,8 +21,8 @@ def test_when_a_weakened_deidentifier_lets_a_name_through_then_the_guard_blocks_
     (src / "b.txt").write_text("Assessment: gout. Plan: colchicine 0.6 mg daily.")
     real = Deidentifier._operator
 
-    def weakened(self, entity, scope, shift):
-        return OperatorConfig("keep") if entity == "PERSON" else real(self, entity, scope, shift)
+    def weakened(self, entity, scope, shift, *rest):
+        return OperatorConfig("keep") if entity == "PERSON" else real(self, entity, scope, shift, *rest)
 
     monkeypatch.setattr(Deidentifier, "_operator", weakened)
     result = extract_notes(source=str(src), output=str(tmp_path / "out"), engine="fake")

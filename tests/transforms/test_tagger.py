@@ -60,3 +60,16 @@ def test_when_the_tagger_finds_what_the_rules_missed_then_its_runs_become_spans(
     note = _note(text)
     out = combine(text, note, ["O", "B-NAME", "I-NAME", "O", "O"], [1, 0.1, 0.1, 1, 1], [], veto=0.99)
     assert [(text[s.start : s.end], s.entity_type) for s in out] == [("suzette healey", "PERSON")]
+
+
+def test_when_a_run_begins_or_ends_with_a_label_or_role_word_then_that_word_is_left_out():
+    text = "Collected 04DEC2022   Accession: A-1. Seen by Dr Healey today"
+    note = _note(text)
+    words = [text[s:e] for s, e in note.tokens]
+    predicted = ["O"] * len(words)
+    predicted[words.index("04DEC2022")] = "B-DATE"
+    predicted[words.index("Accession")] = "I-DATE"
+    for w in ("by", "Dr", "Healey"):
+        predicted[words.index(w)] = "I-NAME"
+    spans = combine(text, note, predicted, [0.0] * len(words), [], veto=0.99)
+    assert sorted(text[s.start : s.end] for s in spans) == ["04DEC2022", "Healey"]

@@ -36,7 +36,7 @@ from transforms.deid.names import NameListRecognizer, census_names, known_names
 from transforms.deid.ner import NerOnlyNlpEngine, NoContext, ner_listens
 from transforms.deid.normalize import analysis_view, reader_form, to_original
 from transforms.deid.places import PlaceListRecognizer
-from transforms.deid.propagate import NAME_WORD, occurrences, propagate_names
+from transforms.deid.propagate import NAME_WORD, occurrences, propagate_names, propagate_values, with_initials
 from transforms.deid.recognizers import (
     ENTITIES,
     ClinicalPatternRecognizer,
@@ -62,7 +62,7 @@ from transforms.keys import subkey
 from transforms.records import PhiSpan
 
 # bump whenever recognizers, the tagger or replacement change; the shipped tagger's checksum is part of it
-DEID_VERSION = f"chartsift-deid-0.8+crf-{BUILTIN_SHA256_12}"
+DEID_VERSION = f"chartsift-deid-0.9+crf-{BUILTIN_SHA256_12}"
 TAGGER_SEGMENT = 4_000  # characters the tagger reads at once (cut at line breaks, never inside a span)
 SEGMENT = 50_000  # characters per analysis/anonymization pass; longer notes are cut at line breaks
 NER_CONTEXT = 24  # characters of context either side of a word spaCy NER is asked about
@@ -246,7 +246,8 @@ class Deidentifier:
                 if self.policy.propagate_names:
                     spans = spans + propagate_names(text, spans, self.clinical_terms, self.not_names)
                 spans = merge_spans(spans + self._site_spans(text))
-                out.append(self._tagged(text, spans) if self.tagger is not None else spans)
+                out.append(self._tagged(text, spans) if self.tagger is not None
+                           else merge_spans(spans + propagate_values(text, spans)))
             except Exception as exc:  # noqa: BLE001
                 out.append(DeidError(f"analysis failed: {type(exc).__name__}"))
         return out
@@ -285,8 +286,11 @@ class Deidentifier:
             spans += [PhiSpan(x.start + off, x.end + off, x.entity_type, x.score)
                       for x in tagger.refine(seg, self.rule_features(seg, inside), inside)]
         if self.policy.propagate_names:
-            spans = spans + propagate_names(folded, spans, self.clinical_terms, self.not_names, any_case=True)
-        return merge_spans(spans)
+            # every name that will be replaced is replaced wherever it recurs, or the leak guard
+            # would find it surviving and quarantine the note
+            spans = spans + propagate_names(folded, spans, self.clinical_terms, self.not_names, any_case=True, min_score=0.0)
+        spans = with_initials(folded, spans)
+        return merge_spans(spans + propagate_values(folded, spans))
 
     def ner_windows(self, text: str, spans: list[PhiSpan]) -> list[tuple[int, int]]:
         """(start, end) of the stretches of `text` (folded) that spaCy NER must read: about
@@ -520,7 +524,8 @@ class Deidentifier:
         patient): surrogates and the date shift are consistent within a scope."""
         try:
             shift = date_shift_days(self.policy.secret, scope, self.policy.max_shift_days)
-            operators = {e: self._operator(e, scope, shift) for e in ENTITIES}
+            real = frozenset(k for x in spans if x.entity_type == "PERSON" for k in surrogates.name_keys(text[x.start : x.end]))
+            operators = {e: self._operator(e, scope, shift, real) for e in ENTITIES}
             pieces: list[str] = []
             replaced: list[tuple[int, int, int, int]] = []  # (output range, original range) per span
             out_len = 0
@@ -547,7 +552,7 @@ class Deidentifier:
         return DeidResult(text=anonymized_text, spans=spans, note_date=shifted, phi_counts=dict(counts),
                           replaced=sorted(replaced))  # fmt: skip
 
-    def _operator(self, entity: str, scope: str, shift: int) -> OperatorConfig:
+    def _operator(self, entity: str, scope: str, shift: int, real_names: frozenset[str] = frozenset()) -> OperatorConfig:
         mode = self.policy.mode
         if mode == "redact":
             return OperatorConfig("replace", {"new_value": f"[{entity}]"})
@@ -555,8 +560,8 @@ class Deidentifier:
             return OperatorConfig("custom", {"lambda": mask})
         secret = subkey(self.policy.secret, "surrogate")
         fn = {
-            "PERSON": lambda v: surrogates.surrogate_name(v, secret, scope),
-            "DATE": lambda v: shift_date_text(v, shift) or "[DATE]",
+            "PERSON": lambda v: surrogates.surrogate_name(v, secret, scope, real_names),
+            "DATE": lambda v: _shifted(v, shift),
             "AGE": lambda v: "90+",
             "EMAIL": lambda v: surrogates.surrogate_email(v, secret, scope),
             "URL": lambda v: surrogates.surrogate_url(v, secret, scope),
@@ -565,3 +570,12 @@ class Deidentifier:
             "ORGANIZATION": lambda v: surrogates.surrogate_place(v, secret, scope, "ORGANIZATION"),
         }.get(entity, lambda v, e=entity: surrogates.surrogate_shape(v, secret, scope, e))
         return OperatorConfig("custom", {"lambda": lambda v: fn(reader_form(v))})
+
+
+def _shifted(value: str, shift: int) -> str:
+    """A date moved by the scope's shift. One whose written form the shift leaves as it was
+    ("November 2020" moved by a few days) is "[DATE]": the text would otherwise still show it."""
+    out = shift_date_text(value, shift)
+    if not out or " ".join(out.lower().split()) == " ".join(value.lower().split()):
+        return "[DATE]"
+    return out

@@ -43,8 +43,15 @@ def _case_like(template: str, word: str) -> str:
     return word
 
 
-def surrogate_name(value: str, secret: bytes, scope: str) -> str:
-    """Each word of a name maps on its own, so "John Smith", "Smith" and "SMITH, JOHN" agree."""
+def name_keys(value: str) -> set[str]:
+    """The words of a name as surrogate_name keys them (folded, lower case, without "'s")."""
+    return {fold_text(m.group(0)).lower().removesuffix("'s") for m in _WORD.finditer(value)}
+
+
+def surrogate_name(value: str, secret: bytes, scope: str, avoid: frozenset[str] = frozenset()) -> str:
+    """Each word of a name maps on its own, so "John Smith", "Smith" and "SMITH, JOHN" agree. A fake
+    word is never a word of a real name of the same note (`avoid`, folded lower case): "Michelle
+    Morgan" must not become "Morgan Reese", which would leave a real surname in the text."""
     out: list[str] = []
     last = 0
     words = list(_WORD.finditer(value))
@@ -56,7 +63,9 @@ def surrogate_name(value: str, secret: bytes, scope: str) -> str:
         # a word is drawn from the same pool wherever it stands, so "Smith, John" and "John Smith" agree
         pool = LAST_NAMES if keyed_int(secret, "pool", key) % 2 else FIRST_NAMES
         fake = _pick(pool, secret, "name", scope, key)
-        if fake.lower() == key:  # never "replace" a name by itself
+        for _ in range(len(pool)):  # never "replace" a name by itself or by another real name
+            if fake.lower() != key and fake.lower() not in avoid:
+                break
             fake = pool[(pool.index(fake) + 1) % len(pool)]
         if len(key) == 1:  # an initial stays an initial
             fake = fake[0]

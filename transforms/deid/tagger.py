@@ -26,10 +26,11 @@ from pathlib import Path
 
 import regex
 
+from transforms.deid.words import word_list
 from transforms.records import PhiSpan
 
 BUILTIN_MODEL = Path(__file__).resolve().parent / "models" / "phi-tagger.crfsuite"  # `chartsift train-deid`
-BUILTIN_SHA256_12 = "7bf0c2ced6d4"  # the shipped model's sha256, first 12 hex digits (a test checks it)
+BUILTIN_SHA256_12 = "56f175066ab0"  # the shipped model's sha256, first 12 hex digits (a test checks it)
 LABELS = ("NAME", "PLACE", "DATE", "OTHER")
 # gold types of every corpus (PhysioNet deid's own and Presidio's) onto the tagger's labels
 GOLD_LABEL = {
@@ -44,6 +45,11 @@ ENTITY = {"NAME": "PERSON", "PLACE": "LOCATION", "DATE": "DATE"}
 _AMBIGUOUS_DATE = regex.compile(r"^\d{1,2}\s*[/\-]\s*\d{1,2}$")
 _LETTERS = regex.compile(r"[^\W\d_]+(?:'s)?")
 TOKEN = regex.compile(r"[^\W_]+(?:['\u2019][^\W_]+)*|\S")
+# role words and field labels never begin or end one of the tagger's runs ("04DEC2022   Accession")
+EDGE_WORDS = word_list("role_words") | word_list("label_words")
+# a section heading at a line's start ("SOCIAL:", "Neuro-", "GI/GU--", "Dispo:"): the section a token
+# is in tells much (names of relatives under social, shorthand under neuro, resp and cv)
+SECTION = regex.compile(r"(?m)^[ \t]*([A-Za-z][A-Za-z/&]{1,14})(?:[ \t]+[A-Za-z/&]{1,14})?[ \t]*(?::|-{1,2}|\u2013)")
 
 
 @dataclass(frozen=True)
@@ -116,9 +122,16 @@ def featurize(text: str, rule_spans: Iterable[PhiSpan], lex: Lexicon, caps_note:
             rule[i] = ("B-" if spans[j].start >= s else "I-") + t
             strength[i] = f"rs={t}{spans[j].score:.2f}"  # which kind of rule: lists 0.6, NER 0.85, patterns...
     words = [_word(text[s:e], lex) for s, e in toks]
+    heads = [(m.start(), m.group(1).lower()) for m in SECTION.finditer(text)]
     feats: list[list[str]] = []
+    h, section = 0, "-"
     for i, (s, _e) in enumerate(toks):
-        f = ["bias", f"r={rule[i]}", *words[i]]
+        while h < len(heads) and heads[h][0] <= s:
+            section = heads[h][1]
+            h += 1
+        f = ["bias", f"r={rule[i]}", f"sec={section}", *words[i]]
+        if rule[i] != "-":
+            f.append(f"sr={section}|{rule[i]}")
         if strength[i]:
             f.append(strength[i])
         if caps_note:
@@ -172,11 +185,33 @@ def combine(text: str, note: TaggedNote, predicted: list[str], p_outside: list[f
             continue
         out.append(sp)
     for run in _runs(note, predicted):
+        run = _trim(text, note, run)
+        if run is None:
+            continue
         words = [w.lower().removesuffix("'s") for w in _LETTERS.findall(text[run.start : run.end])]
         if run.entity_type != "DATE" and words and all(w in never for w in words):
             continue  # "Parkinson's", "Foley", "Levo": clinical words are never the tagger's names or places
         out.append(run)
     return out
+
+
+def _trim(text: str, note: TaggedNote, run: PhiSpan) -> PhiSpan | None:
+    """`run` without the role words, labels and punctuation at its edges (None when nothing is left)."""
+    toks = [(s, e) for s, e in note.tokens if run.start <= s and e <= run.end]
+    keep = [(s, e) for s, e in toks if text[s:e].isalnum() or "'" in text[s:e]]
+
+    def edge(t: tuple[int, int]) -> bool:
+        return text[t[0] : t[1]].lower() in EDGE_WORDS
+
+    while keep and edge(keep[0]):
+        keep.pop(0)
+    while keep and edge(keep[-1]):
+        keep.pop()
+    if not keep:
+        return None
+    start = run.start if keep[0] == toks[0] else keep[0][0]
+    end = run.end if keep[-1] == toks[-1] else keep[-1][1]
+    return run if (start, end) == (run.start, run.end) else PhiSpan(start, end, run.entity_type, run.score)
 
 
 def _runs(note: TaggedNote, predicted: list[str]) -> Iterator[PhiSpan]:
