@@ -160,14 +160,26 @@ def eval_deid(
 def query(
     sql: str = typer.Argument(..., help="SQL text, or a .sql file (e.g. sql/note_nlp.sql)."),
     output: str = typer.Option("out", "--output", help="chartsift output: local folder or s3://bucket/prefix."),
-    limit: int = typer.Option(50, help="Rows to print."),
+    limit: int = typer.Option(50, help="Rows to print (table format; a file gets every row)."),
+    fmt: str = typer.Option("table", "--format", help="table (print) | csv | parquet | json (JSON lines)."),
+    to: Path | None = typer.Option(None, "--to", help="Write the result to this file (needs --format csv, parquet or json)."),
 ) -> None:
-    """Run DuckDB SQL over the output; views notes, facts and runs are defined (sql/views.sql)."""
-    from flows.query import run_sql
+    """Run DuckDB SQL over the output; views notes, facts, facts_ungrounded, quarantine, runs,
+    metrics and audit are defined (sql/views.sql)."""
+    from flows.query import FORMATS, export, run_sql
+    from transforms.errors import QueryError
 
+    if fmt not in FORMATS:
+        raise QueryError(f"--format {fmt}: use one of {', '.join(FORMATS)}")
+    if (to is None) != (fmt == "table"):
+        raise QueryError("--to FILE goes with --format csv, parquet or json (and table prints)")
     rel = run_sql(output, sql)
-    if rel is not None:
+    if rel is None:
+        return
+    if to is None:
         rel.limit(limit).show(max_width=200)
+    else:
+        print(f"{export(rel, fmt, str(to))} rows -> {to}")
 
 
 @app.command("eval-extract")

@@ -8,13 +8,21 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import duckdb
+import pyarrow as pa
 
 from flows.engines.models import cache_dir
+from transforms import tables
+from transforms.errors import QueryError
 
 SQL_DIR = Path(__file__).resolve().parents[1] / "sql"
 
 
 def connect(output_uri: str) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection with the output's views defined (sql/views.sql)."""
+    return _connect(output_uri)[0]
+
+
+def _connect(output_uri: str) -> tuple[duckdb.DuckDBPyConnection, set[str]]:
     ext_dir = cache_dir() / "duckdb-extensions"
     ext_dir.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(config={"extension_directory": str(ext_dir), "autoinstall_known_extensions": False,
@@ -32,15 +40,46 @@ def connect(output_uri: str) -> duckdb.DuckDBPyConnection:
             opts.update(ENDPOINT=u.netloc, USE_SSL="true" if u.scheme == "https" else "false", URL_STYLE="path")
         con.sql("CREATE OR REPLACE SECRET chartsift_s3 (TYPE s3, " + ", ".join(f"{k} '{v}'" for k, v in opts.items()) + ")")
     con.execute("SET VARIABLE chartsift_output = ?", [output_uri.rstrip("/")])
+    missing = _missing_tables(con, output_uri.rstrip("/"))
     for stmt in split_statements((SQL_DIR / "views.sql").read_text()):
+        con.sql(_without_missing(con, stmt, missing))
+    return con, missing
+
+
+# the tables behind the views; one that has no part yet (an output without quarantined notes, or
+# written before facts_ungrounded existed) is an empty table of its schema, so its view still answers
+_SCHEMAS = {"notes": tables.NOTES, "facts": tables.FACTS, "facts_ungrounded": tables.FACTS_UNGROUNDED,
+            "quarantine": tables.QUARANTINE, "runs": tables.RUNS, "metrics": tables.METRICS}  # fmt: skip
+
+
+def _missing_tables(con: duckdb.DuckDBPyConnection, output: str) -> set[str]:
+    """Tables (and the audit log) of the output that have no part yet; none at all is no output."""
+    missing = set()
+    for name, pattern in [(n, f"{output}/{n}/*.parquet") for n in _SCHEMAS] + [("audit", f"{output}/audit/*.json")]:
         try:
-            con.sql(stmt)
-        except duckdb.IOException:
-            if "VIEW facts_ungrounded" not in stmt:
-                raise
-            # an output written before facts_ungrounded existed has no parts of it yet
-            con.sql("CREATE OR REPLACE VIEW facts_ungrounded AS SELECT * FROM facts WHERE false")
-    return con
+            if not con.execute("SELECT count(*) FROM glob(?)", [pattern]).fetchone()[0]:
+                missing.add(name)
+        except duckdb.Error as exc:
+            raise QueryError(f"cannot list the output at {output}: {_first_line(exc)}") from None
+    if {"notes", "runs"} <= missing:
+        raise QueryError(f"no chartsift output at {output} (no notes/ or runs/ parts): check --output, or run `chartsift run` first")
+    return missing
+
+
+def _without_missing(con: duckdb.DuckDBPyConnection, stmt: str, missing: set[str]) -> str:
+    """`stmt` reading an empty table of the schema in place of a table with no part yet."""
+    for name in missing & set(_SCHEMAS):
+        source = f"read_parquet(getvariable('chartsift_output') || '/{name}/*.parquet', union_by_name = true)"
+        if source in stmt:
+            con.register(f"_empty_{name}", pa.Table.from_batches([], _SCHEMAS[name]))
+            stmt = stmt.replace(source, f"_empty_{name}")
+    if "audit" in missing and "read_json_auto(getvariable('chartsift_output') || '/audit/" in stmt:
+        stmt = "CREATE OR REPLACE VIEW audit AS SELECT NULL::VARCHAR AS run_id, NULL::VARCHAR AS event WHERE false"
+    return stmt
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 
 
 def split_statements(sql: str) -> list[str]:
@@ -49,10 +88,44 @@ def split_statements(sql: str) -> list[str]:
 
 
 def run_sql(output_uri: str, sql_or_file: str) -> duckdb.DuckDBPyRelation | None:
-    """Run SQL text or a .sql file (all its statements) against the output; returns the last result."""
-    text = Path(sql_or_file).read_text() if sql_or_file.endswith(".sql") else sql_or_file
-    con = connect(output_uri)
+    """Run SQL text or a .sql file (all its statements) against the output; returns the last result.
+    What DuckDB refuses is a QueryError with DuckDB's first line."""
+    if sql_or_file.endswith(".sql"):
+        if not Path(sql_or_file).is_file():
+            raise QueryError(f"no SQL file {sql_or_file}")
+        text = Path(sql_or_file).read_text()
+    else:
+        text = sql_or_file
+    con, missing = _connect(output_uri)
     rel = None
-    for stmt in split_statements(text):
-        rel = con.sql(stmt)
+    try:
+        for stmt in split_statements(text):
+            rel = con.sql(_without_missing(con, stmt, missing))
+    except duckdb.Error as exc:
+        raise QueryError(_first_line(exc)) from None
     return rel
+
+
+FORMATS = ("table", "csv", "parquet", "json")
+
+
+def export(rel: duckdb.DuckDBPyRelation, fmt: str, to: str) -> int:
+    """Write a query's result to a file (csv with a header, parquet, or JSON lines); returns its rows."""
+    if fmt not in FORMATS[1:]:
+        raise QueryError(f"--format {fmt} cannot be written to a file: use one of {', '.join(FORMATS[1:])}")
+    Path(to).parent.mkdir(parents=True, exist_ok=True)
+    try:
+        if fmt == "csv":
+            rel.write_csv(to, header=True)
+        elif fmt == "parquet":
+            rel.write_parquet(to)
+        else:
+            rel.to_arrow_table()  # errors surface here, before a partial file
+            rel.query("_chartsift_result", f"COPY (SELECT * FROM _chartsift_result) TO '{_quote(to)}' (FORMAT json)")
+        return len(rel)
+    except duckdb.Error as exc:
+        raise QueryError(_first_line(exc)) from None
+
+
+def _quote(path: str) -> str:
+    return path.replace("'", "''")

@@ -14,10 +14,14 @@ SELECT
   f.model_id || ' ' || f.model_revision || ' ' || f.prompt_version AS nlp_system,
   CAST(r.ended_at AS DATE)                       AS nlp_date,
   r.ended_at                                     AS nlp_datetime,
-  CASE WHEN f.attributes['negated'] = 'true' THEN 'N' ELSE 'Y' END AS term_exists,
-  CASE WHEN f.attributes['historical'] = 'true' THEN 'past'
-       WHEN f.attributes['family_history'] = 'true' THEN 'family' END AS term_temporal,
-  array_to_string(list_transform(map_entries(f.attributes), e -> e.key || '=' || e.value), ';') AS term_modifiers,
+  -- v5.4 conventions: the patient does not have it when it is negated or said of someone else
+  CASE WHEN f.attributes['negated'] = 'true' OR f.attributes['family_history'] = 'true' THEN 'N' ELSE 'Y' END AS term_exists,
+  -- 'present' or 'past' (diagnoses; other facts state no time)
+  CASE WHEN f.fact_type <> 'diagnosis' THEN NULL
+       WHEN f.attributes['historical'] = 'true' THEN 'past' ELSE 'present' END AS term_temporal,
+  -- the modifiers as "name=value" pairs, the subject first ("subject=family;negated=false;...")
+  concat_ws(';', 'subject=' || CASE WHEN f.attributes['family_history'] = 'true' THEN 'family' ELSE 'patient' END,
+            array_to_string(list_transform(list_sort(map_entries(f.attributes)), e -> e.key || '=' || e.value), ';')) AS term_modifiers,
   f.fact_type, f.note_key, f.patient_key, f.grounding,
   f.model_id, f.model_revision, f.prompt_version, f.schema_version, f.deid_version, f.run_id
 FROM facts f LEFT JOIN runs r USING (run_id);

@@ -4,13 +4,22 @@
 CREATE OR REPLACE VIEW notes AS
   SELECT * FROM read_parquet(getvariable('chartsift_output') || '/notes/*.parquet', union_by_name = true);
 -- grounded facts only (an output written before facts_ungrounded existed may hold others in facts/)
+-- the attributes most queries filter on are columns too (NULL where the fact type has none;
+-- `attributes` keeps every attribute as a map)
 CREATE OR REPLACE VIEW facts AS
-  SELECT * FROM read_parquet(getvariable('chartsift_output') || '/facts/*.parquet', union_by_name = true)
+  SELECT *, attributes['dose'] AS dose, attributes['route'] AS route, attributes['frequency'] AS frequency,
+         attributes['status'] AS status, attributes['value'] AS value, attributes['unit'] AS unit
+  FROM read_parquet(getvariable('chartsift_output') || '/facts/*.parquet', union_by_name = true)
   WHERE grounding IN ('exact', 'case_insensitive', 'whitespace_normalized', 'token_aligned', 'clause', 'keyword');
 -- audit only: facts whose evidence was not found in the note or does not name them (never in
 -- `facts`, the other views or a registry extract); same columns as `facts`
 CREATE OR REPLACE VIEW facts_ungrounded AS
-  SELECT * FROM read_parquet(getvariable('chartsift_output') || '/facts_ungrounded/*.parquet', union_by_name = true);
+  SELECT *, attributes['dose'] AS dose, attributes['route'] AS route, attributes['frequency'] AS frequency,
+         attributes['status'] AS status, attributes['value'] AS value, attributes['unit'] AS unit
+  FROM read_parquet(getvariable('chartsift_output') || '/facts_ungrounded/*.parquet', union_by_name = true);
+-- every input record that did not become a note, with its reason and stage (no text)
+CREATE OR REPLACE VIEW quarantine AS
+  SELECT * FROM read_parquet(getvariable('chartsift_output') || '/quarantine/*.parquet', union_by_name = true);
 CREATE OR REPLACE VIEW runs AS
   SELECT * FROM read_parquet(getvariable('chartsift_output') || '/runs/*.parquet', union_by_name = true);
 CREATE OR REPLACE VIEW metrics AS

@@ -51,3 +51,8 @@ class LockLost(TerminalError):
 
 class DriftError(ChartsiftError):
     """Quality metrics drifted and monitor.on_drift = error (the output was published)."""
+
+
+class QueryError(TerminalError):
+    """`chartsift query` cannot run: no output at the path, an output without the table asked for,
+    or SQL that DuckDB refuses (its first line is the message)."""

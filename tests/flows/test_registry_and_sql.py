@@ -168,3 +168,41 @@ def test_when_the_model_misquotes_its_evidence_then_those_facts_are_audited_and_
     assert run_sql(str(out), "select count(*) from facts_ungrounded where name ilike '%diabetes%'").fetchone()[0] > 0
     res = registry_extract(profile="diabetes", output=str(out), delivery=str(tmp_path / "d"), date="2026-12-01")
     assert res["rows"] == 0
+
+
+def test_when_facts_are_queried_then_dose_route_frequency_value_unit_are_columns(output):
+    rows = run_sql(output, "select attributes, dose, route, frequency, status, value, unit from facts").fetchall()
+    assert rows and any(r[1] for r in rows)
+    for attrs, *cols in rows:
+        assert cols == [attrs.get(k) for k in ("dose", "route", "frequency", "status", "value", "unit")]
+
+
+def test_when_an_output_has_no_quarantined_record_then_the_quarantine_view_answers_empty(output):
+    assert run_sql(output, "select count(*) from quarantine").fetchone()[0] == 0
+    assert "reason" in run_sql(output, "select * from quarantine").columns
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet", "json"])
+def test_when_a_result_is_exported_then_the_file_holds_every_row(output, tmp_path, fmt):
+    from flows.query import export
+
+    n = run_sql(output, "select count(*) from facts").fetchone()[0]
+    to = tmp_path / f"facts.{fmt}"
+    assert export(run_sql(output, "select note_key, fact_type, name, dose from facts"), fmt, str(to)) == n
+    read = {"csv": pl.read_csv, "parquet": pl.read_parquet, "json": pl.read_ndjson}[fmt]
+    frame = read(to)
+    assert frame.height == n and frame.columns == ["note_key", "fact_type", "name", "dose"]
+
+
+def test_when_a_query_fails_then_the_command_prints_one_line_and_exits_1(output, tmp_path):
+    import subprocess
+    import sys
+
+    for args in (["select nonexistent from facts", "--output", output],
+                 ["select 1", "--output", str(tmp_path / "no-such-output")],
+                 ["select 1", "--output", output, "--to", str(tmp_path / "x.csv")]):  # fmt: skip
+        proc = subprocess.run([sys.executable, "-m", "flows.cli", "query", *args], capture_output=True, text=True,
+                              timeout=120, env={**__import__("os").environ, "COLUMNS": "400"})  # fmt: skip
+        lines = (proc.stdout + proc.stderr).strip().splitlines()
+        assert proc.returncode == 1, lines
+        assert len(lines) == 1 and lines[0].startswith("QueryError: ") and "Traceback" not in lines[0]
