@@ -191,7 +191,7 @@ def extract_shard(deid_part: DeidShardResult, shard: int, sid: str, inference: I
         return result  # no commit record for a shard that lost records (the run will refuse to publish)
     ledger.write_shard_manifest(sink.uri, sid, {
         "shard_id": sid, "run_id": run_id, "committed_at": dt.datetime.now(dt.UTC).isoformat(),
-        "parts": {"notes": bool(out.notes), "facts": bool(out.notes), "facts_ungrounded": bool(out.notes), "quarantine": n_quarantined > 0},
+        "parts": {"notes": bool(out.notes), "facts": bool(out.notes), "facts_ungrounded": bool(out.notes), "quarantine": True},
         "deid": {k: v for k, v in deid_part.items() if not k.endswith("_uri")}, "extract": result,
     })  # fmt: skip
     return result
@@ -214,8 +214,8 @@ def write_shard_parts(layout: OutputLayout, sid: str, out: ExtractOutcome, stage
         storage.write_parquet(tables.build_table(out.ungrounded, tables.FACTS_UNGROUNDED),
                               layout.part("facts_ungrounded", sid), compression)  # fmt: skip
         storage.write_parquet(tables.build_table(out.notes, tables.NOTES), layout.part("notes", sid), compression)
-    if quarantine.num_rows:
-        storage.write_parquet(quarantine, layout.part("quarantine", sid), compression)
+    # always written, empty or not: every table has parts, so `sql/views.sql` runs in a plain DuckDB session
+    storage.write_parquet(quarantine, layout.part("quarantine", sid), compression)
     return quarantine.num_rows
 
 
