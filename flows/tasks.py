@@ -173,7 +173,7 @@ def extract_shard(deid_part: DeidShardResult, shard: int, sid: str, inference: I
     template = load_template(template_name(inference, engine.info))
     out = extract_facts(storage.read_parquet(deid_part["deid_uri"]).to_pylist(), engine, template,
                         extract_policy(inference, deid), run_id)  # fmt: skip
-    n_quarantined = write_shard_parts(OutputLayout(sink.uri), sid, out, deid_part["quarantine_uri"], run_id,
+    write_shard_parts(OutputLayout(sink.uri), sid, out, deid_part["quarantine_uri"], run_id,
                                       sink.compression)  # fmt: skip
     progress.report("extract", shard + 1, -1)
     get_run_logger().info("shard %d: %d notes, %d facts, %d extraction errors, %.1fs inference",
