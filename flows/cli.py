@@ -173,13 +173,12 @@ def query(
         raise QueryError(f"--format {fmt}: use one of {', '.join(FORMATS)}")
     if (to is None) != (fmt == "table"):
         raise QueryError("--to FILE goes with --format csv, parquet or json (and table prints)")
-    rel = run_sql(output, sql)
-    if rel is None:
+    if to is not None:
+        print(f"{export(output, sql, fmt, str(to))} rows -> {to}")
         return
-    if to is None:
+    rel = run_sql(output, sql)
+    if rel is not None:
         rel.limit(limit).show(max_width=200)
-    else:
-        print(f"{export(rel, fmt, str(to))} rows -> {to}")
 
 
 @app.command("eval-extract")

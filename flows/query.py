@@ -90,12 +90,7 @@ def split_statements(sql: str) -> list[str]:
 def run_sql(output_uri: str, sql_or_file: str) -> duckdb.DuckDBPyRelation | None:
     """Run SQL text or a .sql file (all its statements) against the output; returns the last result.
     What DuckDB refuses is a QueryError with DuckDB's first line."""
-    if sql_or_file.endswith(".sql"):
-        if not Path(sql_or_file).is_file():
-            raise QueryError(f"no SQL file {sql_or_file}")
-        text = Path(sql_or_file).read_text()
-    else:
-        text = sql_or_file
+    text = _sql_text(sql_or_file)
     con, missing = _connect(output_uri)
     rel = None
     try:
@@ -107,24 +102,35 @@ def run_sql(output_uri: str, sql_or_file: str) -> duckdb.DuckDBPyRelation | None
 
 
 FORMATS = ("table", "csv", "parquet", "json")
+_COPY_OPTIONS = {"csv": "FORMAT csv, HEADER", "parquet": "FORMAT parquet", "json": "FORMAT json"}
 
 
-def export(rel: duckdb.DuckDBPyRelation, fmt: str, to: str) -> int:
-    """Write a query's result to a file (csv with a header, parquet, or JSON lines); returns its rows."""
-    if fmt not in FORMATS[1:]:
-        raise QueryError(f"--format {fmt} cannot be written to a file: use one of {', '.join(FORMATS[1:])}")
+def export(output_uri: str, sql_or_file: str, fmt: str, to: str) -> int:
+    """Run SQL as run_sql does and write its last statement's result to a file (csv with a header,
+    parquet, or JSON lines) with one COPY, so the query runs once; returns the rows written. A
+    query that fails leaves no file behind."""
+    if fmt not in _COPY_OPTIONS:
+        raise QueryError(f"--format {fmt} cannot be written to a file: use one of {', '.join(_COPY_OPTIONS)}")
+    text = _sql_text(sql_or_file)
+    con, missing = _connect(output_uri)
     Path(to).parent.mkdir(parents=True, exist_ok=True)
     try:
-        if fmt == "csv":
-            rel.write_csv(to, header=True)
-        elif fmt == "parquet":
-            rel.write_parquet(to)
-        else:
-            rel.to_arrow_table()  # errors surface here, before a partial file
-            rel.query("_chartsift_result", f"COPY (SELECT * FROM _chartsift_result) TO '{_quote(to)}' (FORMAT json)")
-        return len(rel)
+        *before, last = split_statements(text) or [""]
+        for stmt in before:
+            con.sql(_without_missing(con, stmt, missing))
+        query = _without_missing(con, last, missing).strip().rstrip(";")
+        return con.execute(f"COPY ({query}) TO '{_quote(to)}' ({_COPY_OPTIONS[fmt]})").fetchone()[0]
     except duckdb.Error as exc:
+        Path(to).unlink(missing_ok=True)
         raise QueryError(_first_line(exc)) from None
+
+
+def _sql_text(sql_or_file: str) -> str:
+    if not sql_or_file.endswith(".sql"):
+        return sql_or_file
+    if not Path(sql_or_file).is_file():
+        raise QueryError(f"no SQL file {sql_or_file}")
+    return Path(sql_or_file).read_text()
 
 
 def _quote(path: str) -> str:

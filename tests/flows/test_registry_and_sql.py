@@ -194,7 +194,7 @@ def test_when_a_result_is_exported_then_the_file_holds_every_row(output, tmp_pat
 
     n = run_sql(output, "select count(*) from facts").fetchone()[0]
     to = tmp_path / f"facts.{fmt}"
-    assert export(run_sql(output, "select note_key, fact_type, name, dose from facts"), fmt, str(to)) == n
+    assert export(output, "select note_key, fact_type, name, dose from facts", fmt, str(to)) == n
     read = {"csv": pl.read_csv, "parquet": pl.read_parquet, "json": pl.read_ndjson}[fmt]
     frame = read(to)
     assert frame.height == n and frame.columns == ["note_key", "fact_type", "name", "dose"]

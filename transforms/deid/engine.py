@@ -55,7 +55,7 @@ from transforms.deid.spans import (
     segments,
     trimmed,
 )
-from transforms.deid.tagger import BUILTIN_SHA256_12, Lexicon, PhiTagger, featurize
+from transforms.deid.tagger import BUILTIN_SHA256_12, EDGE_WORDS, Lexicon, PhiTagger, featurize
 from transforms.deid.words import word_list
 from transforms.errors import ChartsiftError
 from transforms.keys import subkey
@@ -75,7 +75,7 @@ _ROLE_WORDS = word_list("role_words")
 _STATE_TAIL = regex.compile(r",[ \t]*(?:AL|AK|AZ|AR|CA|CO|CT|DE|DC|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MD|MA|MI|MN|MS|MO|MT|NE|NV|NH|NJ|NM|NY|NC|ND|OH|OK|OR|PA|RI|SC|SD|TN|TX|UT|VT|VA|WA|WV|WI|WY)$")
 # field labels that NER sometimes runs into ("ASTRID FITZGERALD    DOB", "Nguyen, Lakshmi   MR#")
 _LABEL_WORDS = word_list("label_words")
-_EDGE_WORDS = _ROLE_WORDS | _LABEL_WORDS  # never the last word of a name
+_EDGE_WORDS = EDGE_WORDS  # never the last word of a name (nor an edge of the tagger's runs)
 _PLACE_CUES = word_list("place_cues")  # never inside a US place name
 _TITLE_BEFORE = regex.compile(r"\b(?i:dr|mr|mrs|ms|mx|miss|prof)\.?[ \t]+$")  # titles that never end a sentence
 # spaCy labels that are never PHI here (dates come from the date patterns, which shift them)

@@ -85,11 +85,5 @@ def propagate_values(text: str, spans: list[PhiSpan]) -> list[PhiSpan]:
     for value, kind in values:
         if sum(c.isalnum() for c in value) < 3:
             continue
-        i = text.find(value)
-        while i >= 0:
-            end = i + len(value)
-            if (i == 0 or not (text[i - 1].isalnum() and value[0].isalnum())) and (
-                    end == len(text) or not (text[end].isalnum() and value[-1].isalnum())):  # fmt: skip
-                found.append(PhiSpan(i, end, kind, 0.8))
-            i = text.find(value, i + 1)
+        found += [PhiSpan(i, i + len(value), kind, 0.8) for i in occurrences(text, value)]  # as written: case kept
     return found

@@ -43,9 +43,15 @@ def _case_like(template: str, word: str) -> str:
     return word
 
 
+def _name_key(word: str) -> str:
+    """A name word as surrogates key it: folded ("Hernández" and "Hernandez" are one name), lower
+    case, without "'s"."""
+    return fold_text(word).lower().removesuffix("'s")
+
+
 def name_keys(value: str) -> set[str]:
-    """The words of a name as surrogate_name keys them (folded, lower case, without "'s")."""
-    return {fold_text(m.group(0)).lower().removesuffix("'s") for m in _WORD.finditer(value)}
+    """The keys of every word of a name (see `_name_key`)."""
+    return {_name_key(m.group(0)) for m in _WORD.finditer(value)}
 
 
 def surrogate_name(value: str, secret: bytes, scope: str, avoid: frozenset[str] = frozenset()) -> str:
@@ -58,8 +64,7 @@ def surrogate_name(value: str, secret: bytes, scope: str, avoid: frozenset[str] 
     for m in words:
         word = m.group(0)
         out.append(value[last : m.start()])
-        folded = fold_text(word).lower()  # "Hernández" and "Hernandez" are one name
-        key = folded.removesuffix("'s")
+        key = _name_key(word)
         # a word is drawn from the same pool wherever it stands, so "Smith, John" and "John Smith" agree
         pool = LAST_NAMES if keyed_int(secret, "pool", key) % 2 else FIRST_NAMES
         fake = _pick(pool, secret, "name", scope, key)
@@ -69,7 +74,7 @@ def surrogate_name(value: str, secret: bytes, scope: str, avoid: frozenset[str] 
             fake = pool[(pool.index(fake) + 1) % len(pool)]
         if len(key) == 1:  # an initial stays an initial
             fake = fake[0]
-        out.append(_case_like(word, fake) + (word[-2:] if folded.endswith("'s") else ""))
+        out.append(_case_like(word, fake) + (word[-2:] if word.lower().endswith("'s") else ""))
         last = m.end()
     out.append(value[last:])
     result = "".join(out)
