@@ -23,6 +23,8 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
+from flows.state import STATE
+
 os.environ.setdefault("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", "")
 
 GOLD = Path(__file__).resolve().parents[1] / "benchmarks" / "data" / "deid-heldout.jsonl"
@@ -61,17 +63,13 @@ class StockPresidio:
         return out, cpu_seconds() - t_cpu, time.perf_counter() - t_wall
 
 
-_WORKER = None
-
-
 def _init_worker() -> None:
-    global _WORKER
-    from flows.runtime import deid_policy
+    from flows.runtime import deid_policy, get_deidentifier
     from flows.settings import DeidSettings
-    from transforms.deid import Deidentifier
 
     # the product's own policy (tagger included), under a throw-away key
-    _WORKER = Deidentifier(deid_policy(DeidSettings(secret="bench-key-not-for-data", spacy_model=SPACY_MODEL)))
+    policy = deid_policy(DeidSettings(secret="bench-key-not-for-data", spacy_model=SPACY_MODEL))
+    STATE.worker.update(policy=policy, deidentifier=get_deidentifier(policy))
 
 
 def _chartsift_batch(texts: list[str]) -> tuple[list[list[tuple[int, int, str]]], float]:
@@ -81,7 +79,7 @@ def _chartsift_batch(texts: list[str]) -> tuple[list[list[tuple[int, int, str]]]
 
     t0 = time.process_time()
     out = [[] if done is None else [(s.start, s.end, s.entity_type) for s in done[0].result.spans]
-           for done in deidentify_texts(texts, "bench.jsonl", _WORKER)]  # fmt: skip
+           for done in deidentify_texts(texts, "bench.jsonl", STATE.worker["deidentifier"])]  # fmt: skip
     return out, time.process_time() - t0
 
 

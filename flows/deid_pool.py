@@ -17,6 +17,8 @@ import sys
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import TYPE_CHECKING
 
+from flows.state import STATE
+
 if TYPE_CHECKING:
     from transforms.deid import DeidPolicy
     from transforms.deid.stage import DeidOutcome
@@ -26,8 +28,6 @@ UNUSED_IN_WORKERS = ("transformers", "torch")
 # Workers yield the CPU to their parent: there the engine is fed (and, on CPU, runs), the slowest
 # stage; de-identification has slack and fills the idle cores (bench pipeline: whole/slowest).
 WORKER_NICENESS = 10
-_POOLS: dict[tuple[DeidPolicy, int], ProcessPoolExecutor] = {}
-_WORKER: dict = {}  # in a worker process: its one policy and de-identifier
 
 
 def _init_worker(policy_pickle: bytes) -> None:
@@ -37,7 +37,7 @@ def _init_worker(policy_pickle: bytes) -> None:
     from transforms.deid import Deidentifier
 
     policy = pickle.loads(policy_pickle)
-    _WORKER.update(policy=policy, deidentifier=Deidentifier(policy))
+    STATE.worker.update(policy=policy, deidentifier=Deidentifier(policy))
 
 
 def deidentify_part(policy: DeidPolicy, notes: list[SourceNote], objects: list[str], budget_s: float | None) -> DeidOutcome:
@@ -45,19 +45,19 @@ def deidentify_part(policy: DeidPolicy, notes: list[SourceNote], objects: list[s
     from transforms.deid.stage import deidentify_notes
     from transforms.errors import TerminalError
 
-    if _WORKER.get("policy") != policy:  # pools are keyed by policy: this would be a bug in the caller
+    if STATE.worker.get("policy") != policy:  # pools are keyed by policy: this would be a bug in the caller
         raise TerminalError("a de-identification worker was sent notes for another policy")
-    return deidentify_notes(notes, objects, _WORKER["deidentifier"], budget_s=budget_s)
+    return deidentify_notes(notes, objects, STATE.worker["deidentifier"], budget_s=budget_s)
 
 
 def pool(policy: DeidPolicy, workers: int) -> ProcessPoolExecutor:
     """`workers` processes, each holding a de-identifier for `policy`, started once per process
     and policy (spawned: forking a process that holds vLLM's or torch's threads is unsafe)."""
-    if (policy, workers) not in _POOLS:
+    if (policy, workers) not in STATE.deid_pools:
         ctx = multiprocessing.get_context("spawn")
-        _POOLS[(policy, workers)] = ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker,
+        STATE.deid_pools[(policy, workers)] = ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker,
                                                         initargs=(pickle.dumps(policy),))  # fmt: skip
-    return _POOLS[(policy, workers)]
+    return STATE.deid_pools[(policy, workers)]
 
 
 def start(policy: DeidPolicy, workers: int) -> list[Future]:

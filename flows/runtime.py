@@ -1,8 +1,8 @@
-"""The one owner of process-wide runtime state: the de-identifier, its worker processes and the
-inference engine, each built once per process and settings (loading spaCy takes a second, a model seconds to minutes).
-Caches are keyed by the settings they were built from, so a worker process that receives the
-settings as task parameters builds the same objects; nothing here is shared between processes.
-Also the policy builders that turn settings into what the stage functions take."""
+"""What the stages run with, built once per process and settings: the de-identifier, its worker
+processes and the inference engine (loading spaCy takes a second, a model seconds to minutes). They
+are kept in flows.state, keyed by the settings they were built from, so a worker process that
+receives the settings as task parameters builds the same objects; nothing is shared between
+processes. Also the policy builders that turn settings into what the stage functions take."""
 
 from __future__ import annotations
 
@@ -15,16 +15,13 @@ from flows import deid_pool
 from flows.engines import build_engine
 from flows.engines.models import cache_dir
 from flows.settings import DeidSettings, InferenceSettings
+from flows.state import STATE
 from transforms.deid import DEID_VERSION, Deidentifier, DeidPolicy, lexicons
 from transforms.deid.stage import DeidOutcome, deidentify_notes, merge_outcomes, split_for_workers
 from transforms.deid.tagger import BUILTIN_MODEL as BUILTIN_TAGGER
 from transforms.engine import EngineInfo, InferenceEngine
 from transforms.errors import ConfigError
 from transforms.records import SourceNote
-
-_ENGINES: dict[str, InferenceEngine] = {}
-
-_DEIDENTIFIERS: dict[DeidPolicy, Deidentifier] = {}
 
 
 def deid_policy(settings: DeidSettings) -> DeidPolicy:
@@ -39,6 +36,13 @@ def deid_policy(settings: DeidSettings) -> DeidPolicy:
         tagger_threshold=settings.tagger_threshold,
         site_names=read_word_files(settings.site_names), site_places=read_word_files(settings.site_places),
     )  # fmt: skip
+
+
+def scoring_policy(**fields) -> DeidPolicy:  # noqa: ANN003 - DeidPolicy's fields
+    """A policy for training and scoring the de-identifier on gold notes, under a fixed, public
+    key: for scores only, never for output that is kept."""
+    lexicons.set_cache_dir(cache_dir() / "lexicons")
+    return DeidPolicy(secret=b"train-deid", **fields)
 
 
 def deid_version(policy: DeidPolicy) -> str:
@@ -83,9 +87,9 @@ def read_word_files(paths: tuple[str, ...]) -> frozenset[str]:
 
 
 def get_deidentifier(policy: DeidPolicy) -> Deidentifier:
-    if policy not in _DEIDENTIFIERS:
-        _DEIDENTIFIERS[policy] = Deidentifier(policy)
-    return _DEIDENTIFIERS[policy]
+    if policy not in STATE.deidentifiers:
+        STATE.deidentifiers[policy] = Deidentifier(policy)
+    return STATE.deidentifiers[policy]
 
 
 MIN_NOTES_FOR_POOL = 64
@@ -123,7 +127,7 @@ def template_name(settings: InferenceSettings, info: EngineInfo) -> str:
 def get_engine(settings: InferenceSettings) -> InferenceEngine:
     """One engine per process and settings (loading a model takes seconds to minutes)."""
     key = settings.model_dump_json()
-    if key not in _ENGINES:
-        _ENGINES.clear()
-        _ENGINES[key] = build_engine(settings)
-    return _ENGINES[key]
+    if key not in STATE.engines:
+        STATE.engines.clear()
+        STATE.engines[key] = build_engine(settings)
+    return STATE.engines[key]

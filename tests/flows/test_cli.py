@@ -38,7 +38,7 @@ def test_when_deid_input_has_a_bad_line_then_exit_code_is_1_and_good_lines_are_w
 def test_when_deid_meets_a_note_whose_phi_survives_then_it_refuses_to_write_it(tmp_path, monkeypatch):
     from presidio_anonymizer.entities import OperatorConfig
 
-    from flows import runtime
+    from flows.state import STATE
     from transforms.deid import Deidentifier
 
     real = Deidentifier._operator
@@ -47,7 +47,7 @@ def test_when_deid_meets_a_note_whose_phi_survives_then_it_refuses_to_write_it(t
         return OperatorConfig("keep") if entity == "PERSON" else real(self, entity, scope, shift, *rest)
 
     monkeypatch.setattr(Deidentifier, "_operator", weakened)
-    monkeypatch.setattr(runtime, "_DEIDENTIFIERS", {})
+    monkeypatch.setattr(STATE, "deidentifiers", {})
     src = tmp_path / "in.jsonl"
     src.write_text('{"id": "a", "text": "Patient: Harold Beckwith. Assessment: asthma."}\n'
                    '{"id": "b", "text": "Assessment: gout. Plan: colchicine 0.6 mg daily."}\n')  # fmt: skip

@@ -15,7 +15,7 @@ def test_when_a_fake_word_would_be_another_real_name_word_then_another_is_drawn(
 
 
 def test_when_the_shift_leaves_a_written_date_as_it_was_then_it_is_withheld():
-    from transforms.deid.engine import _shifted
+    from transforms.deid.replace import shifted as _shifted
 
     assert _shifted("November 2020", 3) == "[DATE]"  # month and year unchanged: the text would show them
     assert _shifted("November 2020", 40) != "November 2020" and "2020" in _shifted("November 2020", 40)
