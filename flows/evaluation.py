@@ -22,9 +22,10 @@ def evaluate_deid(gold_path: Path, settings: Settings | None = None, safe_harbor
     ev = Evaluation()
     # a note the leak guard blocked is scored as what the de-identifier did to it
     for rec, done in zip(records, deidentify_texts([r["text"] for r in records], gold_path.name, d), strict=True):
-        spans, out = ([], "") if done is None else (done[0].result.spans, done[0].result.text)
+        res = None if done is None else done[0].result
         score_note(ev, rec["text"], scorable_gold(rec.get("phi", []), safe_harbor_ages),
-                   [(s.start, s.end, s.entity_type) for s in spans], out)  # fmt: skip
+                   [(s.start, s.end, s.entity_type) for s in res.spans] if res else [],
+                   res.text if res else "", res.replaced if res else [])  # fmt: skip
     return ev
 
 

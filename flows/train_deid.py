@@ -105,8 +105,8 @@ def score(notes: list[GoldNote], rules: Deidentifier, tagger: PhiTagger | None) 
         spans = n.rule_spans or []
         if tagger is not None:
             spans = rules.tagged_spans(n.folded, spans, tagger)  # the production path, segments and all
-        out = rules.deidentify(n.text, spans, n.group, None).text
-        score_note(ev, n.text, n.phi, [(s.start, s.end, s.entity_type) for s in spans], out)
+        out = rules.deidentify(n.text, spans, n.group, None)
+        score_note(ev, n.text, n.phi, [(s.start, s.end, s.entity_type) for s in spans], out.text, out.replaced)
         covered = bytearray(len(n.text))
         for s in spans:
             covered[s.start : s.end] = b"\x01" * (s.end - s.start)

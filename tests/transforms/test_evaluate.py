@@ -28,3 +28,17 @@ def test_when_gold_marks_ages_under_90_then_safe_harbor_scoring_drops_them():
     phi = [{"start": 0, "end": 2, "type": "AGE", "text": "16"}, {"start": 3, "end": 5, "type": "AGE", "text": "93"}]
     assert [p["text"] for p in scorable_gold(phi)] == ["93"]
     assert len(scorable_gold(phi, safe_harbor_ages=False)) == 2
+
+
+def test_when_a_surrogate_equals_a_gold_string_then_it_is_no_leak_but_a_string_left_in_place_is():
+    text = "Morgan saw Ann Lee."
+    gold = [{"start": 0, "end": 6, "type": "PERSON", "text": "Morgan"},
+            {"start": 11, "end": 18, "type": "PERSON", "text": "Ann Lee"}]  # fmt: skip
+    out = "Morgan saw Morgan."  # the first name kept (missed); "Ann Lee" became the surrogate "Morgan"
+    ev = Evaluation()
+    score_note(ev, text, gold, [(11, 18, "PERSON")], out, written=[(11, 17, 11, 18)])
+    assert ev.leaks == 1 and dict(ev.leaked_types) == {"PERSON": 1}  # the missed one, in place
+    caught = Evaluation()
+    score_note(caught, text, gold, [(0, 6, "PERSON"), (11, 18, "PERSON")], "Morgan saw Morgan.",
+               written=[(0, 6, 0, 6), (11, 17, 11, 18)])  # both replaced; one surrogate happens to be "Morgan"
+    assert caught.leaks == 0

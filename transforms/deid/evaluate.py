@@ -5,7 +5,9 @@
   type: masking a name as an ID still protects it). Per-type recall uses the gold type, per-type
   precision the predicted type.
 - span_recall: share of gold spans whose every alphanumeric character is covered.
-- leaks: gold PHI strings (alphanumeric, 2+ characters) still present verbatim in the output text.
+- leaks: gold PHI strings (alphanumeric, 2+ characters) still present verbatim in the output text,
+  outside what de-identification wrote: a surrogate that happens to equal a gold string ("Morgan"
+  for another note's Morgan) is not a leak, so the count does not depend on the key.
 - Safe Harbor: gold AGE spans under 90 are not identifiers under HIPAA Safe Harbor and are left
   out of scoring when `safe_harbor_ages` is on (the Synthea gold marks every age).
 """
@@ -59,8 +61,11 @@ def scorable_gold(phi: list[dict], safe_harbor_ages: bool = True) -> list[dict]:
 
 
 def score_note(ev: Evaluation, text: str, gold: list[dict], predicted: list[tuple[int, int, str]],
-               output_text: str) -> None:  # fmt: skip
+               output_text: str, written: list[tuple[int, ...]] = ()) -> None:  # fmt: skip
+    """Add one note's figures; `written` holds the (start, end, ...) ranges of `output_text` that
+    de-identification wrote (DeidResult.replaced), left out of the leak search."""
     ev.notes += 1
+    output_text = _blank(output_text, written)
     pred_type = [None] * len(text)
     for s, e, t in predicted:
         for i in range(max(0, s), min(e, len(text))):
@@ -95,6 +100,15 @@ def score_note(ev: Evaluation, text: str, gold: list[dict], predicted: list[tupl
         if leaked:
             ev.leaks += 1
             ev.leaked_types[g["type"]] += 1
+
+
+def _blank(text: str, ranges: list[tuple[int, ...]]) -> str:
+    if not ranges:
+        return text
+    chars = list(text)
+    for start, end, *_ in ranges:
+        chars[start:end] = "\x00" * (end - start)
+    return "".join(chars)
 
 
 def _contains_word(haystack: str, needle: str) -> bool:
