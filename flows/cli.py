@@ -97,6 +97,7 @@ def print_summary(run: dict) -> None:
         ("facts ungrounded (audit)", run.get("facts_ungrounded", 0)),
         ("objects unchanged / changed", f"{run['objects_unchanged']} / {run['objects_changed']} "
                                         f"({run.get('notes_superseded', 0)} earlier rows superseded)"),
+        ("objects moved / no longer listed", f"{run.get('objects_moved', 0)} / {run.get('objects_deleted', 0)}"),
         ("PHI found", ", ".join(f"{k} {v}" for k, v in sorted(run["phi_by_type"].items())) or "none"),
         ("engine / model", f"{run['engine']} / {run['model_id']} ({run['model_revision']})"),
         ("wall time", f"{run['wall_seconds']:.1f} s (de-id {run['deid_seconds']:.1f} s, inference {run['inference_seconds']:.1f} s)"),

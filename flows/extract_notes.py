@@ -38,7 +38,7 @@ def extract_notes(source: str | None = None, output: str | None = None, engine: 
     run_id = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ-") + uuid.uuid4().hex[:8]
     audit = ledger.AuditLog(settings.sink.uri, run_id, {
         **ledger.who(), "source_uri": settings.source.uri, "output_uri": settings.sink.uri,
-        "settings_fingerprint": settings.fingerprint(), "chartsift_version": __version__,
+        "settings_fingerprint": runtime.run_fingerprint(settings), "chartsift_version": __version__,
         "deid_version": DEID_VERSION, "schema_version": SCHEMA_VERSION, "full_refresh": full_refresh,
     })  # fmt: skip
     try:
@@ -70,7 +70,7 @@ def _run(settings: Settings, run_id: str, full_refresh: bool, lock: ledger.Outpu
     log = get_run_logger()
     sink = settings.sink
 
-    plan = plan_source(settings.source, sink, run_id, settings.fingerprint(), full_refresh)
+    plan = plan_source(settings.source, sink, run_id, runtime.run_fingerprint(settings), full_refresh)
     if plan["objects_listed"] == 0 and not settings.source.allow_empty:
         raise EmptySource("the source lists no objects: check its path or prefix (set CHARTSIFT_SOURCE__ALLOW_EMPTY=true "
                           "where an empty source is expected)")  # fmt: skip
@@ -226,13 +226,14 @@ def summarize(run_id: str, started: dt.datetime, wall: float, settings: Settings
         "facts_output": sum(e["n_facts"] for e in extract_parts),
         "facts_ungrounded": sum(e.get("n_facts_ungrounded", 0) for e in extract_parts),  # 0 in shards committed before facts_ungrounded existed
         "objects_unchanged": plan["objects_unchanged"], "objects_changed": plan["objects_changed"],
-        "objects_empty": plan["objects_empty"],
+        "objects_empty": plan["objects_empty"], "objects_moved": plan.get("objects_moved", 0),
+        "objects_deleted": plan.get("objects_deleted", 0),
         "quarantine_by_reason": dict(reasons), "phi_by_type": dict(phi),
         "engine": first.get("engine", settings.inference.engine), "model_id": first.get("model_id"),
         "model_revision": first.get("model_revision"), "adapter_id": first.get("adapter_id"),
         "prompt_version": first.get("prompt_version"),
         "schema_version": SCHEMA_VERSION, "deid_version": DEID_VERSION, "chartsift_version": __version__,
-        "settings_fingerprint": settings.fingerprint(),
+        "settings_fingerprint": runtime.run_fingerprint(settings),
         "deid_seconds": sum(d["seconds"] for d in deid_parts), "inference_seconds": infer, "wall_seconds": wall,
         "notes_per_second": (out + quarantined) / wall if wall else None,
         "prompt_tokens": sum(e["prompt_tokens"] for e in extract_parts), "generated_tokens": gtoks,

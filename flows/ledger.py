@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from flows import storage
 from flows.layout import OutputLayout
 from transforms.errors import KeyMismatch, LockLost, TerminalError
+from transforms.keys import content_hash
 
 log = logging.getLogger(__name__)
 
@@ -63,14 +64,13 @@ class OutputLock:
                     "heartbeat_at": _now()}  # fmt: skip
             if storage.create_exclusive(uri, json.dumps(body).encode()):
                 return cls(uri, run_id)
-            held = storage.read_json(uri)
+            held = _read_lock(uri)
             if held is None:
                 continue  # released between our attempt and the read
             if held.get("run_id") == run_id:
                 return cls(uri, run_id)  # our own create went through; only its answer was lost
             if cls._stale(held, stale_after_s):
-                log.warning("taking over the output lock of run %s (owner gone or silent)", held.get("run_id"))
-                storage.delete(uri)
+                _take_over(uri, held)
                 continue
             if time.monotonic() >= deadline:
                 raise OutputLocked(f"output is locked by run {held.get('run_id')} on {held.get('host')} since "
@@ -89,7 +89,7 @@ class OutputLock:
         return (dt.datetime.now(dt.UTC) - beat).total_seconds() > stale_after_s
 
     def _check(self) -> dict:
-        held = storage.read_json(self.uri)
+        held = _read_lock(self.uri)
         if held is None or held.get("run_id") != self.run_id:
             raise LockLost("this run lost the output lock (taken over as stale); stopping before writing more")
         return held
@@ -127,9 +127,36 @@ class OutputLock:
             thread.join(timeout=5)
 
     def release(self) -> None:
-        held = storage.read_json(self.uri)
+        held = _read_lock(self.uri)
         if held is not None and held.get("run_id") == self.run_id:
             storage.delete(self.uri)
+
+
+def _read_lock(uri: str) -> dict | None:
+    """The lock's content; a torn lock (its writer died mid-write) reads as one with no heartbeat:
+    stale, so it is taken over instead of failing every later run."""
+    try:
+        return storage.read_json(uri)
+    except storage.TornObject:
+        return {"torn": True}
+
+
+def _take_over(uri: str, held: dict) -> None:
+    """Remove the stale lock `held`, once. Of the runs that find it stale at the same moment, only
+    the one that creates its takeover marker (an exclusive create) checks that the lock is still
+    `held` and removes it; the others go round again and find the winner's fresh lock. A plain
+    delete let a late run remove the winner's lock, and both ran. The marker goes once the stale
+    lock has."""
+    marker = f"{uri}.takeover-{content_hash(json.dumps(held, sort_keys=True))}"
+    if not storage.create_exclusive(marker, b"{}"):
+        time.sleep(0.05)
+        return
+    try:
+        if _read_lock(uri) == held:
+            log.warning("taking over the output lock of run %s (owner gone or silent)", held.get("run_id"))
+            storage.delete(uri)
+    finally:
+        storage.delete(marker)
 
 
 def check_key(output_uri: str, key_id: str) -> None:
@@ -160,7 +187,13 @@ def shard_manifest_uri(output_uri: str, shard_id: str) -> str:
 
 
 def read_shard_manifest(output_uri: str, shard_id: str) -> dict | None:
-    return storage.read_json(shard_manifest_uri(output_uri, shard_id))
+    """The shard's commit record, or None: not committed, or torn (a crash while it was written:
+    the shard is done again, writing the same part names)."""
+    try:
+        return storage.read_json(shard_manifest_uri(output_uri, shard_id))
+    except storage.TornObject:
+        log.warning("shard %s: its manifest is torn; the shard is done again", shard_id)
+        return None
 
 
 def write_shard_manifest(output_uri: str, shard_id: str, manifest: dict) -> None:

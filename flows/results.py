@@ -25,6 +25,8 @@ class PlanResult(TypedDict):
     objects_changed: int
     objects_listed: int
     objects_empty: int
+    objects_moved: int  # same content under a new name: not read again, rows kept
+    objects_deleted: int  # no longer listed (rows kept or removed: source.deleted)
 
 
 class DeidShardResult(TypedDict):
@@ -78,6 +80,8 @@ class RunRecord(TypedDict, total=False):
     objects_unchanged: int
     objects_changed: int
     objects_empty: int
+    objects_moved: int
+    objects_deleted: int
     notes_superseded: int
     phi_leaks: int
     alerts: list[str]

@@ -14,7 +14,7 @@ from pathlib import Path
 from flows import deid_pool
 from flows.engines import build_engine
 from flows.engines.models import cache_dir
-from flows.settings import DeidSettings, InferenceSettings
+from flows.settings import DeidSettings, InferenceSettings, Settings
 from flows.state import STATE
 from transforms.deid import DEID_VERSION, Deidentifier, DeidPolicy, lexicons
 from transforms.deid.stage import DeidOutcome, deidentify_notes, merge_outcomes, split_for_workers
@@ -43,6 +43,19 @@ def scoring_policy(**fields) -> DeidPolicy:  # noqa: ANN003 - DeidPolicy's field
     key: for scores only, never for output that is kept."""
     lexicons.set_cache_dir(cache_dir() / "lexicons")
     return DeidPolicy(secret=b"train-deid", **fields)
+
+
+def run_fingerprint(settings: Settings) -> str:
+    """What a run's output depends on: `settings.fingerprint()` and what its names stand for, the
+    adapter's weights (sha256) and the PHI tagger's model (`deid_version`), so an adapter or tagger
+    retrained under the same name is a change the incremental state notices."""
+    from flows.adapters import resolve_adapter
+    from flows.engines.vllm_engine import adapter_base
+
+    inf = settings.inference
+    adapter = resolve_adapter(inf.adapter, adapter_base(inf, inf.engine)) if inf.engine in ("cpu", "gpu") else None
+    parts = (settings.fingerprint(), adapter.sha256 if adapter else "", deid_version(deid_policy(settings.deid)))
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:16]
 
 
 def deid_version(policy: DeidPolicy) -> str:

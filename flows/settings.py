@@ -44,6 +44,8 @@ class SourceSettings(BaseModel):
     shard_size: int = Field(200, ge=1, le=100_000, description="Notes per shard (one Prefect task each).")
     limit: int | None = Field(None, ge=1, description="Process at most this many notes (in listing order).")
     allow_empty: bool = Field(False, description="A source that lists no object at all is an error (a mistyped path or prefix) unless this is true.")
+    deleted: Literal["keep", "remove"] = Field("keep", description="An object an earlier run read that the source no longer lists (and that did not move: same ETag and size under a new name): keep its rows (counted in runs.objects_deleted), or remove them from notes and facts in this run. Not in the fingerprint.")
+    on_settings_change: Literal["refuse", "reprocess"] = Field("refuse", description="When the output was written under other settings (fingerprint: model, adapter weights, prompt, de-identification, tagger model, secret's key id...): refuse to run (a clear error; --full-refresh re-processes), or re-process every object (a full refresh) by itself. Not in the fingerprint.")
     max_object_bytes: int = Field(256 << 20, ge=1 << 10, description="An object larger than this (decompressed) is quarantined as too_large; gzip bombs stop here.")
     max_record_bytes: int = Field(16 << 20, ge=1 << 10, description="A JSONL/NDJSON line longer than this is quarantined as record_too_large.")
     max_note_chars: int = Field(1_000_000, ge=1_000, description="A note longer than this is quarantined as note_too_large (de-identification time grows with length).")
@@ -193,7 +195,7 @@ class Settings(BaseSettings):
     def fingerprint(self) -> str:
         """Stable hash of what changes the output (not where it is read from or written to, nor the
         secret itself: the key id stands in for it)."""
-        data = self.model_dump(mode="json", exclude={"source": {"uri", "limit"}, "sink": {"uri", "lock_wait_s", "lock_stale_after_s", "lock_heartbeat_s"},
+        data = self.model_dump(mode="json", exclude={"source": {"uri", "limit", "deleted", "on_settings_change"}, "sink": {"uri", "lock_wait_s", "lock_stale_after_s", "lock_heartbeat_s"},
                                                      "s3": True, "monitor": True, "cluster": True,
                                                      "inference": {"fake"}, "deid": {"shard_time_budget_s", "workers"}})
         data["deid"]["secret"] = self.deid.key_id

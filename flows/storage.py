@@ -140,12 +140,21 @@ def read_bytes(uri: str) -> bytes:
     return Path(uri).read_bytes()
 
 
+class TornObject(TerminalError):
+    """A small JSON object (manifest, lock, state) that is not whole: a crash while it was written."""
+
+
 def read_json(uri: str) -> dict | None:
-    """A small JSON object (state, manifest, lock), or None if there is none."""
+    """A small JSON object (state, manifest, lock), or None if there is none; TornObject (naming
+    the object, which holds no note text) if it is empty or not whole JSON."""
     try:
-        return json.loads(read_bytes(uri))
+        data = read_bytes(uri)
     except FileNotFoundError:
         return None
+    try:
+        return json.loads(data)
+    except ValueError:
+        raise TornObject(f"not whole JSON ({len(data)} bytes): {uri}") from None
 
 
 class _S3Body:
@@ -228,15 +237,31 @@ def _write_local(path: Path, data: bytes, exclusive: bool) -> bool:
         os.fchmod(fd, mode)
         with os.fdopen(fd, "wb") as f:
             f.write(data)
+            f.flush()
+            os.fsync(f.fileno())  # the bytes are on disk before the name points at them
         if exclusive:
             os.link(tmp, path)  # fails if the name exists
         else:
             os.replace(tmp, path)
+        _fsync_dir(path.parent)  # and the name itself survives a power cut
         return True
     except FileExistsError:
         return False
     finally:
         Path(tmp).unlink(missing_ok=True)
+
+
+def _fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass  # some filesystems refuse to sync a directory: the rename is then as durable as they make it
+    finally:
+        os.close(fd)
 
 
 def create_exclusive(uri: str, data: bytes) -> bool:

@@ -13,7 +13,7 @@ from prefect.cache_policies import NO_CACHE
 
 from flows import ledger, progress, storage
 from flows.layout import OutputLayout
-from flows.plan import load_plan, load_shard, load_state, plan_shards, save_plan, state_uri
+from flows.plan import load_plan, load_shard, load_state, plan_shards, save_plan, settings_changed, state_uri
 from flows.results import DeidShardResult, ExtractShardResult, PlanResult, RunRecord
 from flows.runtime import (
     deid_policy,
@@ -75,16 +75,20 @@ def plan_source(source: SourceSettings, sink: SinkSettings, run_id: str, fingerp
                 full_refresh: bool = False) -> PlanResult:  # fmt: skip
     """List the source, skip objects unchanged since the last run (unless full_refresh), cut shards."""
     state = load_state(state_uri(sink.uri, source.uri))  # on a full refresh it names the rows to supersede
-    plan = plan_shards(source, state, full_refresh)
+    refresh = full_refresh or settings_changed(state, fingerprint, source.on_settings_change)
+    plan = plan_shards(source, state, refresh)
+    plan.remove_deleted = source.deleted == "remove"
     plan.shard_ids = [shard_id(fingerprint, s) for s in plan.shards]
     uri = OutputLayout(sink.uri).run_staging(run_id, "plan.json")
     save_plan(uri, plan, source.limits())
     n_notes = sum(i.n_records for s in plan.shards for i in s)
-    get_run_logger().info("planned %d shards, %d records; %d objects unchanged, %d changed",
-                          len(plan.shards), n_notes, plan.skipped_unchanged, len(plan.changed))  # fmt: skip
+    get_run_logger().info("planned %d shards, %d records; %d objects unchanged, %d changed, %d moved, %d no longer "
+                          "listed%s", len(plan.shards), n_notes, plan.skipped_unchanged, len(plan.changed),
+                          len(plan.moved), len(plan.deleted), " (settings changed: all re-processed)" if refresh and not full_refresh else "")  # fmt: skip
     return PlanResult(plan_uri=uri, n_shards=len(plan.shards), n_records=n_notes, shard_ids=plan.shard_ids,
                       objects_unchanged=plan.skipped_unchanged, objects_changed=len(plan.changed),
-                      objects_listed=plan.listed, objects_empty=plan.empty)  # fmt: skip
+                      objects_listed=plan.listed, objects_empty=plan.empty, objects_moved=len(plan.moved),
+                      objects_deleted=len(plan.deleted))  # fmt: skip
 
 
 def read_shard(plan: dict, shard: int) -> tuple[list[SourceNote], list[str], list[Quarantined], int, int]:
@@ -114,7 +118,10 @@ def deidentify_shard(plan_uri: str, shard: int, sid: str, deid: DeidSettings, si
     crash finds that and reuses the staged shard."""
     layout = OutputLayout(sink.uri)
     done_uri = layout.shard_staging(sid, "deid.json")
-    staged = storage.read_json(done_uri)
+    try:
+        staged = storage.read_json(done_uri)
+    except storage.TornObject:  # its writer died mid-write: the staged shard is done again
+        staged = None
     if staged is not None:
         return staged
     t0 = time.perf_counter()
@@ -225,11 +232,28 @@ def supersede(sink: SinkSettings, keep_parts: set[str], read: set[str]) -> int: 
     each note once. `keep_parts` are this run's part names. Returns the number of note rows removed."""
     if not read:
         return 0
-    removed = _drop_rows(sink, "notes", keep_parts, "source_key", read)
-    if removed:
-        _drop_rows(sink, "facts", keep_parts, "note_key", removed)
-        _drop_rows(sink, "facts_ungrounded", keep_parts, "note_key", removed)
-    return len(removed)
+    # facts first, then notes: a run killed in between leaves the notes rows, so the rerun finds
+    # them again and finishes (notes first left facts whose notes were gone, never found again)
+    stale = _stale_notes(sink, keep_parts, read)
+    if stale:
+        _drop_rows(sink, "facts", keep_parts, "note_key", stale)
+        _drop_rows(sink, "facts_ungrounded", keep_parts, "note_key", stale)
+    return len(_drop_rows(sink, "notes", keep_parts, "source_key", read))
+
+
+def _stale_notes(sink: SinkSettings, keep_parts: set[str], read: set[str]) -> set[str]:
+    """The note keys of the rows other parts of `notes` hold for the source keys `read`."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    out: set[str] = set()
+    value_set = pa.array(sorted(read))
+    for part in storage.list_objects(OutputLayout(sink.uri).table("notes"), missing_ok=True):
+        if part.name in keep_parts or not part.name.endswith(".parquet"):
+            continue
+        t = storage.read_parquet(part.uri, ["source_key", "note_key"])
+        out.update(t.filter(pc.is_in(t["source_key"], value_set=value_set))["note_key"].to_pylist())
+    return out
 
 
 def _drop_rows(sink: SinkSettings, table: str, keep_parts: set[str], column: str, values: set[str]) -> set[str]:
@@ -261,8 +285,10 @@ def finalize_run(run: RunRecord, plan_uri: str, sink: SinkSettings, deid: DeidSe
     plan = load_plan(plan_uri)
     sids = plan["shard_ids"]
     secret = deid.secret.get_secret_value().encode()
-    read = {keys.source_key(secret, i["uri"]) for shard in plan["shards"] for i in shard}
-    run["notes_superseded"] = supersede(sink, {OutputLayout.part_name(sid) for sid in sids}, read)
+    gone = plan.get("deleted", {}) if plan.get("remove_deleted") else {}
+    rows = {i["uri"] for shard in plan["shards"] for i in shard} | set(plan.get("moved_rows", {}).values()) | set(gone.values())
+    run["notes_superseded"] = supersede(sink, {OutputLayout.part_name(sid) for sid in sids},
+                                        {keys.source_key(secret, u) for u in rows})  # fmt: skip
     layout = OutputLayout(sink.uri)
     storage.write_parquet(tables.build_table([run], tables.RUNS),
                           layout.run_file("runs", run["run_id"]), sink.compression)  # fmt: skip
@@ -270,8 +296,11 @@ def finalize_run(run: RunRecord, plan_uri: str, sink: SinkSettings, deid: DeidSe
                                                         "settings_fingerprint": run["settings_fingerprint"]})  # fmt: skip
     st_uri = state_uri(sink.uri, run["source_uri"])
     state = load_state(st_uri)
-    state.setdefault("objects", {}).update(plan["seen"])
-    state.update(source_uri=run["source_uri"], last_run_id=run["run_id"])
+    objects = state.setdefault("objects", {})
+    for uri in [*plan.get("moved", {}).values(), *gone]:
+        objects.pop(uri, None)
+    objects.update(plan["seen"])
+    state.update(source_uri=run["source_uri"], last_run_id=run["run_id"], fingerprint=run["settings_fingerprint"])
     storage.write_bytes(st_uri, json.dumps(state, sort_keys=True).encode())
     # the whole staging area: this run's, and what killed runs left for shards no plan names now
     # (we hold the output lock, so no other run is using it)
@@ -281,7 +310,8 @@ def finalize_run(run: RunRecord, plan_uri: str, sink: SinkSettings, deid: DeidSe
 
 def _metrics_history(sink: SinkSettings, run_id: str, since: dt.datetime | None) -> list[dict[str, float]]:
     """Earlier runs' metrics on this output, newest first: runs that drifted are left out (a
-    persistent shift keeps warning until someone restarts the baseline with `since`)."""
+    persistent shift keeps warning until someone restarts the baseline with `since`), and so are
+    runs that never finished (killed after writing metrics, before their run manifest)."""
     import pyarrow as pa
 
     parts = [p for p in storage.list_objects(OutputLayout(sink.uri).table("metrics"), missing_ok=True)
@@ -290,11 +320,12 @@ def _metrics_history(sink: SinkSettings, run_id: str, since: dt.datetime | None)
         return []
     cols = ["run_id", "ended_at", "metric", "value", "status"]
     rows = pa.concat_tables([storage.read_parquet(p.uri, cols) for p in parts]).to_pylist()
-    drifted = {r["run_id"] for r in rows if r["status"] == "drift"}
+    left_out = {r["run_id"] for r in rows if r["status"] == "drift"}
+    left_out |= {rid for rid in {r["run_id"] for r in rows} - left_out if not ledger.run_finished(sink.uri, rid)}
     by_run: dict[str, dict] = {}
     ended: dict[str, dt.datetime] = {}
     for r in rows:
-        if r["run_id"] in drifted or (since is not None and r["ended_at"] < since):
+        if r["run_id"] in left_out or (since is not None and r["ended_at"] < since):
             continue
         by_run.setdefault(r["run_id"], {})[r["metric"]] = r["value"]
         ended[r["run_id"]] = r["ended_at"]

@@ -91,6 +91,8 @@ RUNS = pa.schema([
     pa.field("objects_unchanged", pa.int64(), metadata={"doc": "skipped: same ETag/size as the last run"}),
     pa.field("objects_empty", pa.int64(), metadata={"doc": "read, and held no record (an empty .jsonl or .ndjson)"}),
     pa.field("objects_changed", pa.int64()),
+    pa.field("objects_moved", pa.int64(), metadata={"doc": "listed under a new name with the content of an object no longer listed: not read again, rows kept"}),
+    pa.field("objects_deleted", pa.int64(), metadata={"doc": "read by an earlier run and no longer listed; their rows are removed when source.deleted is 'remove'"}),
     pa.field("notes_superseded", pa.int64(), metadata={"doc": "rows of earlier runs replaced by this run"}),
     pa.field("phi_leaks", pa.int64(), metadata={"doc": "notes blocked by the leak guard (quarantined phi_leak)"}),
     pa.field("alerts", pa.list_(pa.string()), metadata={"doc": "phi_leak and drift warnings"}),

@@ -33,6 +33,14 @@ def gpu_available() -> bool:
         return False
 
 
+
+def adapter_base(settings: InferenceSettings, device: str) -> str:
+    """What an adapter setting is resolved against: a packaged model's name, else the model id."""
+    from flows.engines.models import PACKAGED
+
+    packaged = settings.model or ("smollm2-135m" if device == "cpu" else None)
+    return packaged if packaged in PACKAGED else (settings.model or GPU_DEFAULT_MODEL)
+
 class VllmEngine:
     @classmethod
     def from_settings(cls, settings: InferenceSettings, name: str) -> VllmEngine:
@@ -105,10 +113,8 @@ class VllmEngine:
     @staticmethod
     def _resolve_adapter(settings: InferenceSettings, device: str, model_id: str, revision: str):
         from flows.adapters import resolve_adapter
-        from flows.engines.models import PACKAGED
 
-        packaged = settings.model or ("smollm2-135m" if device == "cpu" else None)
-        adapter = resolve_adapter(settings.adapter, packaged if packaged in PACKAGED else model_id)
+        adapter = resolve_adapter(settings.adapter, adapter_base(settings, device))
         if adapter is not None and revision not in (adapter.base_revision, "unpinned") and model_id != adapter.base:
             raise ConfigError(f"adapter {adapter.adapter_id} was trained on another base model than {model_id}")
         return adapter

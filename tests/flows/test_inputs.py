@@ -163,3 +163,47 @@ def test_when_three_notes_are_added_and_one_changed_then_only_those_four_are_pro
     assert set(facts["note_key"]) <= set(notes["note_key"])  # no facts of superseded rows remain
     full = extract_notes(source=src, output=out, engine="fake", full_refresh=True)
     assert full["notes_input"] == 8 and table("notes").height == 8
+
+
+def test_when_files_move_vanish_change_or_settings_change_then_each_note_is_held_once(prefect_harness, tmp_path,
+                                                                                      monkeypatch):
+    """#18's incremental holes, on real runs: a moved file is not processed twice, a deleted file's
+    rows go when source.deleted says so, a moved-then-changed file replaces its old rows, and a
+    settings change is refused with a clear error or re-processes everything."""
+    import os
+
+    from transforms.errors import ConfigError
+
+    src, out = tmp_path / "src", tmp_path / "out"
+    src.mkdir()
+    for name in ("a", "b", "c"):
+        (src / f"{name}.txt").write_text(f"Assessment: condition {name}. Plan: follow up.")
+    notes = lambda: pl.read_parquet(out / "notes" / "*.parquet")  # noqa: E731
+    first = run(src, out)
+    (src / "moved").mkdir()
+    os.rename(src / "a.txt", src / "moved" / "a.txt")
+    (src / "b.txt").unlink()
+    kept = run(src, out)
+    assert first["notes_input"] == 3 and kept["notes_input"] == 0
+    assert (kept["objects_moved"], kept["objects_deleted"], kept["objects_unchanged"]) == (1, 1, 1)
+    assert notes().height == 3  # the deleted file's rows are kept by default
+
+    monkeypatch.setenv("CHARTSIFT_SOURCE__DELETED", "remove")
+    removed = run(src, out)
+    assert removed["objects_deleted"] == 1 and removed["notes_superseded"] == 1 and notes().height == 2
+    facts = pl.read_parquet(out / "facts" / "*.parquet")
+    assert set(facts["note_key"]) <= set(notes()["note_key"])  # its facts went with it
+
+    (src / "moved" / "a.txt").write_text("Assessment: condition a, revised. Plan: follow up in May.")
+    changed = run(src, out)
+    assert changed["objects_changed"] == 1 and changed["notes_input"] == 1 and changed["notes_superseded"] == 1
+    assert notes().height == 2 and notes()["note_key"].n_unique() == 2
+    assert run(src, out)["notes_input"] == 0  # and nothing is pending
+
+    monkeypatch.setenv("CHARTSIFT_INFERENCE__MAX_TOKENS", "300")  # in the fingerprint
+    with pytest.raises(ConfigError, match="written under other settings.*--full-refresh"):
+        run(src, out)
+    monkeypatch.setenv("CHARTSIFT_SOURCE__ON_SETTINGS_CHANGE", "reprocess")
+    again = run(src, out)
+    assert again["notes_input"] == 2 and again["notes_superseded"] == 2 and notes().height == 2
+    assert run(src, out)["notes_input"] == 0  # the new settings are the output's now

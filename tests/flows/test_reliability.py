@@ -188,3 +188,38 @@ def test_when_model_output_shifts_then_the_drift_check_warns_and_can_fail_the_ru
     audit = duckdb.sql(f"select event, outcome, notes_input from read_json_auto('{out}/audit/*.json') "
                        "where event = 'finished' order by recorded_at").fetchall()  # fmt: skip
     assert len(audit) == 6 and audit[-1][1] == "completed_with_alerts" and audit[-1][2] == 12
+
+
+@pytest.mark.parametrize("crash_at", [0, 1, 2])
+def test_when_a_run_dies_inside_supersede_then_the_rerun_leaves_each_note_once_and_no_orphan_facts(
+    prefect_harness, tmp_path, monkeypatch, crash_at
+):
+    """The step that removes a changed object's earlier rows rewrites three tables; a run that dies
+    before any of those rewrites (crash_at 0, 1, 2) is finished by the next one."""
+    from flows import tasks
+
+    src, out = tmp_path / "src", tmp_path / "out"
+    src.mkdir()
+    for i in range(4):
+        (src / f"n{i}.txt").write_text(f"Assessment: condition {i}. Plan: metformin 500 mg po daily.")
+    extract_notes(source=str(src), output=str(out), engine="fake")
+    (src / "n1.txt").write_text("Assessment: condition 1, revised. Plan: lisinopril 10 mg po daily.")
+    real, calls = tasks._drop_rows, []
+
+    def dies(sink, table, *args):  # noqa: ANN001, ANN202
+        calls.append(table)
+        if len(calls) == crash_at + 1:
+            raise RuntimeError("killed inside supersede")
+        return real(sink, table, *args)
+
+    monkeypatch.setattr(tasks, "_drop_rows", dies)
+    with pytest.raises(RuntimeError, match="killed inside supersede"):
+        extract_notes(source=str(src), output=str(out), engine="fake")
+    monkeypatch.setattr(tasks, "_drop_rows", real)
+    extract_notes(source=str(src), output=str(out), engine="fake")
+
+    notes = pl.read_parquet(out / "notes" / "*.parquet")
+    facts = pl.read_parquet(out / "facts" / "*.parquet")
+    assert notes.height == 4 and notes["note_key"].n_unique() == 4 and notes["source_key"].n_unique() == 4
+    assert set(facts["note_key"]) == set(notes["note_key"])  # no facts of a removed note, none missing
+    assert facts.filter(pl.col("name").str.to_lowercase() == "metformin").height == 3  # n1's old fact is gone
