@@ -290,6 +290,7 @@ def finalize_run(run: RunRecord, plan_uri: str, sink: SinkSettings, deid: DeidSe
     run["notes_superseded"] = supersede(sink, {OutputLayout.part_name(sid) for sid in sids},
                                         {keys.source_key(secret, u) for u in rows})  # fmt: skip
     layout = OutputLayout(sink.uri)
+    _drop_unfinished_runs(sink.uri, run["run_id"])
     storage.write_parquet(tables.build_table([run], tables.RUNS),
                           layout.run_file("runs", run["run_id"]), sink.compression)  # fmt: skip
     ledger.write_run_manifest(sink.uri, run["run_id"], {"run_id": run["run_id"], "shard_ids": sids,
@@ -306,6 +307,18 @@ def finalize_run(run: RunRecord, plan_uri: str, sink: SinkSettings, deid: DeidSe
     # (we hold the output lock, so no other run is using it)
     storage.delete_prefix(layout.staging())
     return run
+
+
+def _drop_unfinished_runs(output_uri: str, run_id: str) -> None:
+    """Remove the `runs` row and `metrics` part of earlier runs that never finished (killed after
+    writing them, before their run manifest): this run completes their work, and one run's work
+    must not show as two completed runs."""
+    layout = OutputLayout(output_uri)
+    for table in ("runs", "metrics"):
+        for part in storage.list_objects(layout.table(table), missing_ok=True):
+            other = part.name.removeprefix("run-").removesuffix(".parquet")
+            if part.name.startswith("run-") and other != run_id and not ledger.run_finished(output_uri, other):
+                storage.delete(part.uri)
 
 
 def _metrics_history(sink: SinkSettings, run_id: str, since: dt.datetime | None) -> list[dict[str, float]]:

@@ -223,3 +223,35 @@ def test_when_a_run_dies_inside_supersede_then_the_rerun_leaves_each_note_once_a
     assert notes.height == 4 and notes["note_key"].n_unique() == 4 and notes["source_key"].n_unique() == 4
     assert set(facts["note_key"]) == set(notes["note_key"])  # no facts of a removed note, none missing
     assert facts.filter(pl.col("name").str.to_lowercase() == "metformin").height == 3  # n1's old fact is gone
+
+
+def test_when_a_run_dies_late_in_finalize_then_the_rerun_leaves_one_completed_runs_row(
+    prefect_harness, tmp_path, monkeypatch
+):
+    """Killed after its `runs` row and metrics were written but before its run manifest: the rerun
+    finishes the work, and the dead run's row and metrics go (one run's work, one completed row)."""
+    from flows import ledger
+
+    src, out = tmp_path / "src", tmp_path / "out"
+    src.mkdir()
+    (src / "a.txt").write_text("Assessment: gout. Plan: colchicine 0.6 mg daily.")
+    extract_notes(source=str(src), output=str(out), engine="fake")
+    (src / "b.txt").write_text("Assessment: asthma. Plan: albuterol inhaler.")
+    real = ledger.write_run_manifest
+
+    def dies(*args, **kw):  # noqa: ANN002, ANN003, ANN202
+        raise RuntimeError("killed late in finalize")
+
+    monkeypatch.setattr(ledger, "write_run_manifest", dies)
+    with pytest.raises(RuntimeError, match="killed late in finalize"):
+        extract_notes(source=str(src), output=str(out), engine="fake")
+    assert len(list((out / "runs").glob("*.parquet"))) == 2  # the dead run's row is there
+    monkeypatch.setattr(ledger, "write_run_manifest", real)
+    rerun = extract_notes(source=str(src), output=str(out), engine="fake")
+
+    runs = pl.read_parquet(out / "runs" / "*.parquet")
+    metrics = pl.read_parquet(out / "metrics" / "*.parquet")
+    assert runs.height == 2 and set(runs["status"]) <= {"completed", "completed_with_alerts"}
+    assert rerun["run_id"] in runs["run_id"].to_list() and set(metrics["run_id"]) == set(runs["run_id"])
+    notes = pl.read_parquet(out / "notes" / "*.parquet")
+    assert notes.height == 2 and notes["note_key"].n_unique() == 2
