@@ -164,20 +164,22 @@ def query(
     limit: int = typer.Option(50, help="Rows to print (table format; a file gets every row)."),
     fmt: str = typer.Option("table", "--format", help="table (print) | csv | parquet | json (JSON lines)."),
     to: Path | None = typer.Option(None, "--to", help="Write the result to this file (needs --format csv, parquet or json)."),
+    vocabulary: Path | None = typer.Option(None, "--vocabulary", help="OHDSI Athena export folder (CONCEPT.csv): concept ids for sql/note_nlp.sql."),
 ) -> None:
     """Run DuckDB SQL over the output; views notes, facts, facts_ungrounded, quarantine, runs,
-    metrics and audit are defined (sql/views.sql)."""
+    metrics, ids, chartsift_concept and audit are defined (sql/views.sql)."""
     from flows.query import FORMATS, export, run_sql
     from transforms.errors import QueryError
 
     if fmt not in FORMATS:
         raise QueryError(f"--format {fmt}: use one of {', '.join(FORMATS)}")
+    vocab = str(vocabulary) if vocabulary else None
     if (to is None) != (fmt == "table"):
         raise QueryError("--to FILE goes with --format csv, parquet or json (and table prints)")
     if to is not None:
-        print(f"{export(output, sql, fmt, str(to))} rows -> {to}")
+        print(f"{export(output, sql, fmt, str(to), vocab)} rows -> {to}")
         return
-    rel = run_sql(output, sql)
+    rel = run_sql(output, sql, vocab)
     if rel is not None:
         rel.limit(limit).show(max_width=200)
 

@@ -17,12 +17,12 @@ from transforms.errors import QueryError
 SQL_DIR = Path(__file__).resolve().parents[1] / "sql"
 
 
-def connect(output_uri: str) -> duckdb.DuckDBPyConnection:
+def connect(output_uri: str, vocabulary: str | None = None) -> duckdb.DuckDBPyConnection:
     """A DuckDB connection with the output's views defined (sql/views.sql)."""
-    return _connect(output_uri)[0]
+    return _connect(output_uri, vocabulary)[0]
 
 
-def _connect(output_uri: str) -> tuple[duckdb.DuckDBPyConnection, set[str]]:
+def _connect(output_uri: str, vocabulary: str | None = None) -> tuple[duckdb.DuckDBPyConnection, set[str]]:
     ext_dir = cache_dir() / "duckdb-extensions"
     ext_dir.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(config={"extension_directory": str(ext_dir), "autoinstall_known_extensions": False,
@@ -43,13 +43,15 @@ def _connect(output_uri: str) -> tuple[duckdb.DuckDBPyConnection, set[str]]:
     missing = _missing_tables(con, output_uri.rstrip("/"))
     for stmt in split_statements((SQL_DIR / "views.sql").read_text()):
         con.sql(_without_missing(con, stmt, missing))
+    if vocabulary:
+        _use_vocabulary(con, Path(vocabulary))
     return con, missing
 
 
 # the tables behind the views; one that has no part yet (an output without quarantined notes, or
 # written before facts_ungrounded existed) is an empty table of its schema, so its view still answers
 _SCHEMAS = {"notes": tables.NOTES, "facts": tables.FACTS, "facts_ungrounded": tables.FACTS_UNGROUNDED,
-            "quarantine": tables.QUARANTINE, "runs": tables.RUNS, "metrics": tables.METRICS}  # fmt: skip
+            "quarantine": tables.QUARANTINE, "runs": tables.RUNS, "metrics": tables.METRICS, "ids": tables.IDS}  # fmt: skip
 
 
 def _missing_tables(con: duckdb.DuckDBPyConnection, output: str) -> set[str]:
@@ -64,6 +66,21 @@ def _missing_tables(con: duckdb.DuckDBPyConnection, output: str) -> set[str]:
     if {"notes", "runs"} <= missing:
         raise QueryError(f"no chartsift output at {output} (no notes/ or runs/ parts): check --output, or run `chartsift run` first")
     return missing
+
+
+def _use_vocabulary(con: duckdb.DuckDBPyConnection, folder: Path) -> None:
+    """`chartsift_concept` from an OHDSI Athena export (tab-separated CONCEPT.csv with a header)."""
+    path = folder / "CONCEPT.csv"
+    if not path.is_file():
+        raise QueryError(f"--vocabulary {folder}: no CONCEPT.csv there (an OHDSI Athena export folder)")
+    try:
+        con.sql("CREATE OR REPLACE VIEW chartsift_concept AS SELECT CAST(concept_id AS INTEGER) AS concept_id, "
+                "concept_name, domain_id, vocabulary_id, concept_class_id, standard_concept, concept_code, "
+                "nullif(invalid_reason, '') AS invalid_reason "
+                f"FROM read_csv('{_quote(str(path))}', delim = '\t', header = true, quote = '', all_varchar = true)")
+        con.sql("SELECT count(*) FROM chartsift_concept").fetchone()
+    except duckdb.Error as exc:
+        raise QueryError(f"--vocabulary: CONCEPT.csv cannot be read: {_first_line(exc)}") from None
 
 
 def _without_missing(con: duckdb.DuckDBPyConnection, stmt: str, missing: set[str]) -> str:
@@ -87,11 +104,11 @@ def split_statements(sql: str) -> list[str]:
     return [s.query for s in duckdb.extract_statements(sql)]
 
 
-def run_sql(output_uri: str, sql_or_file: str) -> duckdb.DuckDBPyRelation | None:
+def run_sql(output_uri: str, sql_or_file: str, vocabulary: str | None = None) -> duckdb.DuckDBPyRelation | None:
     """Run SQL text or a .sql file (all its statements) against the output; returns the last result.
     What DuckDB refuses is a QueryError with DuckDB's first line."""
     text = _sql_text(sql_or_file)
-    con, missing = _connect(output_uri)
+    con, missing = _connect(output_uri, vocabulary)
     rel = None
     try:
         for stmt in split_statements(text):
@@ -105,14 +122,14 @@ FORMATS = ("table", "csv", "parquet", "json")
 _COPY_OPTIONS = {"csv": "FORMAT csv, HEADER", "parquet": "FORMAT parquet", "json": "FORMAT json"}
 
 
-def export(output_uri: str, sql_or_file: str, fmt: str, to: str) -> int:
+def export(output_uri: str, sql_or_file: str, fmt: str, to: str, vocabulary: str | None = None) -> int:
     """Run SQL as run_sql does and write its last statement's result to a file (csv with a header,
     parquet, or JSON lines) with one COPY, so the query runs once; returns the rows written. A
     query that fails leaves no file behind."""
     if fmt not in _COPY_OPTIONS:
         raise QueryError(f"--format {fmt} cannot be written to a file: use one of {', '.join(_COPY_OPTIONS)}")
     text = _sql_text(sql_or_file)
-    con, missing = _connect(output_uri)
+    con, missing = _connect(output_uri, vocabulary)
     Path(to).parent.mkdir(parents=True, exist_ok=True)
     try:
         *before, last = split_statements(text) or [""]

@@ -13,6 +13,7 @@ from prefect.cache_policies import NO_CACHE
 
 from flows import ledger, progress, storage
 from flows.layout import OutputLayout
+from flows.omop_ids import assign_ids
 from flows.plan import load_plan, load_shard, load_state, plan_shards, save_plan, settings_changed, state_uri
 from flows.results import DeidShardResult, ExtractShardResult, PlanResult, RunRecord
 from flows.runtime import (
@@ -291,6 +292,7 @@ def finalize_run(run: RunRecord, plan_uri: str, sink: SinkSettings, deid: DeidSe
                                         {keys.source_key(secret, u) for u in rows})  # fmt: skip
     layout = OutputLayout(sink.uri)
     _drop_unfinished_runs(sink.uri, run["run_id"])
+    assign_ids(sink.uri, run["run_id"], sink.compression)
     storage.write_parquet(tables.build_table([run], tables.RUNS),
                           layout.run_file("runs", run["run_id"]), sink.compression)  # fmt: skip
     ledger.write_run_manifest(sink.uri, run["run_id"], {"run_id": run["run_id"], "shard_ids": sids,
@@ -310,11 +312,11 @@ def finalize_run(run: RunRecord, plan_uri: str, sink: SinkSettings, deid: DeidSe
 
 
 def _drop_unfinished_runs(output_uri: str, run_id: str) -> None:
-    """Remove the `runs` row and `metrics` part of earlier runs that never finished (killed after
-    writing them, before their run manifest): this run completes their work, and one run's work
-    must not show as two completed runs."""
+    """Remove the `runs` row, `metrics` and `ids` parts of earlier runs that never finished (killed
+    after writing them, before their run manifest): this run completes their work (and assigns the
+    same ids again), and one run's work must not show as two completed runs."""
     layout = OutputLayout(output_uri)
-    for table in ("runs", "metrics"):
+    for table in ("runs", "metrics", "ids"):
         for part in storage.list_objects(layout.table(table), missing_ok=True):
             other = part.name.removeprefix("run-").removesuffix(".parquet")
             if part.name.startswith("run-") and other != run_id and not ledger.run_finished(output_uri, other):

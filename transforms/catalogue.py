@@ -57,6 +57,11 @@ _SHARED = {
 }  # fmt: skip
 
 _DESCRIPTIONS: dict[str, dict[str, tuple[Sensitivity, str]]] = {
+    "ids": {
+        "kind": (_O, "note, fact or person: which OMOP id the row assigns (note_id, note_nlp_id, person_id)."),
+        "key": (_P, "The chartsift key it stands for: note_key, fact_id or patient_key."),
+        "id": (_P, "The 32-bit integer id (OMOP CDM v5.4 ids are integers): assigned once, never reused."),
+    },
     "notes": {
         "note_date": (_Q, "Date of the note, shifted by the patient's secret offset (intervals hold)."),
         "note_type": (_Q, "Note title or type (JSONL note_type, FHIR type, HL7 TXA-2/OBR-4), de-identified; null when it failed."),
@@ -131,7 +136,8 @@ def _runs_entry(field: pa.Field) -> tuple[Sensitivity, str]:
 def _build() -> dict[tuple[str, str], Column]:
     out: dict[tuple[str, str], Column] = {}
     for table, schema in (("notes", tables.NOTES), ("facts", tables.FACTS), ("facts_ungrounded", tables.FACTS_UNGROUNDED),
-                          ("quarantine", tables.QUARANTINE), ("runs", tables.RUNS), ("metrics", tables.METRICS)):  # fmt: skip
+                          ("quarantine", tables.QUARANTINE), ("runs", tables.RUNS), ("metrics", tables.METRICS),
+                          ("ids", tables.IDS)):  # fmt: skip
         for f in schema:
             entry = _runs_entry(f) if table == "runs" else (_DESCRIPTIONS[table].get(f.name) or _SHARED.get(f.name))
             if entry is None:

@@ -117,6 +117,15 @@ RUNS = pa.schema([
     pa.field("notice", pa.string()),
 ])  # fmt: skip
 
+# integer ids for OMOP CDM tables (whose ids are 32-bit integers): assigned once per key at the end
+# of the run that first wrote it, the next integers after the largest in use, never reused
+IDS = pa.schema([
+    pa.field("kind", pa.string(), nullable=False),
+    pa.field("key", pa.string(), nullable=False),
+    pa.field("id", pa.int32(), nullable=False),
+    pa.field("run_id", pa.string(), nullable=False),
+])  # fmt: skip
+
 METRICS = pa.schema([
     pa.field("run_id", pa.string(), nullable=False),
     pa.field("ended_at", pa.timestamp("us", tz="UTC")),

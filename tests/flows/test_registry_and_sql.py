@@ -38,10 +38,31 @@ def test_when_a_sql_file_runs_on_a_fresh_output_then_it_returns_rows(output, sql
 
 def test_when_note_nlp_is_queried_then_it_has_omop_columns_and_one_row_per_fact(output):
     rel = run_sql(output, str(SQL_DIR / "note_nlp.sql"))
-    assert rel.columns[: len(OMOP_NOTE_NLP)] == OMOP_NOTE_NLP
+    assert rel.columns == OMOP_NOTE_NLP
     n_facts = run_sql(output, "select count(*) from facts").fetchone()[0]
     rows = rel.fetchall()
     assert len(rows) == n_facts and len({r[0] for r in rows}) == n_facts
+
+
+def test_when_the_output_is_loaded_into_the_official_note_nlp_ddl_then_every_fact_goes_in(output):
+    ddl = (SQL_DIR.parent / "tests" / "sql" / "omop_cdm_v54_note_nlp.sql").read_text()
+    rel = run_sql(output, ddl + "INSERT INTO note_nlp SELECT * FROM chartsift_note_nlp;"
+                  "SELECT count(*), count(DISTINCT note_nlp_id), count(DISTINCT note_id), "
+                  "count(*) FILTER (WHERE note_nlp_concept_id <> 0) FROM note_nlp")  # fmt: skip
+    n_facts, n_notes = run_sql(output, "select count(*), count(DISTINCT note_key) from facts").fetchone()
+    assert rel.fetchone() == (n_facts, n_facts, n_notes, 0)  # no vocabulary given: every concept unmapped
+
+
+def test_when_a_vocabulary_folder_is_given_then_query_maps_concepts_from_its_concept_csv(output, tmp_path):
+    (tmp_path / "CONCEPT.csv").write_text(
+        "concept_id\tconcept_name\tdomain_id\tvocabulary_id\tconcept_class_id\tstandard_concept\tconcept_code\t"
+        "valid_start_date\tvalid_end_date\tinvalid_reason\n"
+        "900001\tmetformin\tDrug\tRxNorm\tIngredient\tS\tx1\t19700101\t20991231\t\n")  # a test fixture id
+    rel = run_sql(output, "SELECT count(*) FILTER (WHERE note_nlp_concept_id = 900001), "
+                  "count(*) FILTER (WHERE lower(lexical_variant) = 'metformin') FROM chartsift_note_nlp",
+                  vocabulary=str(tmp_path))  # fmt: skip
+    mapped, named = rel.fetchone()
+    assert mapped == named > 0
 
 
 def _check_manifest(read, base: str) -> dict:

@@ -246,8 +246,15 @@ def test_when_a_run_dies_late_in_finalize_then_the_rerun_leaves_one_completed_ru
     with pytest.raises(RuntimeError, match="killed late in finalize"):
         extract_notes(source=str(src), output=str(out), engine="fake")
     assert len(list((out / "runs").glob("*.parquet"))) == 2  # the dead run's row is there
+    ids_cols = ["kind", "key", "id"]
+    dead_ids = pl.read_parquet(out / "ids" / "*.parquet").select(ids_cols).sort(ids_cols)
     monkeypatch.setattr(ledger, "write_run_manifest", real)
     rerun = extract_notes(source=str(src), output=str(out), engine="fake")
+    ids = pl.read_parquet(out / "ids" / "*.parquet")
+    assert ids.select(ids_cols).sort(ids_cols).equals(dead_ids)  # the same integer ids, assigned once
+    assert ids.group_by("kind").agg(pl.col("id").n_unique() == pl.len())["id"].all()
+    facts = pl.read_parquet(out / "facts" / "*.parquet")
+    assert set(facts["fact_id"]) <= set(ids.filter(pl.col("kind") == "fact")["key"])
 
     runs = pl.read_parquet(out / "runs" / "*.parquet")
     metrics = pl.read_parquet(out / "metrics" / "*.parquet")
