@@ -210,6 +210,12 @@ def run_finished(output_uri: str, run_id: str) -> bool:
     return storage.exists(_run_manifest_uri(output_uri, run_id))
 
 
+def finished_runs(output_uri: str) -> set[str]:
+    """The run ids that published (have a run manifest), from one listing."""
+    folder = OutputLayout(output_uri).manifests("runs")
+    return {o.name.removesuffix(".json") for o in storage.list_objects(folder, missing_ok=True) if o.name.endswith(".json")}
+
+
 def write_run_manifest(output_uri: str, run_id: str, manifest: dict) -> None:
     uri = _run_manifest_uri(output_uri, run_id)
     storage.write_bytes(uri, json.dumps(manifest, sort_keys=True, default=str).encode())

@@ -28,16 +28,18 @@ def registered(output_uri: str) -> dict[str, dict[str, int]]:
     return out
 
 
-def assign_ids(output_uri: str, run_id: str, compression: str = "zstd") -> int:
-    """Ids for every key in the output's tables that has none yet (this run's rows, and on the first
-    run after an upgrade, every older row); returns how many."""
+def assign_ids(output_uri: str, run_id: str, part_names: set[str], compression: str = "zstd") -> int:
+    """Ids for the keys of this run's parts (`part_names`) that have none yet; when the output has
+    no ids at all (its first run, or the first after an upgrade), for every part's keys. Returns
+    how many were assigned."""
     layout = OutputLayout(output_uri)
     known = registered(output_uri)
+    everything = not any(known.values())
     rows = []
     for kind, (table, column) in KINDS.items():
         keys: set[str] = set()
         for part in storage.list_objects(layout.table(table), missing_ok=True):
-            if part.name.endswith(".parquet"):
+            if part.name.endswith(".parquet") and (everything or part.name in part_names):
                 keys.update(k for k in storage.read_parquet(part.uri, [column])[column].to_pylist() if k)
         rows += [{"kind": kind, "key": k, "id": i, "run_id": run_id} for k, i in new_ids(known[kind], keys).items()]
     # written empty or not, like every table's parts: sql/views.sql then runs in a plain DuckDB session

@@ -292,7 +292,7 @@ def finalize_run(run: RunRecord, plan_uri: str, sink: SinkSettings, deid: DeidSe
                                         {keys.source_key(secret, u) for u in rows})  # fmt: skip
     layout = OutputLayout(sink.uri)
     _drop_unfinished_runs(sink.uri, run["run_id"])
-    assign_ids(sink.uri, run["run_id"], sink.compression)
+    assign_ids(sink.uri, run["run_id"], {OutputLayout.part_name(sid) for sid in sids}, sink.compression)
     storage.write_parquet(tables.build_table([run], tables.RUNS),
                           layout.run_file("runs", run["run_id"]), sink.compression)  # fmt: skip
     ledger.write_run_manifest(sink.uri, run["run_id"], {"run_id": run["run_id"], "shard_ids": sids,
@@ -316,10 +316,11 @@ def _drop_unfinished_runs(output_uri: str, run_id: str) -> None:
     after writing them, before their run manifest): this run completes their work (and assigns the
     same ids again), and one run's work must not show as two completed runs."""
     layout = OutputLayout(output_uri)
+    finished = ledger.finished_runs(output_uri) | {run_id}
     for table in ("runs", "metrics", "ids"):
         for part in storage.list_objects(layout.table(table), missing_ok=True):
             other = part.name.removeprefix("run-").removesuffix(".parquet")
-            if part.name.startswith("run-") and other != run_id and not ledger.run_finished(output_uri, other):
+            if part.name.startswith("run-") and other not in finished:
                 storage.delete(part.uri)
 
 
@@ -336,7 +337,7 @@ def _metrics_history(sink: SinkSettings, run_id: str, since: dt.datetime | None)
     cols = ["run_id", "ended_at", "metric", "value", "status"]
     rows = pa.concat_tables([storage.read_parquet(p.uri, cols) for p in parts]).to_pylist()
     left_out = {r["run_id"] for r in rows if r["status"] == "drift"}
-    left_out |= {rid for rid in {r["run_id"] for r in rows} - left_out if not ledger.run_finished(sink.uri, rid)}
+    left_out |= {r["run_id"] for r in rows} - ledger.finished_runs(sink.uri)
     by_run: dict[str, dict] = {}
     ended: dict[str, dt.datetime] = {}
     for r in rows:
