@@ -36,9 +36,10 @@ def extract_notes(source: str | None = None, output: str | None = None, engine: 
     settings.require_site_secret()
     storage.configure_s3(settings.s3)
     run_id = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ-") + uuid.uuid4().hex[:8]
+    fingerprint = runtime.run_fingerprint(settings)  # hashes the adapter's weights: once a run
     audit = ledger.AuditLog(settings.sink.uri, run_id, {
         **ledger.who(), "source_uri": settings.source.uri, "output_uri": settings.sink.uri,
-        "settings_fingerprint": runtime.run_fingerprint(settings), "chartsift_version": __version__,
+        "settings_fingerprint": fingerprint, "chartsift_version": __version__,
         "deid_version": DEID_VERSION, "schema_version": SCHEMA_VERSION, "full_refresh": full_refresh,
     })  # fmt: skip
     try:
@@ -51,7 +52,7 @@ def extract_notes(source: str | None = None, output: str | None = None, engine: 
     try:
         ledger.check_key(settings.sink.uri, settings.deid.key_id)
         with lock.keep_alive(settings.sink.lock_heartbeat_s):
-            run = _run(settings, run_id, full_refresh, lock)
+            run = _run(settings, run_id, fingerprint, full_refresh, lock)
     except BaseException as exc:
         audit.record("failed", outcome="failed", error_type=type(exc).__name__)  # the type only: no text
         raise
@@ -64,13 +65,13 @@ def extract_notes(source: str | None = None, output: str | None = None, engine: 
     return run
 
 
-def _run(settings: Settings, run_id: str, full_refresh: bool, lock: ledger.OutputLock) -> RunRecord:
+def _run(settings: Settings, run_id: str, fingerprint: str, full_refresh: bool, lock: ledger.OutputLock) -> RunRecord:
     started = dt.datetime.now(dt.UTC)
     t0 = time.perf_counter()
     log = get_run_logger()
     sink = settings.sink
 
-    plan = plan_source(settings.source, sink, run_id, runtime.run_fingerprint(settings), full_refresh)
+    plan = plan_source(settings.source, sink, run_id, fingerprint, full_refresh)
     if plan["objects_listed"] == 0 and not settings.source.allow_empty:
         raise EmptySource("the source lists no objects: check its path or prefix (set CHARTSIFT_SOURCE__ALLOW_EMPTY=true "
                           "where an empty source is expected)")  # fmt: skip
@@ -82,7 +83,7 @@ def _run(settings: Settings, run_id: str, full_refresh: bool, lock: ledger.Outpu
         log.warning("resumed: %d of %d shards were committed by an interrupted run and kept", resumed, plan["n_shards"])
 
     check_accounts(plan, deid_parts, extract_parts)
-    run = summarize(run_id, started, time.perf_counter() - t0, settings, plan, deid_parts, extract_parts)
+    run = summarize(run_id, started, time.perf_counter() - t0, settings, fingerprint, plan, deid_parts, extract_parts)
     run["shards_resumed"] = resumed
     quality = monitor_run(run, add_stats(e.get("stats", {}) for e in extract_parts), settings.monitor, sink)
     run["drift_warnings"] = quality["warnings"]
@@ -197,7 +198,7 @@ def publish_artifact(run: RunRecord, metrics: list[dict]) -> None:
                              description=f"chartsift drift check {run['run_id']}")  # fmt: skip
 
 
-def summarize(run_id: str, started: dt.datetime, wall: float, settings: Settings, plan: PlanResult,
+def summarize(run_id: str, started: dt.datetime, wall: float, settings: Settings, fingerprint: str, plan: PlanResult,
               deid_parts: list[DeidShardResult], extract_parts: list[ExtractShardResult]) -> RunRecord:  # fmt: skip
     phi: Counter = Counter()
     reasons: Counter = Counter()
@@ -233,7 +234,7 @@ def summarize(run_id: str, started: dt.datetime, wall: float, settings: Settings
         "model_revision": first.get("model_revision"), "adapter_id": first.get("adapter_id"),
         "prompt_version": first.get("prompt_version"),
         "schema_version": SCHEMA_VERSION, "deid_version": DEID_VERSION, "chartsift_version": __version__,
-        "settings_fingerprint": runtime.run_fingerprint(settings),
+        "settings_fingerprint": fingerprint,
         "deid_seconds": sum(d["seconds"] for d in deid_parts), "inference_seconds": infer, "wall_seconds": wall,
         "notes_per_second": (out + quarantined) / wall if wall else None,
         "prompt_tokens": sum(e["prompt_tokens"] for e in extract_parts), "generated_tokens": gtoks,

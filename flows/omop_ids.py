@@ -35,13 +35,16 @@ def assign_ids(output_uri: str, run_id: str, part_names: set[str], compression: 
     layout = OutputLayout(output_uri)
     known = registered(output_uri)
     everything = not any(known.values())
-    rows = []
-    for kind, (table, column) in KINDS.items():
-        keys: set[str] = set()
+    keys: dict[str, set[str]] = {kind: set() for kind in KINDS}
+    for table in {t for t, _ in KINDS.values()}:
+        kinds = [(kind, column) for kind, (t, column) in KINDS.items() if t == table]
         for part in storage.list_objects(layout.table(table), missing_ok=True):
             if part.name.endswith(".parquet") and (everything or part.name in part_names):
-                keys.update(k for k in storage.read_parquet(part.uri, [column])[column].to_pylist() if k)
-        rows += [{"kind": kind, "key": k, "id": i, "run_id": run_id} for k, i in new_ids(known[kind], keys).items()]
+                t = storage.read_parquet(part.uri, [column for _, column in kinds])  # each part read once
+                for kind, column in kinds:
+                    keys[kind].update(k for k in t[column].to_pylist() if k)
+    rows = [{"kind": kind, "key": k, "id": i, "run_id": run_id}
+            for kind in KINDS for k, i in new_ids(known[kind], keys[kind]).items()]  # fmt: skip
     # written empty or not, like every table's parts: sql/views.sql then runs in a plain DuckDB session
     storage.write_parquet(tables.build_table(rows, tables.IDS), layout.run_file("ids", run_id), compression)
     return len(rows)

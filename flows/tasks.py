@@ -235,38 +235,46 @@ def supersede(sink: SinkSettings, keep_parts: set[str], read: set[str]) -> int: 
         return 0
     # facts first, then notes: a run killed in between leaves the notes rows, so the rerun finds
     # them again and finishes (notes first left facts whose notes were gone, never found again)
-    stale = _stale_notes(sink, keep_parts, read)
-    if stale:
-        _drop_rows(sink, "facts", keep_parts, "note_key", stale)
-        _drop_rows(sink, "facts_ungrounded", keep_parts, "note_key", stale)
-    return len(_drop_rows(sink, "notes", keep_parts, "source_key", read))
+    stale, parts = _stale_notes(sink, keep_parts, read)
+    if not stale:
+        return 0
+    _drop_rows(sink, "facts", keep_parts, "note_key", stale)
+    _drop_rows(sink, "facts_ungrounded", keep_parts, "note_key", stale)
+    return len(_drop_rows(sink, "notes", keep_parts, "note_key", stale, only=parts))
 
 
-def _stale_notes(sink: SinkSettings, keep_parts: set[str], read: set[str]) -> set[str]:
-    """The note keys of the rows other parts of `notes` hold for the source keys `read`."""
+def _stale_notes(sink: SinkSettings, keep_parts: set[str], read: set[str]) -> tuple[set[str], set[str]]:
+    """The note keys of the rows other parts of `notes` hold for the source keys `read`, and the
+    names of the parts that hold them."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    out: set[str] = set()
+    keys: set[str] = set()
+    parts: set[str] = set()
     value_set = pa.array(sorted(read))
     for part in storage.list_objects(OutputLayout(sink.uri).table("notes"), missing_ok=True):
         if part.name in keep_parts or not part.name.endswith(".parquet"):
             continue
         t = storage.read_parquet(part.uri, ["source_key", "note_key"])
-        out.update(t.filter(pc.is_in(t["source_key"], value_set=value_set))["note_key"].to_pylist())
-    return out
+        hit = t.filter(pc.is_in(t["source_key"], value_set=value_set))["note_key"].to_pylist()
+        if hit:
+            keys.update(hit)
+            parts.add(part.name)
+    return keys, parts
 
 
-def _drop_rows(sink: SinkSettings, table: str, keep_parts: set[str], column: str, values: set[str]) -> set[str]:
-    """Rewrite other parts of `table` without the rows whose `column` is in `values`; returns the
-    note keys of the rows removed. Only the one column is decoded from parts with nothing to drop."""
+def _drop_rows(sink: SinkSettings, table: str, keep_parts: set[str], column: str, values: set[str],
+               only: set[str] | None = None) -> set[str]:  # fmt: skip
+    """Rewrite other parts of `table` (of `only` those, when given) without the rows whose `column`
+    is in `values`; returns the note keys of the rows removed. Only the one column is decoded from
+    parts with nothing to drop."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
     value_set = pa.array(sorted(values))
     removed: set[str] = set()
     for part in storage.list_objects(OutputLayout(sink.uri).table(table), missing_ok=True):
-        if part.name in keep_parts or not part.name.endswith(".parquet"):
+        if part.name in keep_parts or not part.name.endswith(".parquet") or (only is not None and part.name not in only):
             continue
         pf = storage.parquet_file(part.uri)  # downloaded once; the full table decoded only if needed
         if not pc.any(pc.is_in(pf.read(columns=[column])[column], value_set=value_set)).as_py():

@@ -147,7 +147,7 @@ def cross_validate(real: list[GoldNote], extra: list[GoldNote], k: int, work: Pa
         path = work / f"fold{i}.crfsuite"
         secs = train(train_notes, path, params)
         tagger = PhiTagger(str(path), rules.policy.tagger_veto, rules.policy.tagger_threshold,
-                           rules.clinical_terms | rules.drugs)  # fmt: skip
+                           rules.clinical_terms | rules.vocab.drugs)  # fmt: skip
         row = {"fold": i, "notes": len(held), "train_seconds": round(secs, 1)}
         for name, t in (("tagger", tagger), ("rules", None)):
             ev, dmg = score(held, rules, t)

@@ -33,13 +33,13 @@ def gpu_available() -> bool:
         return False
 
 
-
 def adapter_base(settings: InferenceSettings, device: str) -> str:
     """What an adapter setting is resolved against: a packaged model's name, else the model id."""
     from flows.engines.models import PACKAGED
 
     packaged = settings.model or ("smollm2-135m" if device == "cpu" else None)
     return packaged if packaged in PACKAGED else (settings.model or GPU_DEFAULT_MODEL)
+
 
 class VllmEngine:
     @classmethod

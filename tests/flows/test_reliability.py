@@ -206,11 +206,11 @@ def test_when_a_run_dies_inside_supersede_then_the_rerun_leaves_each_note_once_a
     (src / "n1.txt").write_text("Assessment: condition 1, revised. Plan: lisinopril 10 mg po daily.")
     real, calls = tasks._drop_rows, []
 
-    def dies(sink, table, *args):  # noqa: ANN001, ANN202
+    def dies(sink, table, *args, **kw):  # noqa: ANN001, ANN002, ANN003, ANN202
         calls.append(table)
         if len(calls) == crash_at + 1:
             raise RuntimeError("killed inside supersede")
-        return real(sink, table, *args)
+        return real(sink, table, *args, **kw)
 
     monkeypatch.setattr(tasks, "_drop_rows", dies)
     with pytest.raises(RuntimeError, match="killed inside supersede"):

@@ -130,7 +130,6 @@ class Deidentifier:
         places = PlaceListRecognizer(STOP | self.clinical_terms)
         registry.add_recognizer(places)
         self.vocab = Vocabulary.build(self.clinical_terms, places.places)
-        self.drugs = self.vocab.drugs
         v = self.vocab
         self.lexicon = Lexicon(first=v.first_names, last=v.last_names, places=v.places, clinical=v.clinical_terms,
                                drugs=v.drugs, english=english_words(), stop=STOP, site_names=policy.site_names,
@@ -139,7 +138,7 @@ class Deidentifier:
         self.site_entries = [(e, kind, e in common) for words, kind in ((policy.site_names, "PERSON"),
                              (policy.site_places, "LOCATION")) for e in sorted(words) if len(e) >= 2]  # fmt: skip
         self.tagger = PhiTagger(policy.tagger_model, policy.tagger_veto, policy.tagger_threshold,
-                                 self.clinical_terms | self.drugs) if policy.tagger_model else None
+                                 self.clinical_terms | v.drugs) if policy.tagger_model else None
         self.analyzer = AnalyzerEngine(registry=registry, nlp_engine=nlp_engine, supported_languages=["en"],
                                        context_aware_enhancer=NoContext())  # fmt: skip
         self.anonymizer = AnonymizerEngine()
