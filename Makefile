@@ -16,7 +16,8 @@ setup:  ## create .venv from requirements-cpu.lock and prepare the CPU model
 
 demo: setup  ## run chartsift on samples/notes into ./out (real vLLM on CPU), then query it
 	$(VENV)/chartsift run --source samples/notes --output out
-	$(VENV)/python -c "import duckdb; duckdb.sql(\"select fact_type, name, attributes, evidence from 'out/facts/*.parquet' order by fact_type, name limit 20\").show(); duckdb.sql(\"select run_id, notes_input, notes_output, notes_quarantined, facts_output, facts_ungrounded, round(notes_per_second, 2) as notes_per_s from 'out/runs/*.parquet'\").show()"
+	$(VENV)/chartsift query --output out --limit 20 "select fact_type, name, attributes, evidence from facts order by fact_type, name"
+	$(VENV)/chartsift query --output out "select run_id, notes_input, notes_output, notes_quarantined, facts_output, facts_ungrounded, round(notes_per_second, 2) as notes_per_s from runs order by ended_at"
 
 test: setup lint  ## all tests: fast unit tests, then slow and integration (real vLLM, S3 server, Prefect)
 	$(VENV)/pytest -m "" --durations=15

@@ -134,13 +134,13 @@ def run_chartsift(source: Path, output: Path) -> dict:
     peak = int(peak.removeprefix("peak_rss_kib="))
     run = {}
     if proc.returncode == 0:
-        import duckdb
+        from collections import Counter
 
-        rel = duckdb.sql(f"select * from '{output}/runs/*.parquet'")
-        run = dict(zip(rel.columns, rel.fetchone(), strict=True))
-        parts = list(output.glob("quarantine/*.parquet"))
-        q = duckdb.sql(f"select reason, count(*) n from '{output}/quarantine/*.parquet' group by 1 order by 1").fetchall() if parts else []
-        run["quarantine_rows"] = dict(q)
+        from flows import delta
+        from transforms.tables import QUARANTINE, RUNS
+
+        run = delta.read(str(output / "runs"), RUNS).to_pylist()[0]
+        run["quarantine_rows"] = dict(sorted(Counter(delta.read(str(output / "quarantine"), QUARANTINE, ["reason"])["reason"].to_pylist()).items()))
     return {"rc": proc.returncode, "wall_s": wall, "peak_rss_mib": peak / 1024, "run": run,
             "stderr_tail": stderr[-2000:] if proc.returncode else ""}  # fmt: skip
 

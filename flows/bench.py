@@ -286,12 +286,13 @@ def _whole_run(notes_dir: Path, out_dir: Path) -> tuple[float, int]:
     res = subprocess.run([sys.executable, "-c", code, "run", "--source", str(notes_dir), "--output", str(out_dir),
                           "--engine", "fake"], capture_output=True, text=True, check=False)  # fmt: skip
     peak = [int(line.split()[1]) for line in res.stderr.splitlines() if line.startswith("PEAK_RSS_KB")]
-    runs = sorted((out_dir / "runs").glob("*.parquet"))
-    if res.returncode != 0 or not peak or not runs:
+    if res.returncode != 0 or not peak:
         raise RuntimeError(f"bench run failed (exit {res.returncode}): {res.stderr[-400:]}")
-    import pyarrow.parquet as pq
+    from flows import delta
+    from transforms.tables import RUNS
 
-    return float(pq.read_table(runs[-1])["wall_seconds"][0].as_py()), peak[0]
+    runs = delta.read(str(out_dir / "runs"), RUNS, ["ended_at", "wall_seconds"]).sort_by("ended_at")
+    return float(runs["wall_seconds"][-1].as_py()), peak[0]
 
 
 def bench_pipeline(n: int, token_delay_s: float, rss_factor: int = 10) -> dict:

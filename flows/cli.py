@@ -165,9 +165,11 @@ def query(
     fmt: str = typer.Option("table", "--format", help="table (print) | csv | parquet | json (JSON lines)."),
     to: Path | None = typer.Option(None, "--to", help="Write the result to this file (needs --format csv, parquet or json)."),
     vocabulary: Path | None = typer.Option(None, "--vocabulary", help="OHDSI Athena export folder (CONCEPT.csv): concept ids for sql/note_nlp.sql."),
+    as_of: str | None = typer.Option(None, "--as-of", help="Query the tables as a past run published them: RUN_ID, a notes table VERSION, or an ISO TIMESTAMP (UTC)."),
 ) -> None:
     """Run DuckDB SQL over the output; views notes, facts, facts_ungrounded, quarantine, runs,
-    metrics, ids, chartsift_concept and audit are defined (sql/views.sql)."""
+    metrics, ids, chartsift_concept and audit are defined (sql/views.sql). With --as-of, over the
+    Delta tables as they were then (time travel)."""
     from flows.query import FORMATS, export, run_sql
     from transforms.errors import QueryError
 
@@ -177,9 +179,9 @@ def query(
     if (to is None) != (fmt == "table"):
         raise QueryError("--to FILE goes with --format csv, parquet or json (and table prints)")
     if to is not None:
-        print(f"{export(output, sql, fmt, str(to), vocab)} rows -> {to}")
+        print(f"{export(output, sql, fmt, str(to), vocab, as_of)} rows -> {to}")
         return
-    rel = run_sql(output, sql, vocab)
+    rel = run_sql(output, sql, vocab, as_of)
     if rel is not None:
         rel.limit(limit).show(max_width=200)
 

@@ -13,9 +13,11 @@ from prefect import flow, get_run_logger
 
 from flows import __version__, ledger, progress, runtime, storage
 from flows.engines.models import GEMMA3_ID, SMOLLM2_ID
+from flows.layout import OutputLayout
 from flows.results import DeidShardResult, ExtractShardResult, PlanResult, RunRecord, RunStatus
 from flows.settings import Settings, load_settings
 from flows.tasks import deidentify_shard, extract_shard, finalize_run, monitor_run, plan_source, write_report
+from flows.upgrade import upgrade_output
 from transforms.deid import DEID_VERSION
 from transforms.errors import AccountingError, DriftError, EmptySource
 from transforms.monitor import add_stats
@@ -71,6 +73,7 @@ def _run(settings: Settings, run_id: str, fingerprint: str, full_refresh: bool, 
     log = get_run_logger()
     sink = settings.sink
 
+    upgrade_output(sink.uri)  # an output of Parquet folders (older chartsift) becomes Delta tables, once
     plan = plan_source(settings.source, sink, run_id, fingerprint, full_refresh)
     if plan["objects_listed"] == 0 and not settings.source.allow_empty:
         raise EmptySource("the source lists no objects: check its path or prefix (set CHARTSIFT_SOURCE__ALLOW_EMPTY=true "
@@ -102,15 +105,17 @@ def _run(settings: Settings, run_id: str, fingerprint: str, full_refresh: bool, 
 
 
 def _resumable(sink_uri: str, plan: PlanResult) -> list[dict | None]:
-    """Per shard, its manifest if an interrupted attempt (same content and settings) committed it:
-    kept as is; else None."""
+    """Per shard, its manifest if an interrupted attempt (same content and settings) committed it
+    and its staged rows are still there: kept as is; else None."""
     finished: dict[str, bool] = {}
     out: list[dict | None] = []
+    layout = OutputLayout(sink_uri)
     for sid in plan["shard_ids"]:
         done = ledger.read_shard_manifest(sink_uri, sid)
         if done is not None and done["run_id"] not in finished:
             finished[done["run_id"]] = ledger.run_finished(sink_uri, done["run_id"])
-        out.append(done if done is not None and not finished[done["run_id"]] else None)
+        keep = done is not None and not finished[done["run_id"]] and storage.exists(layout.shard_rows(sid, "notes"))
+        out.append(done if keep else None)
     return out
 
 

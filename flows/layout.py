@@ -1,16 +1,17 @@
 """Where everything lives in an output folder (local path or s3://bucket/prefix). The one place
 that spells the layout; the README's "Output" section documents the same tree.
 
-    notes/ facts/ facts_ungrounded/ quarantine/
-                                part-<shard id>.parquet (one part per shard)
-    runs/ metrics/              run-<run id>.parquet
+    notes/ facts/ facts_ungrounded/ quarantine/ runs/ metrics/
+                                Delta Lake tables (_delta_log/ and Parquet data files; flows/delta.py)
+    ids/                        run-<run id>.parquet (OMOP integer ids, append-only)
     reports/                    run-<run id>.html
     audit/                      <run id>-<seq>-<event>.json
     _manifest/shards/           <shard id>.json (a shard's commit record)
     _manifest/runs/             <run id>.json (a run's commit record)
     _state/                     key.json (the site key's id), source-<hash>.json (incremental state)
     _lock/output.json           the one writer's lock
-    _staging/                   work in progress: <run id>/plan.json, shards/<shard id>/...
+    _staging/                   work in progress: <run id>/plan.json, shards/<shard id>/... (a shard's
+                                de-identified notes, then its rows for each table, until the run publishes)
 """
 
 from __future__ import annotations
@@ -30,16 +31,13 @@ class OutputLayout:
     def table(self, name: str) -> str:
         return storage.join(self.uri, name)
 
-    def part(self, table: str, shard_id: str) -> str:
-        """A shard's part of `notes`, `facts`, `facts_ungrounded` or `quarantine`."""
-        return storage.join(self.uri, table, self.part_name(shard_id))
-
-    @staticmethod
-    def part_name(shard_id: str) -> str:
-        return f"part-{shard_id}.parquet"
+    def shard_rows(self, shard_id: str, table: str) -> str:
+        """A shard's rows for `notes`, `facts`, `facts_ungrounded` or `quarantine`, staged until the
+        run commits them to the tables (finalize)."""
+        return self.shard_staging(shard_id, f"rows-{table}.parquet")
 
     def run_file(self, table: str, run_id: str, ext: str = "parquet") -> str:
-        """A run's row of `runs`, its `metrics` or its HTML report (table "reports", ext "html")."""
+        """A run's `ids` part or its HTML report (table "reports", ext "html")."""
         return storage.join(self.uri, table, f"run-{run_id}.{ext}")
 
     def audit_event(self, run_id: str, seq: int, event: str) -> str:

@@ -1,5 +1,5 @@
 """The `ids` table: OMOP integer ids (transforms.omop) for the notes, facts and patients of an
-output, assigned in each run's finalize after supersede, before the run is published. A run that dies before
+output, assigned in each run's finalize before its rows are committed. A run that dies before
 its run manifest has its ids part removed by the next run (tasks._drop_unfinished_runs), which
 assigns the same ids again."""
 
@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from flows import storage
+from flows import delta, storage
 from flows.layout import OutputLayout
 from transforms import tables
 from transforms.omop import new_ids
 
 # kind -> (table, column) its keys come from
 KINDS = {"note": ("notes", "note_key"), "fact": ("facts", "fact_id"), "person": ("notes", "patient_key")}
+SCHEMAS = {"notes": tables.NOTES, "facts": tables.FACTS}
 
 
 def registered(output_uri: str) -> dict[str, dict[str, int]]:
@@ -28,23 +29,24 @@ def registered(output_uri: str) -> dict[str, dict[str, int]]:
     return out
 
 
-def assign_ids(output_uri: str, run_id: str, part_names: set[str], compression: str = "zstd") -> int:
-    """Ids for the keys of this run's parts (`part_names`) that have none yet; when the output has
-    no ids at all (its first run, or the first after an upgrade), for every part's keys. Returns
-    how many were assigned."""
+def assign_ids(output_uri: str, run_id: str, staged: list[str], compression: str = "zstd") -> int:
+    """Ids for the keys of this run's staged notes and facts rows (`staged`: their URIs) that have
+    none yet; when the output has no ids at all (its first run, or the first after an upgrade),
+    also for every key the tables already hold. Returns how many were assigned."""
     layout = OutputLayout(output_uri)
     known = registered(output_uri)
-    everything = not any(known.values())
     keys: dict[str, set[str]] = {kind: set() for kind in KINDS}
-    for table in {t for t, _ in KINDS.values()}:
+    sources = [(uri, uri.rsplit("rows-", 1)[-1].removesuffix(".parquet"), False) for uri in staged]
+    if not any(known.values()):
+        sources += [(layout.table(t), t, True) for t in {t for t, _ in KINDS.values()}]
+    for uri, table, is_table in sources:
         kinds = [(kind, column) for kind, (t, column) in KINDS.items() if t == table]
-        for part in storage.list_objects(layout.table(table), missing_ok=True):
-            if part.name.endswith(".parquet") and (everything or part.name in part_names):
-                t = storage.read_parquet(part.uri, [column for _, column in kinds])  # each part read once
-                for kind, column in kinds:
-                    keys[kind].update(k for k in t[column].to_pylist() if k)
+        columns = [column for _, column in kinds]
+        t = delta.read(uri, SCHEMAS[table], columns) if is_table else storage.read_parquet(uri, columns)  # read once
+        for kind, column in kinds:
+            keys[kind].update(k for k in t[column].to_pylist() if k)
     rows = [{"kind": kind, "key": k, "id": i, "run_id": run_id}
             for kind in KINDS for k, i in new_ids(known[kind], keys[kind]).items()]  # fmt: skip
-    # written empty or not, like every table's parts: sql/views.sql then runs in a plain DuckDB session
+    # written empty or not: sql/views.sql then runs in a plain DuckDB session
     storage.write_parquet(tables.build_table(rows, tables.IDS), layout.run_file("ids", run_id), compression)
     return len(rows)

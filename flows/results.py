@@ -83,6 +83,7 @@ class RunRecord(TypedDict, total=False):
     objects_moved: int
     objects_deleted: int
     notes_superseded: int
+    table_versions: dict[str, int | None]
     phi_leaks: int
     alerts: list[str]
     quarantine_by_reason: dict[str, int]

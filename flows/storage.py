@@ -57,7 +57,7 @@ def configure_s3(settings: S3Settings) -> None:
     STATE.s3 = settings
 
 
-def _s3_settings() -> S3Settings:
+def s3_settings() -> S3Settings:
     return STATE.s3 or _DEFAULT_S3
 
 
@@ -72,7 +72,7 @@ def _client(endpoint_url: str | None, region: str | None, max_attempts: int):
 
 
 def s3_client():
-    s = _s3_settings()
+    s = s3_settings()
     return _client(s.endpoint_url or os.environ.get("AWS_ENDPOINT_URL"), s.region, s.max_attempts)
 
 
@@ -211,7 +211,7 @@ def write_bytes(uri: str, data: bytes) -> None:
     if is_s3(uri):
         bucket, key = _split(uri)
         try:
-            s3_client().put_object(Bucket=bucket, Key=key, Body=data, **_s3_settings().put_args())
+            s3_client().put_object(Bucket=bucket, Key=key, Body=data, **s3_settings().put_args())
         except Exception as exc:  # noqa: BLE001
             raise _classify(exc) from None
         return
@@ -272,7 +272,7 @@ def create_exclusive(uri: str, data: bytes) -> bool:
 
         bucket, key = _split(uri)
         try:
-            s3_client().put_object(Bucket=bucket, Key=key, Body=data, IfNoneMatch="*", **_s3_settings().put_args())
+            s3_client().put_object(Bucket=bucket, Key=key, Body=data, IfNoneMatch="*", **s3_settings().put_args())
         except ClientError as exc:
             if exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") in (409, 412):
                 return False

@@ -8,13 +8,15 @@ import json
 import time
 from collections import Counter
 
+import pyarrow as pa
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from flows import ledger, progress, storage
+from flows import delta, ledger, progress, storage
 from flows.layout import OutputLayout
 from flows.omop_ids import assign_ids
 from flows.plan import load_plan, load_shard, load_state, plan_shards, save_plan, settings_changed, state_uri
+from flows.publish import publish_rows
 from flows.results import DeidShardResult, ExtractShardResult, PlanResult, RunRecord
 from flows.runtime import (
     deid_policy,
@@ -207,104 +209,44 @@ def extract_shard(deid_part: DeidShardResult, shard: int, sid: str, inference: I
 
 def write_shard_parts(layout: OutputLayout, sid: str, out: ExtractOutcome, staged_quarantine_uri: str, run_id: str,
                       compression: str) -> int:  # fmt: skip
-    """Write a shard's notes, facts, facts_ungrounded and quarantine parts; returns the quarantine rows written. Each
-    part appears whole (rename / single PUT) under the shard's deterministic name: rewriting one
-    after a crash writes the same rows, so there is never a duplicate."""
-    import pyarrow as pa
-
+    """Stage a shard's rows for notes, facts, facts_ungrounded and quarantine (every one, empty or
+    not) until finalize commits them; returns the quarantine rows staged. Each file appears whole
+    under the shard's name: staging it again after a crash writes the same rows."""
     quarantine = pa.concat_tables([
         storage.read_parquet(staged_quarantine_uri),
         tables.build_table(tables.quarantine_rows(out.quarantined, run_id, dt.datetime.now(dt.UTC), str),
                            tables.QUARANTINE),
     ])  # fmt: skip
-    if out.notes:
-        storage.write_parquet(tables.build_table(out.facts, tables.FACTS), layout.part("facts", sid), compression)
-        storage.write_parquet(tables.build_table(out.ungrounded, tables.FACTS_UNGROUNDED),
-                              layout.part("facts_ungrounded", sid), compression)  # fmt: skip
-        storage.write_parquet(tables.build_table(out.notes, tables.NOTES), layout.part("notes", sid), compression)
-    # always written, empty or not: every table has parts, so `sql/views.sql` runs in a plain DuckDB session
-    storage.write_parquet(quarantine, layout.part("quarantine", sid), compression)
+    storage.write_parquet(tables.build_table(out.facts, tables.FACTS), layout.shard_rows(sid, "facts"), compression)
+    storage.write_parquet(tables.build_table(out.ungrounded, tables.FACTS_UNGROUNDED),
+                          layout.shard_rows(sid, "facts_ungrounded"), compression)  # fmt: skip
+    storage.write_parquet(tables.build_table(out.notes, tables.NOTES), layout.shard_rows(sid, "notes"), compression)
+    storage.write_parquet(quarantine, layout.shard_rows(sid, "quarantine"), compression)
     return quarantine.num_rows
-
-
-def supersede(sink: SinkSettings, keep_parts: set[str], read: set[str]) -> int:  # read: source keys
-    """Remove rows that other parts hold for objects this run read (changed objects, all objects on
-    a full refresh, or objects an interrupted run wrote under other shard names), so the output holds
-    each note once. `keep_parts` are this run's part names. Returns the number of note rows removed."""
-    if not read:
-        return 0
-    # facts first, then notes: a run killed in between leaves the notes rows, so the rerun finds
-    # them again and finishes (notes first left facts whose notes were gone, never found again)
-    stale, parts = _stale_notes(sink, keep_parts, read)
-    if not stale:
-        return 0
-    _drop_rows(sink, "facts", keep_parts, "note_key", stale)
-    _drop_rows(sink, "facts_ungrounded", keep_parts, "note_key", stale)
-    return len(_drop_rows(sink, "notes", keep_parts, "note_key", stale, only=parts))
-
-
-def _stale_notes(sink: SinkSettings, keep_parts: set[str], read: set[str]) -> tuple[set[str], set[str]]:
-    """The note keys of the rows other parts of `notes` hold for the source keys `read`, and the
-    names of the parts that hold them."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    keys: set[str] = set()
-    parts: set[str] = set()
-    value_set = pa.array(sorted(read))
-    for part in storage.list_objects(OutputLayout(sink.uri).table("notes"), missing_ok=True):
-        if part.name in keep_parts or not part.name.endswith(".parquet"):
-            continue
-        t = storage.read_parquet(part.uri, ["source_key", "note_key"])
-        hit = t.filter(pc.is_in(t["source_key"], value_set=value_set))["note_key"].to_pylist()
-        if hit:
-            keys.update(hit)
-            parts.add(part.name)
-    return keys, parts
-
-
-def _drop_rows(sink: SinkSettings, table: str, keep_parts: set[str], column: str, values: set[str],
-               only: set[str] | None = None) -> set[str]:  # fmt: skip
-    """Rewrite other parts of `table` (of `only` those, when given) without the rows whose `column`
-    is in `values`; returns the note keys of the rows removed. Only the one column is decoded from
-    parts with nothing to drop."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    value_set = pa.array(sorted(values))
-    removed: set[str] = set()
-    for part in storage.list_objects(OutputLayout(sink.uri).table(table), missing_ok=True):
-        if part.name in keep_parts or not part.name.endswith(".parquet") or (only is not None and part.name not in only):
-            continue
-        pf = storage.parquet_file(part.uri)  # downloaded once; the full table decoded only if needed
-        if not pc.any(pc.is_in(pf.read(columns=[column])[column], value_set=value_set)).as_py():
-            continue
-        t = pf.read()
-        stale = pc.is_in(t[column], value_set=value_set)
-        if pc.any(stale).as_py():
-            removed.update(t.filter(stale)["note_key"].to_pylist())
-            storage.write_parquet(t.filter(pc.invert(stale)), part.uri, sink.compression)
-    return removed
 
 
 @task(name="finalize-run", **SHARD_TASK)
 def finalize_run(run: RunRecord, plan_uri: str, sink: SinkSettings, deid: DeidSettings) -> RunRecord:
-    """Supersede rows of re-read objects, publish the `runs` row and the run manifest, record the
-    source state for the next incremental run, and drop the staging areas."""
+    """Commit the shards' rows to the tables (replacing the rows of objects read again), publish the
+    `runs` row and the run manifest, record the source state for the next incremental run, and drop
+    the staging areas."""
     plan = load_plan(plan_uri)
     sids = plan["shard_ids"]
     secret = deid.secret.get_secret_value().encode()
     gone = plan.get("deleted", {}) if plan.get("remove_deleted") else {}
     rows = {i["uri"] for shard in plan["shards"] for i in shard} | set(plan.get("moved_rows", {}).values()) | set(gone.values())
-    run["notes_superseded"] = supersede(sink, {OutputLayout.part_name(sid) for sid in sids},
-                                        {keys.source_key(secret, u) for u in rows})  # fmt: skip
     layout = OutputLayout(sink.uri)
     _drop_unfinished_runs(sink.uri, run["run_id"])
-    assign_ids(sink.uri, run["run_id"], {OutputLayout.part_name(sid) for sid in sids}, sink.compression)
-    storage.write_parquet(tables.build_table([run], tables.RUNS),
-                          layout.run_file("runs", run["run_id"]), sink.compression)  # fmt: skip
+    assign_ids(sink.uri, run["run_id"], [layout.shard_rows(sid, t) for sid in sids for t in ("notes", "facts")],
+               sink.compression)  # fmt: skip
+    run["notes_superseded"], versions = publish_rows(sink.uri, run["run_id"], sids,
+                                                     {keys.source_key(secret, u) for u in rows}, sink.compression)  # fmt: skip
+    run["table_versions"] = {**versions, "metrics": delta.version(layout.table("metrics"))}
+    delta.replace(layout.table("runs"), tables.RUNS, lambda: iter([tables.build_table([run], tables.RUNS)]),
+                  delta.sql_in("run_id", [run["run_id"]]), run["run_id"], sink.compression)  # fmt: skip
     ledger.write_run_manifest(sink.uri, run["run_id"], {"run_id": run["run_id"], "shard_ids": sids,
-                                                        "settings_fingerprint": run["settings_fingerprint"]})  # fmt: skip
+                                                        "settings_fingerprint": run["settings_fingerprint"],
+                                                        "table_versions": run["table_versions"]})  # fmt: skip
     st_uri = state_uri(sink.uri, run["source_uri"])
     state = load_state(st_uri)
     objects = state.setdefault("objects", {})
@@ -320,30 +262,30 @@ def finalize_run(run: RunRecord, plan_uri: str, sink: SinkSettings, deid: DeidSe
 
 
 def _drop_unfinished_runs(output_uri: str, run_id: str) -> None:
-    """Remove the `runs` row, `metrics` and `ids` parts of earlier runs that never finished (killed
-    after writing them, before their run manifest): this run completes their work (and assigns the
-    same ids again), and one run's work must not show as two completed runs."""
+    """Remove the `runs` and `metrics` rows and the `ids` parts of earlier runs that never finished
+    (killed after writing them, before their run manifest): this run completes their work (and
+    assigns the same ids again), and one run's work must not show as two completed runs."""
     layout = OutputLayout(output_uri)
     finished = ledger.finished_runs(output_uri) | {run_id}
-    for table in ("runs", "metrics", "ids"):
-        for part in storage.list_objects(layout.table(table), missing_ok=True):
-            other = part.name.removeprefix("run-").removesuffix(".parquet")
-            if part.name.startswith("run-") and other not in finished:
-                storage.delete(part.uri)
+    for table, schema in (("runs", tables.RUNS), ("metrics", tables.METRICS)):
+        dead = set(delta.read(layout.table(table), schema, ["run_id"])["run_id"].to_pylist()) - finished
+        if dead:
+            delta.delete(layout.table(table), delta.sql_in("run_id", dead), run_id)
+    for part in storage.list_objects(layout.table("ids"), missing_ok=True):
+        other = part.name.removeprefix("run-").removesuffix(".parquet")
+        if part.name.startswith("run-") and other not in finished:
+            storage.delete(part.uri)
 
 
 def _metrics_history(sink: SinkSettings, run_id: str, since: dt.datetime | None) -> list[dict[str, float]]:
     """Earlier runs' metrics on this output, newest first: runs that drifted are left out (a
     persistent shift keeps warning until someone restarts the baseline with `since`), and so are
     runs that never finished (killed after writing metrics, before their run manifest)."""
-    import pyarrow as pa
-
-    parts = [p for p in storage.list_objects(OutputLayout(sink.uri).table("metrics"), missing_ok=True)
-             if p.name.endswith(".parquet") and run_id not in p.name]  # fmt: skip
-    if not parts:
-        return []
     cols = ["run_id", "ended_at", "metric", "value", "status"]
-    rows = pa.concat_tables([storage.read_parquet(p.uri, cols) for p in parts]).to_pylist()
+    rows = [r for r in delta.read(OutputLayout(sink.uri).table("metrics"), tables.METRICS, cols).to_pylist()
+            if r["run_id"] != run_id]  # fmt: skip
+    if not rows:
+        return []
     left_out = {r["run_id"] for r in rows if r["status"] == "drift"}
     left_out |= {r["run_id"] for r in rows} - ledger.finished_runs(sink.uri)
     by_run: dict[str, dict] = {}
@@ -359,15 +301,15 @@ def _metrics_history(sink: SinkSettings, run_id: str, since: dt.datetime | None)
 @task(name="monitor-run", **SHARD_TASK)
 def monitor_run(run: RunRecord, stats: dict, settings: MonitorSettings, sink: SinkSettings) -> dict:
     """Compute the run's quality metrics, compare them with the rolling baseline of earlier runs on
-    this output, and write the `metrics` part. Returns the rows (numbers only) and the warnings."""
+    this output, and commit them to `metrics`. Returns the rows (numbers only) and the warnings."""
     current = monitor.run_metrics(stats, run["notes_input"], run["notes_quarantined"], run["phi_by_type"])
     policy = monitor.DriftPolicy(settings.baseline_runs, settings.min_baseline_runs, settings.sigmas,
                                  settings.rel_tolerance, settings.abs_tolerance)  # fmt: skip
     rows = monitor.compare(current, _metrics_history(sink, run["run_id"], settings.baseline_since), policy)
     for r in rows:
         r.update(run_id=run["run_id"], ended_at=run["ended_at"])
-    storage.write_parquet(tables.build_table(rows, tables.METRICS),
-                          OutputLayout(sink.uri).run_file("metrics", run["run_id"]), sink.compression)  # fmt: skip
+    delta.replace(OutputLayout(sink.uri).table("metrics"), tables.METRICS, lambda: iter([tables.build_table(rows, tables.METRICS)]),
+                  delta.sql_in("run_id", [run["run_id"]]), run["run_id"], sink.compression)  # fmt: skip
     warnings = monitor.drift_warnings(rows)
     for w in warnings:
         get_run_logger().warning(w)
@@ -380,9 +322,8 @@ def write_report(run: RunRecord, metrics: list[dict], sink: SinkSettings) -> str
     from transforms.report import render_run_report
 
     layout = OutputLayout(sink.uri)
-    runs = [p for p in storage.list_objects(layout.table("runs"), missing_ok=True) if p.name.endswith(".parquet")]
     cols = ["run_id", "ended_at", "notes_input", "notes_per_second", "generated_tokens_per_second"]
-    history = [r for p in runs for r in storage.read_parquet(p.uri, cols).to_pylist()]
+    history = delta.read(layout.table("runs"), tables.RUNS, cols).to_pylist()
     uri = layout.run_file("reports", run["run_id"], "html")
     storage.write_bytes(uri, render_run_report(run, history, metrics).encode())
     return uri

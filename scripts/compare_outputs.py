@@ -19,25 +19,35 @@ TABLES = ("notes", "facts", "quarantine")
 VOLATILE = {"run_id", "quarantined_at", "started_at", "ended_at", "ingested_at"}
 
 
-def _columns(con: duckdb.DuckDBPyConnection, glob: str) -> list[str]:
-    return [r[0] for r in con.sql(f"describe select * from read_parquet('{glob}', union_by_name=true)").fetchall()]
+def _rows(d: Path, table: str):  # noqa: ANN202 - a pyarrow Table, or None when the table has no rows file
+    """A table of an output: a Delta table (chartsift >= 0.11) or a folder of Parquet parts (older)."""
+    import pyarrow.dataset as ds
+
+    if (d / table / "_delta_log").is_dir():
+        from deltalake import DeltaTable
+
+        return DeltaTable(str(d / table)).to_pyarrow_table()
+    parts = sorted((d / table).glob("*.parquet"))
+    return ds.dataset([str(p) for p in parts]).to_table() if parts else None
 
 
 def compare_table(before: Path, after: Path, table: str) -> tuple[int, int, int]:
     """(rows, rows only before, rows only after) of one table, volatile columns aside."""
     con = duckdb.connect()
-    globs = [str(d / table / "*.parquet") for d in (before, after)]
-    present = [any((d / table).glob("*.parquet")) for d in (before, after)]
+    data = [_rows(d, table) for d in (before, after)]
+    present = [t is not None for t in data]
     if not any(present):
         return 0, 0, 0
     if not all(present):
         side = "before" if present[0] else "after"
         raise SystemExit(f"{table}: rows exist only {side}")
-    cols = [c for c in _columns(con, globs[0]) if c not in VOLATILE]
-    if cols != [c for c in _columns(con, globs[1]) if c not in VOLATILE]:
+    cols = [c for c in data[0].column_names if c not in VOLATILE]
+    if cols != [c for c in data[1].column_names if c not in VOLATILE]:
         raise SystemExit(f"{table}: columns differ")
+    con.register("t_before", data[0])
+    con.register("t_after", data[1])
     sel = ", ".join(f'"{c}"' for c in cols)
-    b, a = (f"(select {sel} from read_parquet('{g}', union_by_name=true))" for g in globs)
+    b, a = (f"(select {sel} from {name})" for name in ("t_before", "t_after"))
     rows = con.sql(f"select count(*) from {b}").fetchone()[0]
     only_b = con.sql(f"select count(*) from ({b} except all {a})").fetchone()[0]
     only_a = con.sql(f"select count(*) from ({a} except all {b})").fetchone()[0]

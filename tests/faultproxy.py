@@ -124,3 +124,38 @@ class FaultProxy:
     def __exit__(self, *exc: object) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+class FaultProxyProcess:
+    """A FaultProxy in a process of its own. delta-rs holds the GIL while it waits on the network,
+    so a proxy served by a thread of the same process never answers it. Same interface: `url`, and
+    once the `with` block ends, `requests` and `injected`."""
+
+    def __init__(self, upstream_host: str, upstream_port: int, fault_rate: float, seed: int = 7,
+                 slow_seconds: float = 0.3):  # fmt: skip
+        self.args = (upstream_host, upstream_port, fault_rate, seed, slow_seconds)
+        self.requests = 0
+        self.injected: Counter = Counter()
+
+    def __enter__(self) -> FaultProxyProcess:
+        import multiprocessing
+
+        ctx = multiprocessing.get_context("fork")
+        self.conn, child = ctx.Pipe()
+        self.process = ctx.Process(target=_serve, args=(child, *self.args), daemon=True)
+        self.process.start()
+        self.url = self.conn.recv()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.conn.send("stop")
+        self.requests, injected = self.conn.recv()
+        self.injected = Counter(injected)
+        self.process.join(timeout=10)
+
+
+def _serve(conn, *args: object) -> None:  # noqa: ANN001 - a multiprocessing Connection
+    with FaultProxy(*args) as proxy:  # type: ignore[arg-type]
+        conn.send(proxy.url)
+        conn.recv()
+        conn.send((proxy.requests, dict(proxy.injected)))

@@ -94,6 +94,7 @@ RUNS = pa.schema([
     pa.field("objects_moved", pa.int64(), metadata={"doc": "listed under a new name with the content of an object no longer listed: not read again, rows kept"}),
     pa.field("objects_deleted", pa.int64(), metadata={"doc": "read by an earlier run and no longer listed; their rows are removed when source.deleted is 'remove'"}),
     pa.field("notes_superseded", pa.int64(), metadata={"doc": "rows of earlier runs replaced by this run"}),
+    pa.field("table_versions", pa.map_(pa.string(), pa.int64()), metadata={"doc": "each Delta table's version after this run's commit (query --as-of reads them)"}),
     pa.field("phi_leaks", pa.int64(), metadata={"doc": "notes blocked by the leak guard (quarantined phi_leak)"}),
     pa.field("alerts", pa.list_(pa.string()), metadata={"doc": "phi_leak and drift warnings"}),
     pa.field("quarantine_by_reason", _INT_MAP),

@@ -60,9 +60,9 @@ def test_when_deployed_and_triggered_then_a_worker_runs_extract_notes_and_the_re
         out = tmp_path / "out"
         cli("deployment", "run", "extract-notes/extract-notes-nightly", "--param", f"source={SAMPLES}",
             "--param", f"output={out}", "--param", "engine=fake", "--watch", "--watch-timeout", "400", timeout=450)
-        runs = pl.read_parquet(out / "runs" / "*.parquet")
+        runs = pl.read_delta(str(out / "runs"))
         assert runs["notes_output"].to_list() == [12]
-        assert pl.read_parquet(out / "facts" / "*.parquet").height > 0
+        assert pl.read_delta(str(out / "facts")).height > 0
         nightly = inspect("extract-notes/extract-notes-nightly")
         cron = nightly["schedules"][0]["schedule"]
         assert (cron["cron"], cron["timezone"]) == ("0 2 * * *", "America/New_York")

@@ -26,7 +26,7 @@ def _rows(out: Path) -> dict[str, pl.DataFrame]:
     keep = {"notes": ["note_key", "patient_key", "text", "n_facts", "extraction_status"],
             "facts": ["fact_id", "note_key", "fact_type", "name", "evidence", "grounding"],
             "quarantine": ["note_key", "reason", "stage"]}  # fmt: skip
-    return {t: pl.read_parquet(out / t / "*.parquet").select(cols).sort(cols[:2]) for t, cols in keep.items()}
+    return {t: pl.read_delta(str(out / t)).select(cols).sort(cols[:2]) for t, cols in keep.items()}
 
 
 def _run(env: dict, src: Path, out: Path) -> subprocess.Popen:

@@ -6,6 +6,7 @@ import json
 import duckdb
 import polars as pl
 import pytest
+from duckdb_extensions import import_extension
 
 from flows.extract_notes import extract_notes
 from tests.support import SAMPLES
@@ -22,19 +23,21 @@ def test_when_samples_run_then_tables_are_written_and_counts_add_up(prefect_harn
     result = run(SAMPLES, tmp_path / "out")
     assert result["notes_input"] == 12 == result["notes_output"] + result["notes_quarantined"]
     out = tmp_path / "out"
-    con = duckdb.connect()
-    n_notes = con.sql(f"select count(*) from '{out}/notes/*.parquet'").fetchone()[0]
-    n_facts = con.sql(f"select count(*) from '{out}/facts/*.parquet'").fetchone()[0]
+    con = duckdb.connect(config={"autoinstall_known_extensions": False, "extension_directory": str(tmp_path / "ext")})
+    import_extension("delta", con=con)  # from the duckdb-extension-delta wheel, no download
+    con.sql("LOAD delta")
+    n_notes = con.sql(f"select count(*) from delta_scan('{out}/notes')").fetchone()[0]
+    n_facts = con.sql(f"select count(*) from delta_scan('{out}/facts')").fetchone()[0]
     assert n_notes == 12 and n_facts == result["facts_output"] > 0
-    assert pl.read_parquet(out / "runs" / "*.parquet").height == 1
+    assert pl.read_delta(str(out / "runs")).height == 1
     assert not list((out / "_staging").rglob("*.*"))  # staging is dropped once the run is published
     # provenance on every fact row, schema exactly as declared
-    facts = pl.read_parquet(out / "facts" / "*.parquet")
+    facts = pl.read_delta(str(out / "facts"))
     for col in ("model_id", "model_revision", "prompt_version", "schema_version", "deid_version", "run_id"):
         assert facts[col].null_count() == 0
-    assert pl.read_parquet(out / "notes" / "*.parquet").columns == tables.NOTES.names
+    assert pl.read_delta(str(out / "notes")).columns == tables.NOTES.names
     # patient keys: the two notes of P-1001 share a key, raw ids never appear
-    notes = pl.read_parquet(out / "notes" / "*.parquet")
+    notes = pl.read_delta(str(out / "notes"))
     assert "P-1001" not in notes["patient_key"].to_list()
     assert notes["patient_key"].drop_nulls().value_counts().filter(pl.col("count") == 2).height == 2
 
@@ -57,7 +60,7 @@ def test_when_input_is_bad_then_every_item_is_output_or_quarantined(prefect_harn
              json.dumps({"id": "j3"}), json.dumps({"id": "j4", "text": ""})]  # fmt: skip
     (src / "batch.jsonl.gz").write_bytes(gzip.compress("\n".join(lines).encode()))
     result = run(src, tmp_path / "out")
-    q = pl.read_parquet(tmp_path / "out" / "quarantine" / "*.parquet")
+    q = pl.read_delta(str(tmp_path / "out" / "quarantine"))
     assert result["notes_output"] == 3  # good.txt, utf16.txt, j1
     assert result["notes_input"] == result["notes_output"] + result["notes_quarantined"] == 3 + q.height
     assert sorted(q["reason"].to_list()) == sorted(["empty_note", "not_utf8", "binary_content", "unsupported_format",

@@ -11,9 +11,10 @@ import boto3
 import polars as pl
 import pytest
 
-from flows import storage
+from flows import delta, storage
 from flows.extract_notes import extract_notes
 from tests.support import ROOT, SITE_SECRET
+from transforms import tables
 from transforms.deid.replace import date_shift_days
 from transforms.keys import patient_key
 
@@ -50,7 +51,7 @@ def test_when_synthea_bulk_export_runs_then_268_notes_in_and_out_with_patient_ke
     )
     result = run(src, tmp_path / "out")
     assert (result["notes_input"], result["notes_output"], result["notes_quarantined"]) == (268, 268, 0)
-    notes = pl.read_parquet(tmp_path / "out" / "notes" / "*.parquet")
+    notes = pl.read_delta(str(tmp_path / "out" / "notes"))
     patients = {json.loads(line)["id"] for line in (SYNTHEA / "Patient.ndjson").read_text().splitlines()}
     secret = SITE_SECRET.encode()
     expected_keys = {patient_key(secret, p) for p in patients}
@@ -79,21 +80,21 @@ def test_when_synthea_gz_is_served_from_s3_then_it_runs_end_to_end(prefect_harne
 
 def test_when_hl7_fixtures_run_then_every_message_is_a_note_or_quarantined(prefect_harness, tmp_path):
     result = run(FIXTURES / "hl7", tmp_path / "out")
-    q = pl.read_parquet(tmp_path / "out" / "quarantine" / "*.parquet")
+    q = pl.read_delta(str(tmp_path / "out" / "quarantine"))
     assert result["notes_output"] == 6  # mdm, oru, 2 in the MLLP file, 2 in the batch file
     assert sorted(q["reason"]) == ["bad_encoding_characters", "unsupported_message"]
-    notes = pl.read_parquet(tmp_path / "out" / "notes" / "*.parquet")
+    notes = pl.read_delta(str(tmp_path / "out" / "notes"))
     assert set(notes["source_format"]) == {"hl7v2"}
     assert notes["text"].str.contains("twice daily").sum() == 3  # OBX text gathered from many segments
 
 
 def test_when_fhir_bundles_run_then_inline_html_rtf_and_binary_attachments_become_notes(prefect_harness, tmp_path):
     result = run(FIXTURES / "fhir", tmp_path / "out")
-    q = pl.read_parquet(tmp_path / "out" / "quarantine" / "*.parquet")
+    q = pl.read_delta(str(tmp_path / "out" / "quarantine"))
     assert result["notes_output"] == 5 and result["notes_input"] == 5 + q.height
     assert sorted(q["reason"]) == sorted(["not_a_note", "invalid_base64", "missing_attachment", "unresolved_attachment",
                                           "not_a_note", "invalid_json", "unsupported_content_type"])  # fmt: skip
-    text = "\n".join(pl.read_parquet(tmp_path / "out" / "notes" / "*.parquet")["text"])
+    text = "\n".join(pl.read_delta(str(tmp_path / "out" / "notes"))["text"])
     assert "colchicine 0.6 mg" in text and "<p>" not in text and "\\par" not in text
 
 
@@ -121,14 +122,14 @@ def test_when_the_bad_input_corpus_runs_then_nothing_escapes_and_counts_add_up(p
     (src / "notes.pdf").write_bytes(b"%PDF-1.7")
 
     result = run(src, tmp_path / "out")
-    q = pl.read_parquet(tmp_path / "out" / "quarantine" / "*.parquet")
+    q = pl.read_delta(str(tmp_path / "out" / "quarantine"))
     reasons = sorted(q["reason"])
     assert reasons == sorted(["invalid_json", "not_utf8", "binary_content", "empty_note", "invalid_base64",
                               "not_a_note", "missing_attachment", "bad_encoding_characters", "unsupported_format"])  # fmt: skip
     assert result["notes_output"] == 4  # t1, utf16, huge, d3
     assert result["notes_input"] == result["notes_output"] + result["notes_quarantined"] == 4 + len(reasons)
     assert all(m and "caf" not in m for m in q["message"])
-    huge = pl.read_parquet(tmp_path / "out" / "notes" / "*.parquet").filter(pl.col("text").str.len_chars() > 1_000_000)
+    huge = pl.read_delta(str(tmp_path / "out" / "notes")).filter(pl.col("text").str.len_chars() > 1_000_000)
     assert huge.height == 1 and "Oyelaran" not in huge["text"][0]
 
 
@@ -152,9 +153,8 @@ def test_when_three_notes_are_added_and_one_changed_then_only_those_four_are_pro
     assert first["notes_input"] == 5 and again["notes_input"] == 0 and again["objects_unchanged"] == 5
     assert third["notes_input"] == 4 and third["objects_changed"] == 1 and third["notes_superseded"] == 1
 
-    def table(name):
-        keys = [o["Key"] for o in s3.list_objects_v2(Bucket="nightly", Prefix=f"lake/{name}/").get("Contents", [])]
-        return pl.concat([pl.read_parquet(s3.get_object(Bucket="nightly", Key=k)["Body"].read()) for k in keys])
+    def table(name):  # through the Delta log on the S3 server, as a researcher reads it
+        return pl.from_arrow(delta.read(f"{out}/{name}", {"notes": tables.NOTES, "facts": tables.FACTS}[name]))
 
     notes = table("notes")
     assert notes.height == 8 and notes["note_key"].n_unique() == 8  # no duplicates, none lost
@@ -178,7 +178,7 @@ def test_when_files_move_vanish_change_or_settings_change_then_each_note_is_held
     src.mkdir()
     for name in ("a", "b", "c"):
         (src / f"{name}.txt").write_text(f"Assessment: condition {name}. Plan: follow up.")
-    notes = lambda: pl.read_parquet(out / "notes" / "*.parquet")  # noqa: E731
+    notes = lambda: pl.read_delta(str(out / "notes"))  # noqa: E731
     first = run(src, out)
     (src / "moved").mkdir()
     os.rename(src / "a.txt", src / "moved" / "a.txt")
@@ -191,7 +191,7 @@ def test_when_files_move_vanish_change_or_settings_change_then_each_note_is_held
     monkeypatch.setenv("CHARTSIFT_SOURCE__DELETED", "remove")
     removed = run(src, out)
     assert removed["objects_deleted"] == 1 and removed["notes_superseded"] == 1 and notes().height == 2
-    facts = pl.read_parquet(out / "facts" / "*.parquet")
+    facts = pl.read_delta(str(out / "facts"))
     assert set(facts["note_key"]) <= set(notes()["note_key"])  # its facts went with it
 
     (src / "moved" / "a.txt").write_text("Assessment: condition a, revised. Plan: follow up in May.")

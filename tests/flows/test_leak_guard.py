@@ -29,11 +29,11 @@ def test_when_a_weakened_deidentifier_lets_a_name_through_then_the_guard_blocks_
 
     assert result["phi_leaks"] == 1 and result["status"] == "completed_with_alerts" and result["alerts"]
     assert (result["notes_input"], result["notes_output"], result["notes_quarantined"]) == (2, 1, 1)
-    q = pl.read_parquet(tmp_path / "out" / "quarantine" / "*.parquet")
+    q = pl.read_delta(str(tmp_path / "out" / "quarantine"))
     assert q["reason"].to_list() == ["phi_leak"] and "Beckwith" not in q["message"][0]
-    notes = pl.read_parquet(tmp_path / "out" / "notes" / "*.parquet")
+    notes = pl.read_delta(str(tmp_path / "out" / "notes"))
     assert not notes["text"].str.contains("Beckwith").any()
-    runs = pl.read_parquet(tmp_path / "out" / "runs" / "*.parquet")
+    runs = pl.read_delta(str(tmp_path / "out" / "runs"))
     assert runs["phi_leaks"].to_list() == [1]
 
 
@@ -54,7 +54,7 @@ def test_when_a_model_repeats_a_patient_name_in_a_fact_then_that_note_is_blocked
     monkeypatch.setattr(FakeEngine, "_answer", staticmethod(hallucinating))
     result = extract_notes(source=str(src), output=str(tmp_path / "out"), engine="fake")
     assert result["phi_leaks"] == 1 and result["notes_output"] == 1
-    facts = pl.read_parquet(tmp_path / "out" / "facts" / "*.parquet")
+    facts = pl.read_delta(str(tmp_path / "out" / "facts"))
     assert not facts["name"].str.contains("Ellison").any()
-    q = pl.read_parquet(tmp_path / "out" / "quarantine" / "*.parquet")
+    q = pl.read_delta(str(tmp_path / "out" / "quarantine"))
     assert q.filter(pl.col("reason") == "phi_leak")["stage"].to_list() == ["extract"]

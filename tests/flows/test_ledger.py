@@ -92,6 +92,7 @@ def test_when_a_lock_or_manifest_is_torn_then_it_is_taken_over_or_redone_not_a_j
 def test_when_a_run_was_killed_after_writing_metrics_then_they_stay_out_of_the_drift_baseline(tmp_path):
     import datetime as dt
 
+    from flows import delta
     from flows.settings import SinkSettings
     from flows.tasks import _metrics_history
     from transforms import tables
@@ -100,7 +101,7 @@ def test_when_a_run_was_killed_after_writing_metrics_then_they_stay_out_of_the_d
     now = dt.datetime.now(dt.UTC)
     for run_id, value in (("done", 0.5), ("killed", 9.0)):
         rows = [{"run_id": run_id, "ended_at": now, "metric": "facts_per_note", "value": value, "status": "ok"}]
-        ledger.storage.write_parquet(tables.build_table(rows, tables.METRICS),
-                                     ledger.OutputLayout(str(tmp_path)).run_file("metrics", run_id))  # fmt: skip
+        delta.replace(str(tmp_path / "metrics"), tables.METRICS, lambda rows=rows: iter([tables.build_table(rows, tables.METRICS)]),
+                      delta.sql_in("run_id", [run_id]), run_id)  # fmt: skip
     ledger.write_run_manifest(str(tmp_path), "done", {"run_id": "done"})
     assert _metrics_history(sink, "now", None) == [{"facts_per_note": 0.5}]

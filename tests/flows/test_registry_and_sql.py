@@ -53,6 +53,22 @@ def test_when_the_output_is_loaded_into_the_official_note_nlp_ddl_then_every_fac
     assert rel.fetchone() == (n_facts, n_facts, n_notes, 0)  # no vocabulary given: every concept unmapped
 
 
+def test_when_the_notes_are_loaded_into_the_official_note_ddl_then_every_dated_note_goes_in_keyed_like_note_nlp(output):
+    ddl = (SQL_DIR.parent / "tests" / "sql" / "omop_cdm_v54_note.sql").read_text()
+    rel = run_sql(output, ddl + "INSERT INTO note SELECT * FROM chartsift_note;"
+                  "SELECT count(*), count(DISTINCT note_id), count(DISTINCT person_id) FROM note")  # fmt: skip
+    loaded, distinct, persons = rel.fetchone()
+    n_notes, n_patients = run_sql(output, "select count(*), count(DISTINCT patient_key) from notes").fetchone()
+    without_patient, without_date = run_sql(output, "select * from chartsift_note_unloadable").fetchone()
+    assert loaded == distinct == n_notes - without_patient - without_date > 0 and persons <= n_patients
+    # note_nlp's note_id and person_id are the ids chartsift_note and chartsift_person_map give
+    orphans = run_sql(output, "select count(*) from chartsift_note_nlp_provenance p join chartsift_note_nlp n using (note_nlp_id) "
+                      "where p.note_key in (select note_key from notes where note_date is not null and patient_key is not null) "
+                      "and (n.note_id not in (select note_id from chartsift_note) "
+                      "or p.person_id not in (select person_id from chartsift_person_map))").fetchone()[0]  # fmt: skip
+    assert orphans == 0
+
+
 def test_when_a_vocabulary_folder_is_given_then_query_maps_concepts_from_its_concept_csv(output, tmp_path):
     (tmp_path / "CONCEPT.csv").write_text(
         "concept_id\tconcept_name\tdomain_id\tvocabulary_id\tconcept_class_id\tstandard_concept\tconcept_code\t"
@@ -113,7 +129,7 @@ def test_when_delivered_then_the_package_validates_and_registries_share_no_key_w
 
     c_rows = _delivered(delivery / "cancer" / "2026-11-29", json.loads(Path(cancer["manifest"]).read_text()))
     d_rows = _delivered(delivery / "diabetes" / "2026-11-29", json.loads(Path(diabetes["manifest"]).read_text()))
-    lake = pl.read_parquet(f"{output}/notes/*.parquet")
+    lake = pl.read_delta(f"{output}/notes")
     assert c_rows.height and d_rows.height
     def keys(df: pl.DataFrame, col: str) -> set[str]:
         return set(df[col].drop_nulls())  # notes of no known patient have no patient key anywhere
@@ -166,7 +182,7 @@ def test_when_notes_mention_one_cancer_in_every_way_then_the_cancer_delivery_hol
                                            for k, t in notes.items()))  # fmt: skip
     out = tmp_path / "out"
     extract_notes(source=str(src), output=str(out), engine="fake")
-    facts = pl.read_parquet(out / "facts" / "*.parquet").filter(pl.col("fact_type") == "diagnosis")
+    facts = pl.read_delta(str(out / "facts")).filter(pl.col("fact_type") == "diagnosis")
     assert facts.height == 4  # every mention was extracted, with its flags
     res = registry_extract(profile="cancer", output=str(out), delivery=str(tmp_path / "d"), date="2026-12-01")
     rows = _delivered(tmp_path / "d" / "cancer" / "2026-12-01", json.loads(Path(res["manifest"]).read_text()))

@@ -19,7 +19,7 @@ from prefect.settings import PREFECT_API_URL
 
 from flows import storage
 from flows.extract_notes import DriftError, extract_notes
-from tests.faultproxy import FaultProxy
+from tests.faultproxy import FaultProxyProcess
 from tests.support import ROOT, SAMPLES
 
 pytestmark = pytest.mark.integration
@@ -41,10 +41,9 @@ def _source(tmp_path: Path) -> Path:
 
 
 def _table(out: Path, name: str) -> pl.DataFrame:
-    files = sorted((out / name).glob("*.parquet"))
-    if not files:
+    if not (out / name / "_delta_log").is_dir():
         return pl.DataFrame()
-    frame = pl.concat([pl.read_parquet(f) for f in files], how="diagonal_relaxed")
+    frame = pl.read_delta(str(out / name))
     frame = frame.drop([c for c in frame.columns if c in VOLATILE])
     return frame.sort(frame.columns[:2])
 
@@ -114,7 +113,7 @@ def test_when_s3_fails_on_a_tenth_of_requests_then_nothing_is_lost(prefect_harne
     extract_notes(source="s3://faulty/in/", output="s3://faulty/clean", engine="fake")  # no faults
 
     host, port = s3_server.removeprefix("http://").split(":")
-    with FaultProxy(host, int(port), fault_rate=0.10, seed=11) as proxy:
+    with FaultProxyProcess(host, int(port), fault_rate=0.10, seed=11) as proxy:
         monkeypatch.setenv("AWS_ENDPOINT_URL", proxy.url)
         monkeypatch.setenv("CHARTSIFT_S3__MAX_ATTEMPTS", "6")
         storage._client.cache_clear()
@@ -175,7 +174,7 @@ def test_when_model_output_shifts_then_the_drift_check_warns_and_can_fail_the_ru
     assert "facts_per_note.diagnosis" in drifted and "null_rate.medication.dose" in drifted
     assert shifted["status"] == "completed_with_alerts" and set(shifted["drift_warnings"]) <= set(shifted["alerts"])
 
-    metrics = duckdb.sql(f"select run_id, metric, status from read_parquet('{out}/metrics/*.parquet')").pl()
+    metrics = pl.read_delta(str(out / "metrics")).select("run_id", "metric", "status")
     assert metrics.filter(pl.col("status") == "drift")["run_id"].unique().to_list() == [shifted["run_id"]]
     report = Path(shifted["report_uri"]).read_text()
     assert "metric(s) drifted" in report and "<svg" in report and "facts_per_note.diagnosis" in report
@@ -190,13 +189,13 @@ def test_when_model_output_shifts_then_the_drift_check_warns_and_can_fail_the_ru
     assert len(audit) == 6 and audit[-1][1] == "completed_with_alerts" and audit[-1][2] == 12
 
 
-@pytest.mark.parametrize("crash_at", [0, 1, 2])
-def test_when_a_run_dies_inside_supersede_then_the_rerun_leaves_each_note_once_and_no_orphan_facts(
+@pytest.mark.parametrize("crash_at", [0, 1, 2, 3])
+def test_when_a_run_dies_between_its_table_commits_then_the_rerun_leaves_each_note_once_and_no_orphan_facts(
     prefect_harness, tmp_path, monkeypatch, crash_at
 ):
-    """The step that removes a changed object's earlier rows rewrites three tables; a run that dies
-    before any of those rewrites (crash_at 0, 1, 2) is finished by the next one."""
-    from flows import tasks
+    """Publishing a changed object commits four tables (quarantine, facts_ungrounded, facts,
+    notes), one commit each; a run that dies before commit `crash_at` is finished by the next one."""
+    from flows import publish
 
     src, out = tmp_path / "src", tmp_path / "out"
     src.mkdir()
@@ -204,22 +203,25 @@ def test_when_a_run_dies_inside_supersede_then_the_rerun_leaves_each_note_once_a
         (src / f"n{i}.txt").write_text(f"Assessment: condition {i}. Plan: metformin 500 mg po daily.")
     extract_notes(source=str(src), output=str(out), engine="fake")
     (src / "n1.txt").write_text("Assessment: condition 1, revised. Plan: lisinopril 10 mg po daily.")
-    real, calls = tasks._drop_rows, []
+    real, calls = publish.delta.replace, []
 
-    def dies(sink, table, *args, **kw):  # noqa: ANN001, ANN002, ANN003, ANN202
-        calls.append(table)
+    def dies(uri, *args, **kw):  # noqa: ANN001, ANN002, ANN003, ANN202
+        if uri.rsplit("/", 1)[-1] in ("metrics", "runs"):  # the run's own rows, not the published ones
+            return real(uri, *args, **kw)
+        calls.append(uri)
         if len(calls) == crash_at + 1:
-            raise RuntimeError("killed inside supersede")
-        return real(sink, table, *args, **kw)
+            raise RuntimeError("killed between commits")
+        return real(uri, *args, **kw)
 
-    monkeypatch.setattr(tasks, "_drop_rows", dies)
-    with pytest.raises(RuntimeError, match="killed inside supersede"):
+    monkeypatch.setattr(publish.delta, "replace", dies)
+    with pytest.raises(RuntimeError, match="killed between commits"):
         extract_notes(source=str(src), output=str(out), engine="fake")
-    monkeypatch.setattr(tasks, "_drop_rows", real)
-    extract_notes(source=str(src), output=str(out), engine="fake")
+    monkeypatch.setattr(publish.delta, "replace", real)
+    rerun = extract_notes(source=str(src), output=str(out), engine="fake")
+    assert rerun["notes_input"] == 1 and rerun["notes_superseded"] == 1
 
-    notes = pl.read_parquet(out / "notes" / "*.parquet")
-    facts = pl.read_parquet(out / "facts" / "*.parquet")
+    notes = pl.read_delta(str(out / "notes"))
+    facts = pl.read_delta(str(out / "facts"))
     assert notes.height == 4 and notes["note_key"].n_unique() == 4 and notes["source_key"].n_unique() == 4
     assert set(facts["note_key"]) == set(notes["note_key"])  # no facts of a removed note, none missing
     assert facts.filter(pl.col("name").str.to_lowercase() == "metformin").height == 3  # n1's old fact is gone
@@ -245,7 +247,7 @@ def test_when_a_run_dies_late_in_finalize_then_the_rerun_leaves_one_completed_ru
     monkeypatch.setattr(ledger, "write_run_manifest", dies)
     with pytest.raises(RuntimeError, match="killed late in finalize"):
         extract_notes(source=str(src), output=str(out), engine="fake")
-    assert len(list((out / "runs").glob("*.parquet"))) == 2  # the dead run's row is there
+    assert pl.read_delta(str(out / "runs")).height == 2  # the dead run's row is there
     ids_cols = ["kind", "key", "id"]
     dead_ids = pl.read_parquet(out / "ids" / "*.parquet").select(ids_cols).sort(ids_cols)
     monkeypatch.setattr(ledger, "write_run_manifest", real)
@@ -253,12 +255,12 @@ def test_when_a_run_dies_late_in_finalize_then_the_rerun_leaves_one_completed_ru
     ids = pl.read_parquet(out / "ids" / "*.parquet")
     assert ids.select(ids_cols).sort(ids_cols).equals(dead_ids)  # the same integer ids, assigned once
     assert ids.group_by("kind").agg(pl.col("id").n_unique() == pl.len())["id"].all()
-    facts = pl.read_parquet(out / "facts" / "*.parquet")
+    facts = pl.read_delta(str(out / "facts"))
     assert set(facts["fact_id"]) <= set(ids.filter(pl.col("kind") == "fact")["key"])
 
-    runs = pl.read_parquet(out / "runs" / "*.parquet")
-    metrics = pl.read_parquet(out / "metrics" / "*.parquet")
+    runs = pl.read_delta(str(out / "runs"))
+    metrics = pl.read_delta(str(out / "metrics"))
     assert runs.height == 2 and set(runs["status"]) <= {"completed", "completed_with_alerts"}
     assert rerun["run_id"] in runs["run_id"].to_list() and set(metrics["run_id"]) == set(runs["run_id"])
-    notes = pl.read_parquet(out / "notes" / "*.parquet")
+    notes = pl.read_delta(str(out / "notes"))
     assert notes.height == 2 and notes["note_key"].n_unique() == 2

@@ -1,15 +1,13 @@
 """s3:// to s3:// through a real S3 server over HTTP (SeaweedFS, signatures checked)."""
 
-import io
-
 import boto3
-import pyarrow.parquet as pq
 import pytest
 
-from flows import storage
+from flows import delta, storage
 from flows.extract_notes import extract_notes
 from tests.support import SAMPLES
 from transforms.errors import TerminalError
+from transforms.tables import FACTS, NOTES, RUNS
 
 pytestmark = pytest.mark.integration
 
@@ -27,11 +25,9 @@ def test_when_source_and_output_are_s3_then_the_flow_reads_and_writes_parquet_th
     assert result["notes_input"] == 12 == result["notes_output"]
     keys = [o["Key"] for o in s3.list_objects_v2(Bucket="lake", Prefix="chartsift/")["Contents"]]
     assert not [k for k in keys if "/_staging/" in k]
-    tables = {}
-    for name in ("notes", "facts", "runs"):
-        [key] = [k for k in keys if k.startswith(f"chartsift/{name}/")]
-        body = s3.get_object(Bucket="lake", Key=key)["Body"].read()
-        tables[name] = pq.read_table(io.BytesIO(body))
+    assert {k.split("/")[1] for k in keys if "/_delta_log/" in k} == {"notes", "facts", "facts_ungrounded", "quarantine", "runs", "metrics"}
+    tables = {name: delta.read(f"s3://lake/chartsift/{name}", schema)
+              for name, schema in (("notes", NOTES), ("facts", FACTS), ("runs", RUNS))}  # fmt: skip
     assert tables["notes"].num_rows == 12 and tables["facts"].num_rows == result["facts_output"]
     assert tables["runs"].column("source_uri").to_pylist() == ["s3://archive/notes/"]
     # researchers query the S3 output in place with DuckDB (httpfs from the wheel, no download)

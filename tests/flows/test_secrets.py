@@ -87,17 +87,17 @@ def test_when_two_objects_share_a_file_name_then_no_note_or_fact_is_lost(prefect
         (src / d / "visit.txt").write_text(f"Assessment: hypertension. Plan: continue {drug}.")
     run = extract_notes(source=str(src), output=str(tmp_path / "out"), engine="fake")
     assert (run["notes_input"], run["notes_output"]) == (2, 2)
-    notes = pl.read_parquet(tmp_path / "out" / "notes" / "*.parquet")
-    facts = pl.read_parquet(tmp_path / "out" / "facts" / "*.parquet")
+    notes = pl.read_delta(str(tmp_path / "out" / "notes"))
+    facts = pl.read_delta(str(tmp_path / "out" / "facts"))
     assert notes["note_key"].n_unique() == 2
     assert facts["fact_id"].n_unique() == len(facts) and facts["note_key"].n_unique() == 2
     # changing one of them supersedes its rows only
     before_b = facts.filter(pl.col("note_key") == notes.filter(pl.col("text").str.contains("lisinopril"))["note_key"][0])
     (src / "a" / "visit.txt").write_text("Assessment: diabetes. Plan: continue metformin 1000 mg daily.")
     extract_notes(source=str(src), output=str(tmp_path / "out"), engine="fake")
-    facts2 = pl.read_parquet(tmp_path / "out" / "facts" / "*.parquet")
+    facts2 = pl.read_delta(str(tmp_path / "out" / "facts"))
     assert set(before_b["fact_id"]) <= set(facts2["fact_id"])
-    assert pl.read_parquet(tmp_path / "out" / "notes" / "*.parquet")["note_key"].n_unique() == 2
+    assert pl.read_delta(str(tmp_path / "out" / "notes"))["note_key"].n_unique() == 2
 
 
 def test_when_the_source_lists_nothing_then_the_run_fails_unless_empty_is_allowed(prefect_harness, tmp_path, monkeypatch):

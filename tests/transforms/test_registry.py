@@ -96,5 +96,5 @@ def test_the_facts_view_shows_exactly_the_grounded_codes():
     from transforms.codes import GROUNDED
 
     views = (ROOT / "sql" / "views.sql").read_text()
-    listed = re.search(r"/facts/\*\.parquet'.*?WHERE grounding IN \(([^)]*)\)", views, re.S).group(1)
+    listed = re.search(r"'/facts'\).*?WHERE grounding IN \(([^)]*)\)", views, re.S).group(1)
     assert set(re.findall(r"'(\w+)'", listed)) == set(GROUNDED)
