@@ -183,7 +183,21 @@ def query(
         return
     rel = run_sql(output, sql, vocab, as_of)
     if rel is not None:
+        show(rel, limit, as_of)
+
+
+def show(rel, limit: int, as_of: str | None) -> None:  # noqa: ANN001 - a DuckDB relation
+    """Print the first rows; what fails while the query runs is one line too."""
+    import duckdb
+
+    from transforms.errors import QueryError
+
+    try:
         rel.limit(limit).show(max_width=200)
+    except duckdb.Error as exc:
+        hint = (" (the files of that version were vacuumed: chartsift maintain --vacuum-hours)"
+                if as_of and "not found" in str(exc) else "")  # fmt: skip
+        raise QueryError(f"{(str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]}{hint}") from None
 
 
 @app.command("eval-extract")
@@ -385,6 +399,20 @@ def registry_extract_cmd(
     load_profile(profile_path(profile))
     result = registry_extract(profile=profile, output=output, delivery=delivery, date=date, revision=revision)
     console.print(json.dumps(result))
+
+
+@app.command()
+def maintain(
+    output: str = typer.Option("out", "--output", help="chartsift output: local folder or s3://bucket/prefix."),
+    vacuum_hours: int | None = typer.Option(None, "--vacuum-hours", help="Also delete the files only versions older than this many hours need (ends --as-of to them). Default: keep every version."),
+    lock_wait_s: float = typer.Option(0.0, "--lock-wait", help="Seconds to wait for a run holding the output lock."),
+) -> None:
+    """Compact the output's Delta tables (rows unchanged) and, with --vacuum-hours, vacuum them."""
+    from flows.maintain import maintain as run_maintenance
+
+    for table, m in run_maintenance(output, vacuum_hours, lock_wait_s).items():
+        print(f"{table}: {m['files_removed']} files compacted into {m['files_added']}, {m['files_vacuumed']} vacuumed, "
+              f"version {m['version']}")
 
 
 @app.command("data-dictionary")

@@ -194,3 +194,21 @@ def _restrict_local(uri: str) -> None:
         mode = 0o750 if p.is_dir() else storage.local_mode(p)
         if p.stat().st_mode & 0o777 != mode:
             p.chmod(mode)
+
+
+def compact_and_vacuum(uri: str, job: str, vacuum_hours: int | None) -> dict:
+    """Compact the table's small files (a commit only when there is something to compact), then,
+    with `vacuum_hours`, delete the files that only versions older than that need."""
+    from deltalake import CommitProperties
+
+    table = open_table(uri)
+    try:
+        metrics = table.optimize.compact(commit_properties=CommitProperties(custom_metadata={RUN_ID_KEY: job}))
+        vacuumed = []
+        if vacuum_hours is not None:
+            vacuumed = table.vacuum(retention_hours=vacuum_hours, dry_run=False, enforce_retention_duration=False)
+    except Exception as exc:  # noqa: BLE001
+        raise _error(uri, "maintenance", exc) from None
+    _restrict_local(uri)
+    return {"files_removed": metrics.get("numFilesRemoved", 0), "files_added": metrics.get("numFilesAdded", 0),
+            "files_vacuumed": len(vacuumed), "version": version(uri)}  # fmt: skip

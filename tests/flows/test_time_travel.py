@@ -63,3 +63,19 @@ def test_when_researchers_read_the_tables_without_chartsift_then_duckdb_and_pola
     assert con.sql(f"select count(*) from delta_scan('{out}/notes', version => 0)").fetchone()[0] == 3
     old = pl.read_delta(str(out / "facts"), version=first["table_versions"]["facts"])
     assert old.filter(pl.col("name").str.to_lowercase() == "metformin")["note_key"].n_unique() == 3
+
+
+def test_when_tables_are_compacted_then_rows_and_time_travel_stay_and_vacuum_is_asked_for(prefect_harness, tmp_path):
+    from flows.maintain import maintain
+
+    out, first, _ = _two_runs(tmp_path)
+    before = run_sql(str(out), "select count(*) from notes").fetchone()[0]
+    done = maintain(str(out))
+    assert done["runs"]["files_removed"] == 2 and done["runs"]["files_added"] == 1 and done["notes"]["files_vacuumed"] == 0
+    assert run_sql(str(out), "select count(*) from notes").fetchone()[0] == before
+    assert run_sql(str(out), COHORT, as_of=first["run_id"]).fetchone()[0] == 3  # no vacuum: the past stays
+    assert delta.commits(str(out / "runs"))[-1]["run_id"].startswith("maintain-")
+    maintain(str(out), vacuum_hours=0)  # asked for: the files of superseded versions go
+    assert run_sql(str(out), COHORT).fetchone()[0] == 2
+    with pytest.raises(duckdb.Error, match="not found"):  # `chartsift query` says so in one line
+        run_sql(str(out), COHORT, as_of=first["run_id"]).fetchone()
