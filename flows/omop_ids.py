@@ -17,10 +17,11 @@ KINDS = {"note": ("notes", "note_key"), "fact": ("facts", "fact_id"), "person": 
 SCHEMAS = {"notes": tables.NOTES, "facts": tables.FACTS}
 
 
-def registered(output_uri: str) -> dict[str, dict[str, int]]:
-    """Every id assigned so far, by kind."""
+def registered(output_uri: str, but: str | None = None) -> dict[str, dict[str, int]]:
+    """Every id assigned so far, by kind (but those of run `but`)."""
+    own = OutputLayout(output_uri).run_file("ids", but) if but else None
     parts = [p for p in storage.list_objects(OutputLayout(output_uri).table("ids"), missing_ok=True)
-             if p.name.endswith(".parquet")]  # fmt: skip
+             if p.name.endswith(".parquet") and p.uri != own]  # fmt: skip
     out: dict[str, dict[str, int]] = {k: {} for k in KINDS}
     if parts:
         t = pa.concat_tables([storage.read_parquet(p.uri, ["kind", "key", "id"]) for p in parts])
@@ -34,7 +35,7 @@ def assign_ids(output_uri: str, run_id: str, staged: list[str], compression: str
     none yet; when the output has no ids at all (its first run, or the first after an upgrade),
     also for every key the tables already hold. Returns how many were assigned."""
     layout = OutputLayout(output_uri)
-    known = registered(output_uri)
+    known = registered(output_uri, but=run_id)  # a retried finalize assigns its own ids again, the same
     keys: dict[str, set[str]] = {kind: set() for kind in KINDS}
     sources = [(uri, uri.rsplit("rows-", 1)[-1].removesuffix(".parquet"), False) for uri in staged]
     if not any(known.values()):

@@ -46,3 +46,4 @@ def test_when_the_upgrade_died_before_removing_the_old_parts_then_the_next_run_o
     assert upgrade_output(str(tmp_path)) == {"runs": 1}  # notes is there: not converted twice; runs was not yet
     assert delta.read(layout.table("notes"), tables.NOTES).num_rows == 6
     assert not (tmp_path / "notes" / f"part-{'a' * 24}.parquet").exists()
+
