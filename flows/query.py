@@ -80,7 +80,12 @@ def _bind_tables(con: duckdb.DuckDBPyConnection, output: str, as_of: str | None)
     absent = set()
     for name, schema in _SCHEMAS.items():
         table = delta.open_table(storage.join(output, name), versions.get(name))
-        data = table.to_pyarrow_dataset() if table is not None else pa.Table.from_batches([], schema)
+        try:
+            data = delta.dataset(table, storage.join(output, name)) if table is not None else pa.Table.from_batches([], schema)
+        except FileNotFoundError:
+            raise QueryError(f"--as-of {as_of}: the files of that version of {name} were vacuumed "
+                             "(chartsift maintain --vacuum-hours)" if as_of else
+                             f"a file the {name} table lists is missing: restore it, or rewrite the output") from None  # fmt: skip
         absent |= {name} if table is None else set()
         con.register(f"_chartsift_{name}", data)
     if {"notes", "runs"} <= absent and not as_of:

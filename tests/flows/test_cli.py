@@ -2,6 +2,7 @@ import json
 
 import duckdb
 import pytest
+from duckdb_extensions import import_extension
 from typer.testing import CliRunner
 
 from flows.cli import app
@@ -64,7 +65,9 @@ def test_when_run_is_called_then_summary_adds_up_and_sql_views_work(prefect_harn
     assert "notes in" in res.output and "12" in res.output
     res = runner.invoke(app, ["query", "select count(*) as n from notes", "--output", str(tmp_path / "out")])
     assert res.exit_code == 0 and "12" in res.output
-    con = duckdb.connect()  # the same views in a plain DuckDB session
+    con = duckdb.connect(config={"autoinstall_known_extensions": False, "extension_directory": str(tmp_path / "ext")})
+    import_extension("delta", con=con)  # the same views in a plain DuckDB session (the delta extension's wheel)
+    con.sql("LOAD delta")
     con.execute("SET VARIABLE chartsift_output = ?", [str(tmp_path / "out")])
     con.sql((ROOT / "sql" / "views.sql").read_text())
     assert con.sql("select count(*) from notes").fetchone()[0] == 12
