@@ -54,7 +54,7 @@ def process_on_cluster(settings: Settings, plan: PlanResult, run_id: str, lock: 
     from prefect_dask import DaskTaskRunner
 
     cfg, sink = settings.cluster, settings.sink
-    deid = settings.deid.model_copy(update={"workers": 1})
+    deid = settings.deid.model_copy(update={"workers": 1}).by_reference()  # the key id travels, not the key
     n = len(plan["shard_ids"])
     deid_parts: list = [k["deid"] if k else None for k in kept]
     extract_parts: list = [k["extract"] if k else None for k in kept]

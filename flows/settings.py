@@ -7,6 +7,7 @@ import datetime as dt
 import hashlib
 import json
 import logging
+import os
 import re
 from pathlib import Path
 from typing import Literal
@@ -19,6 +20,7 @@ from flows.engines.fake import FakeEngineConfig
 log = logging.getLogger(__name__)
 
 DEV_SECRET = "chartsift-development-secret-do-not-use-with-real-data"
+KEY_REF = "chartsift-key-id:"  # a secret by reference (DeidSettings.by_reference): never a key itself
 MIN_SECRET_LENGTH = 32
 MIN_SECRET_DISTINCT = 10
 SECRET_HELP = ("set CHARTSIFT_DEID__SECRET to a site secret of at least 32 random characters from your secret store "
@@ -98,6 +100,8 @@ class DeidSettings(BaseModel):
         value = self.secret.get_secret_value()
         if value == DEV_SECRET:
             return "CHARTSIFT_DEID__SECRET is not set (the public development default is in use)"
+        if value.startswith(KEY_REF):
+            return "CHARTSIFT_DEID__SECRET holds a key reference, not a key"
         if len(value) < MIN_SECRET_LENGTH:
             return f"CHARTSIFT_DEID__SECRET is too short ({len(value)} characters, at least {MIN_SECRET_LENGTH})"
         if len(set(value)) < MIN_SECRET_DISTINCT:
@@ -110,7 +114,29 @@ class DeidSettings(BaseModel):
         the fingerprint, so that a run under another key is noticed; it does not reveal the key."""
         from transforms.keys import key_id
 
-        return key_id(self.secret.get_secret_value().encode())
+        value = self.secret.get_secret_value()
+        if value.startswith(KEY_REF):
+            return value.removeprefix(KEY_REF)
+        return key_id(value.encode())
+
+    def by_reference(self) -> DeidSettings:
+        """These settings with the secret replaced by its key id: what is sent to a cluster's
+        workers, which take the secret from their own environment (`resolved`)."""
+        return self.model_copy(update={"secret": SecretStr(KEY_REF + self.key_id)})
+
+    def resolved(self) -> DeidSettings:
+        """Settings `by_reference` made whole again from this process's CHARTSIFT_DEID__SECRET,
+        once its key id is the one referred to; settings that hold the secret, as they are."""
+        value = self.secret.get_secret_value()
+        if not value.startswith(KEY_REF):
+            return self
+        from transforms.errors import ConfigError
+
+        local = DeidSettings(secret=SecretStr(os.environ.get("CHARTSIFT_DEID__SECRET", DEV_SECRET)))
+        if local.key_id != self.key_id:
+            raise ConfigError(f"this worker's CHARTSIFT_DEID__SECRET has key id {local.key_id}, the run's is "
+                              f"{self.key_id}: give every worker the site secret (the run sends only its key id)")  # fmt: skip
+        return self.model_copy(update={"secret": local.secret})
 
 
 ENGINE_NAMES = ("auto", "cpu", "gpu", "fake")

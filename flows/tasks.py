@@ -119,6 +119,7 @@ def deidentify_shard(plan_uri: str, shard: int, sid: str, deid: DeidSettings, si
     """Read, parse and de-identify one shard. Writes de-identified notes and quarantine records to
     the shard's staging area, then a small JSON of counts that marks it complete; a rerun after a
     crash finds that and reuses the staged shard."""
+    deid = deid.resolved()  # on a cluster's worker: the secret from its own environment
     layout = OutputLayout(sink.uri)
     done_uri = layout.shard_staging(sid, "deid.json")
     try:
@@ -179,6 +180,7 @@ def extract_shard(deid_part: DeidShardResult, shard: int, sid: str, inference: I
     if committed is not None and committed["run_id"] == run_id:
         return committed["extract"]
     t0 = time.perf_counter()
+    deid = deid.resolved()
     engine = get_engine(inference)
     template = load_template(template_name(inference, engine.info))
     out = extract_facts(storage.read_parquet(deid_part["deid_uri"]).to_pylist(), engine, template,

@@ -53,3 +53,21 @@ def test_de_identification_settings_and_the_policy_they_build_share_their_defaul
     assert {n: getattr(settings, n) for n in shared if n != "secret"} == {
         f.name: f.default for f in dataclasses.fields(DeidPolicy) if f.name in shared and f.name != "secret"
     }
+
+
+def test_when_settings_go_to_a_cluster_then_only_the_key_id_travels_and_a_worker_restores_the_key(monkeypatch):
+    import pickle
+
+    from flows.settings import DeidSettings
+    from transforms.errors import ConfigError
+
+    secret = "site-secret-for-this-test-0123456789-abcdefghij"
+    deid = DeidSettings(secret=secret)
+    sent = deid.by_reference()
+    assert secret.encode() not in pickle.dumps(sent) and sent.key_id == deid.key_id
+    monkeypatch.setenv("CHARTSIFT_DEID__SECRET", secret)  # the worker's own environment
+    assert sent.resolved().secret.get_secret_value() == secret and deid.resolved() is deid
+    monkeypatch.setenv("CHARTSIFT_DEID__SECRET", "another-site-secret-0123456789-abcdefghijkl")
+    with pytest.raises(ConfigError, match="key id") as err:
+        sent.resolved()
+    assert secret not in str(err.value)
