@@ -34,6 +34,7 @@ def test_when_source_and_output_are_s3_then_the_flow_reads_and_writes_parquet_th
     from flows.query import run_sql
 
     assert run_sql("s3://lake/chartsift", "select count(*) from notes").fetchone()[0] == 12
+    assert run_sql("s3://lake/chartsift", "select count(*) from facts", as_of=result["run_id"]).fetchone()[0] == result["facts_output"]
     assert run_sql("s3://lake/chartsift", "select count(*) from facts").fetchone()[0] == result["facts_output"]
 
 
