@@ -170,7 +170,7 @@ def query(
     """Run DuckDB SQL over the output; views notes, facts, facts_ungrounded, quarantine, runs,
     metrics, ids, chartsift_concept and audit are defined (sql/views.sql). With --as-of, over the
     Delta tables as they were then (time travel)."""
-    from flows.query import FORMATS, export, run_sql
+    from flows.query import FORMATS, export, run_sql, show
     from transforms.errors import QueryError
 
     if fmt not in FORMATS:
@@ -184,20 +184,6 @@ def query(
     rel = run_sql(output, sql, vocab, as_of)
     if rel is not None:
         show(rel, limit, as_of)
-
-
-def show(rel, limit: int, as_of: str | None) -> None:  # noqa: ANN001 - a DuckDB relation
-    """Print the first rows; what fails while the query runs is one line too."""
-    import duckdb
-
-    from transforms.errors import QueryError
-
-    try:
-        rel.limit(limit).show(max_width=200)
-    except duckdb.Error as exc:
-        hint = (" (the files of that version were vacuumed: chartsift maintain --vacuum-hours)"
-                if as_of and "not found" in str(exc) else "")  # fmt: skip
-        raise QueryError(f"{(str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]}{hint}") from None
 
 
 @app.command("eval-extract")

@@ -38,7 +38,7 @@ def storage_options(uri: str) -> dict[str, str] | None:
         return None
     s3 = storage.s3_settings()
     opts = {"conditional_put": "etag", "AWS_REGION": s3.region or os.environ.get("AWS_DEFAULT_REGION") or os.environ.get("AWS_REGION") or "us-east-1"}
-    endpoint = s3.endpoint_url or os.environ.get("AWS_ENDPOINT_URL")
+    endpoint = storage.s3_endpoint()
     if endpoint:
         opts["AWS_ENDPOINT_URL"] = endpoint
         opts["AWS_ALLOW_HTTP"] = "true" if endpoint.startswith("http://") else "false"
@@ -84,17 +84,12 @@ def open_table(uri: str, as_of: dt.datetime | int | None = None):  # noqa: ANN20
             return None
         table = DeltaTable(uri, storage_options=opts)
         if as_of is not None:
-            if isinstance(as_of, dt.datetime) and table.history(1) and _first_commit(table) > as_of:
+            if isinstance(as_of, dt.datetime) and _history(table)[0]["committed_at"] > as_of:
                 return None
             table.load_as_version(as_of)
         return table
     except Exception as exc:  # noqa: BLE001 - classified, message dropped
         raise _error(uri, "read", exc) from None
-
-
-def _first_commit(table) -> dt.datetime:  # noqa: ANN001
-    oldest = min(table.history(), key=lambda c: c["version"])
-    return dt.datetime.fromtimestamp(oldest["timestamp"] / 1000, dt.UTC)
 
 
 def read(uri: str, schema: pa.Schema, columns: list[str] | None = None, filter=None) -> pa.Table:  # noqa: A002, ANN001
@@ -152,16 +147,14 @@ def sql_in(column: str, values: Iterable[str]) -> str:
 
 
 def replace(uri: str, schema: pa.Schema, batches: Callable[[], Iterator[pa.Table]], predicate: str | None, run_id: str,
-            compression: str = "zstd", create: bool = True) -> int | None:  # fmt: skip
+            compression: str = "zstd") -> int:  # fmt: skip
     """One commit: the rows matching `predicate` are removed and the rows `batches()` yields appended (with no
     predicate, only appended). Every new row must match the predicate. A table that does not exist
-    yet is created (with `create`, even with no rows, so readers find it). Returns the table's
-    version after the commit (None when nothing was committed). `batches` is called again for a
-    commit made again, so the rows stream from where they are and are never all held in memory."""
+    yet is created, even with no rows, so readers find it. Returns the table's version after the
+    commit. `batches` is called again for a commit made again, so the rows stream from where they
+    are and are never all held in memory."""
     from deltalake import CommitProperties, WriterProperties, write_deltalake
 
-    if open_table(uri) is None and not create:
-        return None
     props = CommitProperties(custom_metadata={RUN_ID_KEY: run_id})
     writer = WriterProperties(compression=_CODECS.get(compression, "ZSTD"))
 
@@ -214,8 +207,10 @@ def delete(uri: str, predicate: str, run_id: str) -> int | None:
 def commits(uri: str) -> list[dict]:
     """The table's commits, oldest first: version, time (UTC), operation and the run that made it."""
     table = open_table(uri)
-    if table is None:
-        return []
+    return [] if table is None else _history(table)
+
+
+def _history(table) -> list[dict]:  # noqa: ANN001 - a DeltaTable
     out = [{"version": c["version"], "committed_at": dt.datetime.fromtimestamp(c["timestamp"] / 1000, dt.UTC),
             "operation": c.get("operation"), "run_id": c.get(RUN_ID_KEY)} for c in table.history()]  # fmt: skip
     return sorted(out, key=lambda c: c["version"])
@@ -232,12 +227,15 @@ def _restrict_local(uri: str) -> None:
             p.chmod(mode)
 
 
-def compact_and_vacuum(uri: str, job: str, vacuum_hours: int | None) -> dict:
+def compact_and_vacuum(uri: str, job: str, vacuum_hours: int | None) -> dict | None:
     """Compact the table's small files (a commit only when there is something to compact), then,
-    with `vacuum_hours`, delete the files that only versions older than that need."""
+    with `vacuum_hours`, delete the files that only versions older than that need. None when there
+    is no table."""
     from deltalake import CommitProperties
 
     table = open_table(uri)
+    if table is None:
+        return None
     try:
         metrics = table.optimize.compact(commit_properties=CommitProperties(custom_metadata={RUN_ID_KEY: job}))
         vacuumed = []

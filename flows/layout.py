@@ -8,7 +8,8 @@ that spells the layout; the README's "Output" section documents the same tree.
     audit/                      <run id>-<seq>-<event>.json
     _manifest/shards/           <shard id>.json (a shard's commit record)
     _manifest/runs/             <run id>.json (a run's commit record)
-    _state/                     key.json (the site key's id), source-<hash>.json (incremental state)
+    _state/                     key.json (the site key's id), source-<hash>.json (incremental state),
+                                delta-tables.json (the tables are Delta tables: no upgrade to look for)
     _lock/output.json           the one writer's lock
     _staging/                   work in progress: <run id>/plan.json, shards/<shard id>/... (a shard's
                                 de-identified notes, then its rows for each table, until the run publishes)
@@ -55,6 +56,10 @@ class OutputLayout:
 
     def key_record(self) -> str:
         return storage.join(self.uri, "_state", "key.json")
+
+    def upgrade_record(self) -> str:
+        """Written once the output's tables are all Delta tables (flows.upgrade)."""
+        return storage.join(self.uri, "_state", "delta-tables.json")
 
     def source_state(self, source_uri: str) -> str:
         """The incremental state of one source (named by a hash: a source path may name patients)."""

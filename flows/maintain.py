@@ -16,8 +16,9 @@ def maintain(output_uri: str, vacuum_hours: int | None = None, lock_wait_s: floa
     """Per table: files compacted (removed, added) and files vacuumed; the table versions after."""
     job = "maintain-" + uuid.uuid4().hex[:8]
     lock = ledger.OutputLock.acquire(output_uri, job, lock_wait_s)
+    layout = OutputLayout(output_uri)
     try:
-        return {name: delta.compact_and_vacuum(OutputLayout(output_uri).table(name), job, vacuum_hours)
-                for name in TABLES if delta.open_table(OutputLayout(output_uri).table(name)) is not None}  # fmt: skip
+        done = {name: delta.compact_and_vacuum(layout.table(name), job, vacuum_hours) for name in TABLES}
+        return {name: m for name, m in done.items() if m is not None}
     finally:
         lock.release()

@@ -30,22 +30,21 @@ def registered(output_uri: str, but: str | None = None) -> dict[str, dict[str, i
     return out
 
 
-def assign_ids(output_uri: str, run_id: str, staged: list[str], compression: str = "zstd") -> int:
-    """Ids for the keys of this run's staged notes and facts rows (`staged`: their URIs) that have
-    none yet; when the output has no ids at all (its first run, or the first after an upgrade),
-    also for every key the tables already hold. Returns how many were assigned."""
+def assign_ids(output_uri: str, run_id: str, staged: dict[str, pa.Table], compression: str = "zstd") -> int:
+    """Ids for the keys of this run's staged rows (`staged`: their key columns by table, from
+    publish.staged_keys) that have none yet; when the output has no ids at all (its first run, or
+    the first after an upgrade), also for every key the tables already hold. Returns how many were
+    assigned."""
     layout = OutputLayout(output_uri)
     known = registered(output_uri, but=run_id)  # a retried finalize assigns its own ids again, the same
+    everything = not any(known.values())
     keys: dict[str, set[str]] = {kind: set() for kind in KINDS}
-    sources = [(uri, uri.rsplit("rows-", 1)[-1].removesuffix(".parquet"), False) for uri in staged]
-    if not any(known.values()):
-        sources += [(layout.table(t), t, True) for t in {t for t, _ in KINDS.values()}]
-    for uri, table, is_table in sources:
+    for table in {t for t, _ in KINDS.values()}:
         kinds = [(kind, column) for kind, (t, column) in KINDS.items() if t == table]
-        columns = [column for _, column in kinds]
-        t = delta.read(uri, SCHEMAS[table], columns) if is_table else storage.read_parquet(uri, columns)  # read once
-        for kind, column in kinds:
-            keys[kind].update(k for k in t[column].to_pylist() if k)
+        held = [delta.read(layout.table(table), SCHEMAS[table], [c for _, c in kinds])] if everything else []
+        for t in [staged[table], *held]:
+            for kind, column in kinds:
+                keys[kind].update(k for k in t[column].to_pylist() if k)
     rows = [{"kind": kind, "key": k, "id": i, "run_id": run_id}
             for kind in KINDS for k, i in new_ids(known[kind], keys[kind]).items()]  # fmt: skip
     # written empty or not: sql/views.sql then runs in a plain DuckDB session

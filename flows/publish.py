@@ -31,41 +31,43 @@ DATA_TABLES = (("quarantine", tables.QUARANTINE), ("facts_ungrounded", tables.FA
                ("facts", tables.FACTS), ("notes", tables.NOTES))  # fmt: skip
 
 
-def publish_rows(output_uri: str, run_id: str, shard_ids: list[str], read: set[str],
-                 compression: str = "zstd") -> tuple[int, dict[str, int]]:  # fmt: skip
-    """Commit the shards' staged rows; `read` are the source keys of the objects whose rows they
-    replace. Returns (notes rows of earlier runs replaced, each table's version after its commit)."""
+# the key columns finalize reads from the staged rows, once, for the ids and for the predicates
+KEY_COLUMNS = {"notes": ["note_key", "patient_key", "run_id"], "facts": ["note_key", "fact_id"],
+               "facts_ungrounded": ["note_key"]}  # fmt: skip
+
+
+def staged_keys(output_uri: str, shard_ids: list[str]) -> dict[str, pa.Table]:
+    """The KEY_COLUMNS of the shards' staged rows, by table (each staged part read once)."""
     layout = OutputLayout(output_uri)
-    staged = {t: [layout.shard_rows(sid, t) for sid in shard_ids] for t, _ in DATA_TABLES}
-    new_notes, new_runs = _staged_keys(staged)
-    stale, superseded = _held_for(layout, read, new_runs)
+    out = {}
+    for table, columns in KEY_COLUMNS.items():
+        empty = pa.schema([dict(DATA_TABLES)[table].field(c) for c in columns]).empty_table()
+        out[table] = pa.concat_tables([empty, *(storage.read_parquet(layout.shard_rows(sid, table), columns)
+                                                for sid in shard_ids)])  # fmt: skip
+    return out
+
+
+def publish_rows(output_uri: str, run_id: str, shard_ids: list[str], keys: dict[str, pa.Table], read: set[str],
+                 compression: str = "zstd") -> tuple[int, dict[str, int]]:  # fmt: skip
+    """Commit the shards' staged rows (`keys`: their key columns, from `staged_keys`); `read` are
+    the source keys of the objects whose rows they replace. Returns (notes rows of earlier runs
+    replaced, each table's version after its commit)."""
+    layout = OutputLayout(output_uri)
+    new_notes = {k for t in KEY_COLUMNS for k in keys[t]["note_key"].to_pylist()}
+    stale, superseded = _held_for(layout, read, set(keys["notes"]["run_id"].to_pylist()))
     by_source = delta.sql_in("source_key", read) if read else None
     by_note = delta.sql_in("note_key", stale | new_notes) if read else None
     versions = {}
     for table, schema in DATA_TABLES:
         predicate = by_note if table.startswith("facts") else by_source
-        versions[table] = delta.replace(layout.table(table), schema, partial(_parts, staged[table]), predicate, run_id, compression)
+        parts = [layout.shard_rows(sid, table) for sid in shard_ids]
+        versions[table] = delta.replace(layout.table(table), schema, partial(_parts, parts), predicate, run_id, compression)
     return superseded, versions
 
 
 def _parts(uris: list[str]) -> Iterator[pa.Table]:
     for uri in uris:
         yield storage.read_parquet(uri)
-
-
-def _staged_keys(staged: dict[str, list[str]]) -> tuple[set[str], set[str]]:
-    """The note keys of the staged notes and facts, and the runs that computed the staged notes
-    (this run, and interrupted runs whose shards it kept)."""
-    notes: set[str] = set()
-    runs: set[str] = set()
-    for table in ("notes", "facts", "facts_ungrounded"):
-        for uri in staged[table]:
-            columns = ["note_key", "run_id"] if table == "notes" else ["note_key"]
-            t = storage.read_parquet(uri, columns)
-            notes.update(t["note_key"].to_pylist())
-            if table == "notes":
-                runs.update(t["run_id"].to_pylist())
-    return notes, runs
 
 
 def _held_for(layout: OutputLayout, read: set[str], new_runs: set[str]) -> tuple[set[str], int]:

@@ -205,6 +205,17 @@ def export(output_uri: str, sql_or_file: str, fmt: str, to: str, vocabulary: str
         raise QueryError(_first_line(exc)) from None
 
 
+def show(rel: duckdb.DuckDBPyRelation, limit: int, as_of: str | None = None) -> None:
+    """Print a result's first rows; what fails while the query runs (a relation runs lazily) is a
+    QueryError with DuckDB's first line, as in run_sql."""
+    try:
+        rel.limit(limit).show(max_width=200)
+    except duckdb.Error as exc:
+        hint = (" (the files of that version were vacuumed: chartsift maintain --vacuum-hours)"
+                if as_of and "not found" in str(exc) else "")  # fmt: skip
+        raise QueryError(_first_line(exc)[:300] + hint) from None
+
+
 def _sql_text(sql_or_file: str) -> str:
     if not sql_or_file.endswith(".sql"):
         return sql_or_file

@@ -71,9 +71,14 @@ def _client(endpoint_url: str | None, region: str | None, max_attempts: int):
     return boto3.session.Session().client("s3", endpoint_url=endpoint_url, region_name=region, config=cfg)
 
 
+def s3_endpoint() -> str | None:
+    """The S3 endpoint this process uses: the settings', else the standard AWS_ENDPOINT_URL."""
+    return s3_settings().endpoint_url or os.environ.get("AWS_ENDPOINT_URL")
+
+
 def s3_client():
     s = s3_settings()
-    return _client(s.endpoint_url or os.environ.get("AWS_ENDPOINT_URL"), s.region, s.max_attempts)
+    return _client(s3_endpoint(), s.region, s.max_attempts)
 
 
 def _classify(exc: Exception) -> Exception:

@@ -16,7 +16,7 @@ from flows import delta, ledger, progress, storage
 from flows.layout import OutputLayout
 from flows.omop_ids import assign_ids
 from flows.plan import load_plan, load_shard, load_state, plan_shards, save_plan, settings_changed, state_uri
-from flows.publish import publish_rows
+from flows.publish import publish_rows, staged_keys
 from flows.results import DeidShardResult, ExtractShardResult, PlanResult, RunRecord
 from flows.runtime import (
     deid_policy,
@@ -239,9 +239,9 @@ def finalize_run(run: RunRecord, plan_uri: str, sink: SinkSettings, deid: DeidSe
     rows = {i["uri"] for shard in plan["shards"] for i in shard} | set(plan.get("moved_rows", {}).values()) | set(gone.values())
     layout = OutputLayout(sink.uri)
     _drop_unfinished_runs(sink.uri, run["run_id"])
-    assign_ids(sink.uri, run["run_id"], [layout.shard_rows(sid, t) for sid in sids for t in ("notes", "facts")],
-               sink.compression)  # fmt: skip
-    run["notes_superseded"], versions = publish_rows(sink.uri, run["run_id"], sids,
+    staged = staged_keys(sink.uri, sids)  # the staged rows' key columns, read once for both steps
+    assign_ids(sink.uri, run["run_id"], staged, sink.compression)
+    run["notes_superseded"], versions = publish_rows(sink.uri, run["run_id"], sids, staged,
                                                      {keys.source_key(secret, u) for u in rows}, sink.compression)  # fmt: skip
     run["table_versions"] = {**versions, "metrics": delta.version(layout.table("metrics"))}
     delta.replace(layout.table("runs"), tables.RUNS, lambda: iter([tables.build_table([run], tables.RUNS)]),

@@ -3,10 +3,12 @@ folder of Parquet parts (`part-<shard id>.parquet`, `run-<run id>.parquet`). The
 newer chartsift on such an output turns each folder into a Delta table holding the same rows, in
 one commit per table (metadata `chartsift.run_id` = "upgrade"), then removes the old parts, which
 the table does not list. A run killed in between finds the table made and only removes the parts.
+`_state/delta-tables.json` then records that there is nothing left to upgrade.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 
@@ -27,8 +29,11 @@ _TABLES = {"notes": tables.NOTES, "facts": tables.FACTS, "facts_ungrounded": tab
 
 def upgrade_output(output_uri: str) -> dict[str, int]:
     """Turn every old Parquet-folder table of the output into a Delta table; returns the rows moved
-    per table (empty for an output that needs nothing)."""
+    per table (empty for an output that needs nothing). Once done, the output records it, so later
+    runs look for one object instead of listing every table."""
     layout = OutputLayout(output_uri)
+    if storage.exists(layout.upgrade_record()):
+        return {}
     moved = {}
     for name, schema in _TABLES.items():
         uri = layout.table(name)
@@ -41,6 +46,7 @@ def upgrade_output(output_uri: str) -> dict[str, int]:
             continue  # a table made otherwise: the old-looking files are not ours to remove
         for o in old:
             storage.delete(o.uri)
+    storage.write_bytes(layout.upgrade_record(), json.dumps({"upgraded_rows": moved}).encode())
     if moved:
         log.warning("upgraded the output to Delta Lake tables: %s", ", ".join(f"{k} {v} rows" for k, v in moved.items()))
     return moved
