@@ -17,6 +17,7 @@ from flows.engines.models import cache_dir
 from flows.settings import DeidSettings, InferenceSettings, Settings
 from flows.state import STATE
 from transforms.deid import DEID_VERSION, Deidentifier, DeidPolicy, lexicons
+from transforms.deid.spanclf import span_model_path
 from transforms.deid.stage import DeidOutcome, deidentify_notes, merge_outcomes, split_for_workers
 from transforms.deid.tagger import BUILTIN_MODEL as BUILTIN_TAGGER
 from transforms.engine import EngineInfo, InferenceEngine
@@ -33,7 +34,8 @@ def deid_policy(settings: DeidSettings) -> DeidPolicy:
         spacy_model=settings.spacy_model, extra_recognizers=tuple(settings.extra_recognizers),
         extra_clinical_terms=tuple(settings.extra_clinical_terms),
         tagger_model=tagger_path(settings.tagger), tagger_veto=settings.tagger_veto,
-        tagger_threshold=settings.tagger_threshold,
+        tagger_threshold=settings.tagger_threshold, span_model=span_path(settings.tagger),
+        span_threshold=settings.tagger_span_threshold,
         site_names=read_word_files(settings.site_names), site_places=read_word_files(settings.site_places),
     )  # fmt: skip
 
@@ -69,7 +71,19 @@ def deid_version(policy: DeidPolicy) -> str:
 
 @functools.lru_cache(maxsize=4)
 def _site_tagger_version(path: str) -> str:
-    return DEID_VERSION.split("+", 1)[0] + "+crf-" + hashlib.sha256(Path(path).read_bytes()).hexdigest()[:12]
+    digest = hashlib.sha256(Path(path).read_bytes())
+    spans = span_model_path(path)
+    if spans.is_file():
+        digest.update(spans.read_bytes())
+    return DEID_VERSION.split("+", 1)[0] + "+crf-" + digest.hexdigest()[:12]
+
+
+def span_path(tagger: str | None) -> str | None:
+    """The span classifier beside a tagger's model file, if it has one (transforms.deid.spanclf)."""
+    model = tagger_path(tagger)
+    if model is None or not span_model_path(model).is_file():
+        return None
+    return str(span_model_path(model))
 
 
 def tagger_path(tagger: str | None) -> str | None:

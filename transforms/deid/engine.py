@@ -11,7 +11,9 @@ text), and the caller quarantines the note; nothing un-de-identified goes downst
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Literal
 
 from presidio_analyzer import AnalyzerEngine, RecognizerRegistry, RecognizerResult
@@ -37,8 +39,9 @@ from transforms.deid.recognizers import (
     mostly_upper,
 )
 from transforms.deid.replace import anonymize, date_shift_days, operator
+from transforms.deid.spanclf import CANDIDATE_THRESHOLD, Candidate, SpanClassifier
 from transforms.deid.spans import merge_spans, segments
-from transforms.deid.tagger import BUILTIN_SHA256_12, Lexicon, PhiTagger, featurize
+from transforms.deid.tagger import BUILTIN_SHA256_12, BUILTIN_SPANS_SHA256_12, Lexicon, PhiTagger, featurize
 from transforms.deid.tidy import filter_ner, tidy
 from transforms.deid.vocabulary import STOP, Vocabulary
 from transforms.deid.windows import ner_windows, unknown_words
@@ -46,7 +49,7 @@ from transforms.errors import ChartsiftError
 from transforms.records import PhiSpan
 
 # bump whenever recognizers, the tagger or replacement change; the shipped tagger's checksum is part of it
-DEID_VERSION = f"chartsift-deid-0.9+crf-{BUILTIN_SHA256_12}"
+DEID_VERSION = f"chartsift-deid-0.10+crf-{BUILTIN_SHA256_12}-{BUILTIN_SPANS_SHA256_12}"
 TAGGER_SEGMENT = 4_000  # characters the tagger reads at once (cut at line breaks, never inside a span)
 SEGMENT = 50_000  # characters per analysis/anonymization pass; longer notes are cut at line breaks
 WINDOWS_PER_NER_BATCH = 128  # NER windows per spaCy batch (a window is about 50 characters)
@@ -80,6 +83,11 @@ class DeidPolicy:
     tagger_model: str | None = None
     tagger_veto: float = 0.999
     tagger_threshold: float = 0.97  # a token is PHI when the tagger's P(not PHI) is below this
+    # the tagger's second stage (transforms.deid.spanclf): its model file, beside the tagger's
+    # (`span_model_path`); when there, the CRF proposes and it decides, and the veto and threshold
+    # above are unused; `span_threshold` None = the model file's own
+    span_model: str | None = None
+    span_threshold: float | None = None
     # site lexicons, lower case: staff and other names, and facility, ward and place names (with
     # their abbreviations); read by the tagger's features
     site_names: frozenset[str] = frozenset()
@@ -137,8 +145,10 @@ class Deidentifier:
         common = v.known_words - v.any_names
         self.site_entries = [(e, kind, e in common) for words, kind in ((policy.site_names, "PERSON"),
                              (policy.site_places, "LOCATION")) for e in sorted(words) if len(e) >= 2]  # fmt: skip
-        self.tagger = PhiTagger(policy.tagger_model, policy.tagger_veto, policy.tagger_threshold,
-                                 self.clinical_terms | v.drugs) if policy.tagger_model else None
+        self.spans = SpanClassifier.from_json(Path(policy.span_model).read_text(), policy.span_threshold) if policy.span_model else None
+        veto, threshold = (1.0, CANDIDATE_THRESHOLD) if self.spans else (policy.tagger_veto, policy.tagger_threshold)
+        self.tagger = PhiTagger(policy.tagger_model, veto, threshold, self.clinical_terms | v.drugs) \
+            if policy.tagger_model else None  # fmt: skip
         self.analyzer = AnalyzerEngine(registry=registry, nlp_engine=nlp_engine, supported_languages=["en"],
                                        context_aware_enhancer=NoContext())  # fmt: skip
         self.anonymizer = AnonymizerEngine()
@@ -237,20 +247,20 @@ class Deidentifier:
         return featurize(folded, rule_spans, self.lexicon, mostly_upper(folded))
 
     def _tagged(self, folded: str, rule_spans: list[PhiSpan]) -> list[PhiSpan]:
-        return self.tagged_spans(folded, rule_spans, self.tagger)  # type: ignore[arg-type]
+        return self.tagged_spans(folded, rule_spans, self.tagger, self.spans)  # type: ignore[arg-type]
 
-    def tagged_spans(self, folded: str, rule_spans: list[PhiSpan], tagger: PhiTagger) -> list[PhiSpan]:
-        """The rules' spans refined by a trained tagger (see transforms.deid.tagger), and every
-        name it keeps or finds masked wherever it recurs in the note. Training's cross-validation
-        scores its fold models through this same path."""
+    def tagged_spans(self, folded: str, rule_spans: list[PhiSpan], tagger: PhiTagger,
+                     spans_model: SpanClassifier | None = None) -> list[PhiSpan]:  # fmt: skip
+        """The rules' spans refined by a trained tagger (see transforms.deid.tagger), or proposed by
+        it and decided by its span classifier (transforms.deid.spanclf), and every name it keeps or
+        finds masked wherever it recurs in the note. Training's cross-validation scores its fold
+        models through this same path."""
         spans: list[PhiSpan] = []
-        # the tagger reads a few lines of context at most: long notes go in pieces, so its features
-        # (dozens of strings a token) stay small whatever the note's size
-        for off, seg in segments(folded, TAGGER_SEGMENT, avoid=rule_spans):
-            inside = [PhiSpan(x.start - off, x.end - off, x.entity_type, x.score) for x in rule_spans
-                      if off <= x.start and x.end <= off + len(seg)]  # fmt: skip
-            spans += [PhiSpan(x.start + off, x.end + off, x.entity_type, x.score)
-                      for x in tagger.refine(seg, self.rule_features(seg, inside), inside)]
+        for off, seg, inside in self._segments(folded, rule_spans):
+            features = self.rule_features(seg, inside)
+            found = (spans_model.keep(seg, tagger.candidates(seg, features, inside)) if spans_model is not None
+                     else tagger.refine(seg, features, inside))  # fmt: skip
+            spans += [PhiSpan(x.start + off, x.end + off, x.entity_type, x.score) for x in found]
         if self.policy.propagate_names:
             # every name that will be replaced is replaced wherever it recurs, or the leak guard
             # would find it surviving and quarantine the note
@@ -258,6 +268,22 @@ class Deidentifier:
                                            min_score=0.0)
         spans = with_initials(folded, spans)
         return merge_spans(spans + propagate_values(folded, spans))
+
+    @staticmethod
+    def _segments(folded: str, rule_spans: list[PhiSpan]) -> Iterator[tuple[int, str, list[PhiSpan]]]:
+        """(offset, piece, the rule spans inside it, offsets into the piece): the tagger reads a few
+        lines of context at most, so long notes go in pieces and its features (dozens of strings a
+        token) stay small whatever the note's size."""
+        for off, seg in segments(folded, TAGGER_SEGMENT, avoid=rule_spans):
+            yield off, seg, [PhiSpan(x.start - off, x.end - off, x.entity_type, x.score) for x in rule_spans
+                             if off <= x.start and x.end <= off + len(seg)]  # fmt: skip
+
+    def tagger_candidates(self, folded: str, rule_spans: list[PhiSpan],
+                          tagger: PhiTagger) -> list[tuple[int, str, list[Candidate]]]:  # fmt: skip
+        """(offset, piece, candidates in the piece) of a note: what the span classifier decides, as
+        training reads it."""
+        return [(off, seg, tagger.candidates(seg, self.rule_features(seg, inside), inside))
+                for off, seg, inside in self._segments(folded, rule_spans)]  # fmt: skip
 
     def ner_windows(self, text: str, spans: list[PhiSpan]) -> list[tuple[int, int]]:
         """The stretches of `text` (folded) spaCy NER reads (transforms.deid.windows)."""

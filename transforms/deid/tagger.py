@@ -26,11 +26,13 @@ from pathlib import Path
 
 import regex
 
+from transforms.deid.spanclf import Candidate
 from transforms.deid.words import word_list
 from transforms.records import PhiSpan
 
 BUILTIN_MODEL = Path(__file__).resolve().parent / "models" / "phi-tagger.crfsuite"  # `chartsift train-deid`
-BUILTIN_SHA256_12 = "d7b8cb6d2d64"  # the shipped model's sha256, first 12 hex digits (a test checks it)
+BUILTIN_SHA256_12 = "dfc3fa3a0df6"  # the shipped model's sha256, first 12 hex digits (a test checks it)
+BUILTIN_SPANS_SHA256_12 = "cac5c92fc571"  # the same of its span classifier (phi-tagger.spans.json)
 LABELS = ("NAME", "PLACE", "DATE", "OTHER")
 # gold types of every corpus (PhysioNet deid's own and Presidio's) onto the tagger's labels
 GOLD_LABEL = {
@@ -263,3 +265,20 @@ class PhiTagger:
     def refine(self, text: str, note: TaggedNote, rule_spans: list[PhiSpan]) -> list[PhiSpan]:
         predicted, p_out = self.tag(note)
         return combine(text, note, predicted, p_out, rule_spans, self.veto, self.never)
+
+    def candidates(self, text: str, note: TaggedNote, rule_spans: list[PhiSpan]) -> list[Candidate]:
+        """Every span `refine` would keep with no veto at this tagger's threshold, with what the span
+        classifier (transforms.deid.spanclf) reads of it."""
+        predicted, p_out = self.tag(note)
+        out = []
+        for sp in combine(text, note, predicted, p_out, rule_spans, 1.0, self.never):
+            inside = [i for i, (s, e) in enumerate(note.tokens) if s < sp.end and e > sp.start]
+            first, last = (inside[0], inside[-1]) if inside else (0, -1)
+
+            def word(k: int) -> str:
+                return text[note.tokens[k][0] : note.tokens[k][1]].lower() if 0 <= k < len(note.tokens) else "<edge>"
+
+            out.append(Candidate(sp, [p_out[i] for i in inside], [predicted[i] for i in inside],
+                                 [(r.entity_type, r.score) for r in rule_spans if r.start < sp.end and r.end > sp.start],
+                                 note.features[first] if inside else [], word(first - 1), word(last + 1)))  # fmt: skip
+        return out

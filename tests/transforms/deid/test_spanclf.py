@@ -1,0 +1,63 @@
+"""The tagger's span classifier without a model file: its features, word counts that leave a
+group out, the file round trip, what it always keeps, and that training learns."""
+
+import pytest
+
+from transforms.deid.spanclf import Candidate, SpanClassifier, WordStats, features, fit, is_phi
+from transforms.records import PhiSpan
+
+NOTES = [("p1", "neo gtt at 0.5. healey aware", [(16, 22)]), ("p2", "neo weaned off", []),
+         ("p3", "neo and levo", []), ("p3", "neo again", [])]  # fmt: skip
+
+
+def _cand(start: int, end: int, typ: str = "PERSON", p_out: float = 0.4) -> Candidate:
+    return Candidate(PhiSpan(start, end, typ, 0.6), [p_out], ["B-NAME"], [(typ, 0.6)], ["capsnote", "w=x"], "on", "and")
+
+
+def test_when_words_are_counted_then_a_group_counts_once_and_can_be_left_out():
+    stats = WordStats.build(NOTES)
+    assert stats.counts("neo") == (3, 0) and stats.counts("healey") == (1, 1)
+    assert stats.counts("neo", exclude_group="p3") == (2, 0) and stats.counts("healey", exclude_group="p1") == (0, 0)
+    assert stats.shipped() == {"neo": [3, 0]}  # words of one group only are not shipped
+
+
+def test_when_a_candidate_is_described_then_the_features_say_how_it_arose_and_how_common_its_words_are():
+    text = "ON NEO AND LEVO, neo later"
+    f = features(text, _cand(3, 6), WordStats.build(NOTES))
+    assert f["rule=PERSON0.60"] == 1.0 and f["crf=NAME"] == 1.0 and f["case=upper"] == 1.0
+    assert f["w=neo"] == 1.0 and f["dfmin=1"] == 1.0 and f["also_lower_in_note"] == 1.0
+    assert f["p1=on"] == f["n1=and"] == f["f0:capsnote"] == 1.0 and "f0:w=x" not in f
+    assert f["lpmin"] == pytest.approx(0.405, abs=0.01)
+
+
+def test_when_the_model_is_written_and_read_then_it_scores_the_same():
+    stats = WordStats.build(NOTES)
+    clf = SpanClassifier({"bias": -1.0, "w=neo": -3.0, "crf=NAME": 2.5}, stats, 0.3, {"rows": 4})
+    back = SpanClassifier.from_json(clf.to_json())
+    text = "ON NEO AND LEVO"
+    assert back.probability(text, _cand(3, 6)) == pytest.approx(clf.probability(text, _cand(3, 6)))
+    assert back.threshold == 0.3 and SpanClassifier.from_json(clf.to_json(), threshold=0.6).threshold == 0.6
+    with pytest.raises(ValueError):
+        SpanClassifier.from_json('{"format": "other"}')
+
+
+def test_when_candidates_are_decided_then_other_types_always_stay():
+    clf = SpanClassifier({"bias": -10.0}, WordStats(), 0.5)
+    text = "call 555-1212 re neo"
+    kept = clf.keep(text, [_cand(5, 13, "PHONE"), _cand(17, 20)])
+    assert kept == [PhiSpan(5, 13, "PHONE", 0.6)]
+
+
+def test_when_trained_then_it_separates_what_it_was_shown_and_the_same_seed_gives_the_same_weights():
+    rows = [{"bias": 1.0, "w=neo": 1.0}] * 20 + [{"bias": 1.0, "w=healey": 1.0}] * 20
+    labels = [0] * 20 + [1] * 20
+    w = fit(rows, labels, epochs=10)
+    assert w["w=healey"] > 1.0 > -1.0 > w["w=neo"]
+    assert fit(rows, labels, epochs=10) == w
+
+
+def test_when_a_span_is_labelled_then_half_its_letters_must_be_gold():
+    text = "dr healey smith"
+    assert is_phi(text, PhiSpan(3, 9, "PERSON"), [(3, 9)]) == 1
+    assert is_phi(text, PhiSpan(0, 9, "PERSON"), [(3, 9)]) == 1  # 6 of 8
+    assert is_phi(text, PhiSpan(0, 15, "PERSON"), [(3, 5)]) == 0

@@ -1,0 +1,296 @@
+"""The second stage of the trained PHI tagger: a span classifier that decides each candidate name,
+place or date.
+
+The CRF (transforms.deid.tagger) reads tokens; many of its mistakes are only visible at the span,
+the note and the corpus level: clinical shorthand that a name list holds ("aline", "Levo") recurs
+in the notes of dozens of patients, a surrogate name in one or two; a word written "Neo" here is
+"neo" three lines down; "1/2" after "MAE" is a ratio. In candidate mode the CRF proposes generously
+(every rule name, place and date span, and every run whose P(not PHI) is below 0.999), and this
+logistic regression keeps a candidate when P(PHI) >= its threshold. Its features:
+
+- how the candidate arose: which rules (type and strength) and which CRF label;
+- the CRF's marginals: the lowest and the mean P(not PHI) over its tokens;
+- the words, their case, their word-list memberships, the words around it, the section;
+- corpus statistics learnt in training: in how many patients' notes each word occurs, and in how
+  many of them it was PHI (only words seen in 2+ patients are kept; a test patient's own notes are
+  never counted, see `WordStats.counts`);
+- the note: how often the word recurs in it, and whether it is also written in lower case there.
+
+Rule spans of other types (IDs, phones, e-mails, ...) never reach it: they stay (fail closed).
+Training (`fit`) needs numpy; scoring is a dot product over a dict.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import regex
+
+from transforms.records import PhiSpan
+
+DECIDED_TYPES = frozenset(("PERSON", "LOCATION", "ORGANIZATION", "DATE"))  # what the classifier decides
+CANDIDATE_THRESHOLD = 0.999  # in candidate mode a token is proposed when its P(not PHI) is below this
+FORMAT = "chartsift-span-classifier/1"
+_WORD = regex.compile(r"[^\W\d_]+")
+_DF_EDGES = (2, 4, 8, 16, 32)  # patients a word occurs in (0 and 1 share a bucket: rarer words are not shipped)
+_RATE_EDGES = (0.05, 0.15, 0.3, 0.6)
+_P_EDGES = (0.1, 0.3, 0.5, 0.7, 0.9, 0.97, 0.99, 0.999)
+_KEPT_CRF_FEATURES = ("sec=", "-1:w=", "1:w=", "-2:w=", "2:w=", "first", "last", "eng", "clin", "drug", "place",
+                      "stop", "site_name", "site_place", "-1:first", "-1:last", "1:first", "1:last", "-1:eng", "1:eng")  # fmt: skip
+
+
+@dataclass
+class Candidate:
+    """A span the CRF and the rules propose, with what the classifier reads of it."""
+
+    span: PhiSpan
+    p_outside: list[float]  # the CRF's P(not PHI) of each token inside
+    crf_labels: list[str]  # the CRF's label of each token inside ("O" where below the bar)
+    rules: list[tuple[str, float]]  # (entity type, score) of the rule spans it overlaps
+    first_token_features: list[str]  # the CRF's features of its first token
+    before: str = ""  # the token just before it (lower case)
+    after: str = ""  # the token just after it (lower case)
+
+
+@dataclass
+class WordStats:
+    """In how many groups (patients; a synthetic file counts as one) each word occurs, and in how
+    many it was PHI. Training keeps the group sets, so a group's own notes can be left out."""
+
+    df: dict[str, int] = field(default_factory=dict)
+    phi: dict[str, int] = field(default_factory=dict)
+    groups: dict[str, set[str]] | None = None
+    phi_groups: dict[str, set[str]] | None = None
+
+    @classmethod
+    def build(cls, notes: Iterable[tuple[str, str, list[tuple[int, int]]]]) -> WordStats:
+        """From (group, text, gold (start, end) ranges) of each training note."""
+        groups: dict[str, set[str]] = defaultdict(set)
+        phi_groups: dict[str, set[str]] = defaultdict(set)
+        for group, text, gold in notes:
+            inside = bytearray(len(text))
+            for s, e in gold:
+                inside[s:e] = b"\x01" * (e - s)
+            for m in _WORD.finditer(text):
+                w = m.group().lower()
+                groups[w].add(group)
+                if any(inside[m.start() : m.end()]):
+                    phi_groups[w].add(group)
+        df = {w: len(g) for w, g in groups.items()}
+        return cls(df, {w: len(g) for w, g in phi_groups.items()}, dict(groups), dict(phi_groups))
+
+    def counts(self, word: str, exclude_group: str | None = None) -> tuple[int, int]:
+        if exclude_group is not None and self.groups is not None:
+            g, p = self.groups.get(word, set()), (self.phi_groups or {}).get(word, set())
+            return len(g - {exclude_group}), len(p - {exclude_group})
+        return self.df.get(word, 0), self.phi.get(word, 0)
+
+    def shipped(self) -> dict[str, list[int]]:
+        """The counts a model file keeps: words seen in 2 or more groups only."""
+        return {w: [d, self.phi.get(w, 0)] for w, d in sorted(self.df.items()) if d >= _DF_EDGES[0]}
+
+
+def _bucket(x: float, edges: tuple[float, ...]) -> int:
+    for k, e in enumerate(edges):
+        if x < e:
+            return k
+    return len(edges)
+
+
+def _logit(p: float) -> float:
+    return max(-7.0, min(7.0, math.log((1 - p + 1e-6) / (p + 1e-6))))
+
+
+class NoteView:
+    """What the features read of the whole note (or piece), computed once for all its candidates."""
+
+    def __init__(self, text: str):
+        self.text = text
+        self.lower = text.lower()
+        self.all_lower = text.islower()
+        letters = sum(ch.isalpha() for ch in text) or 1
+        upper = sum(ch.isupper() for ch in text) / letters
+        self.case = "nc=" + ("upper" if upper > 0.6 else "lower" if upper < 0.02 else "mixed")
+        self._words: dict[str, tuple[int, bool]] = {}
+
+    def word(self, word: str) -> tuple[int, bool]:
+        """How often the (lower-case) word occurs in the note, in any case; and whether it is
+        also written in lower case there."""
+        if word not in self._words:
+            pattern = regex.compile(r"(?<!\w)" + regex.escape(word) + r"(?!\w)")
+            self._words[word] = (len(pattern.findall(self.lower)), bool(pattern.search(self.text)))
+        return self._words[word]
+
+
+def features(text: str, c: Candidate, stats: WordStats, exclude_group: str | None = None,
+             view: NoteView | None = None) -> dict[str, float]:  # fmt: skip
+    """The classifier's features of one candidate in `text` (the folded note or segment; `view`,
+    its NoteView, when several candidates of one text are described)."""
+    view = view or NoteView(text)
+    s = c.span
+    t = text[s.start : s.end]
+    f: dict[str, float] = {"bias": 1.0, "type=" + s.entity_type: 1.0}
+    for typ, score in c.rules:
+        f[f"rule={typ}{score:.2f}"] = 1.0
+    if not c.rules:
+        f["norule"] = 1.0
+    labs = Counter(x[2:] for x in c.crf_labels if x != "O")
+    f["crf=" + (labs.most_common(1)[0][0] if labs else "none")] = 1.0
+    p_min = min(c.p_outside, default=1.0)
+    p_mean = sum(c.p_outside) / len(c.p_outside) if c.p_outside else 1.0
+    f[f"pmin={_bucket(p_min, _P_EDGES)}"] = 1.0
+    f["lpmin"] = _logit(p_min)
+    f["lpmean"] = _logit(p_mean)
+    f[f"ntok={min(len(c.p_outside), 4)}"] = 1.0
+    words = [w.lower() for w in _WORD.findall(t)]
+    f[f"nw={min(len(words), 3)}"] = 1.0
+    case = "upper" if t.isupper() else "lower" if t.islower() else "title" if t.istitle() else "mixed"
+    f["case=" + case] = 1.0
+    for x in c.first_token_features:
+        if x in ("capsnote", "line_start") or x.startswith(_KEPT_CRF_FEATURES):
+            f["f0:" + x] = 1.0
+    for w in words[:4]:
+        f["w=" + w] = 1.0
+        f["s3=" + w[-3:]] = 1.0
+        spelling = _spelling(w)
+        if spelling:
+            f[spelling] = 1.0
+    if words:
+        _word_features(f, view, t, words, stats, exclude_group)
+    else:
+        f["shape=" + regex.sub(r"\d", "d", t)[:12]] = 1.0
+    f["p1=" + c.before] = 1.0
+    f["n1=" + c.after] = 1.0
+    _note_case(f, view.case, case)
+    typ = "type=" + s.entity_type
+    for k in list(f):
+        if k.startswith(("pmin=", "case=", "dfmin=", "phrmax=")):
+            f[typ + "&" + k] = 1.0
+        if k.startswith("rule=") and "f0:capsnote" in f:
+            f[k + "&caps"] = 1.0
+    return f
+
+
+def _note_case(f: dict[str, float], nc: str, case: str) -> None:
+    """How the note is written (upper, lower or mixed case), with the candidate's own case and
+    lists: "Douglas" in a well-cased letter is a name far more often than in an all-caps ICU note."""
+    f[nc] = 1.0
+    f[f"{nc}&case={case}"] = 1.0
+    for flag in ("first", "last", "eng"):
+        if "f0:" + flag in f:
+            f[f"{nc}&case={case}&{flag}"] = 1.0
+    crf = next(k for k in f if k.startswith("crf="))
+    f[f"{nc}&{crf}"] = 1.0
+
+
+@lru_cache(maxsize=1)
+def _speller():  # noqa: ANN202 - a spellchecker.SpellChecker
+    from spellchecker import SpellChecker
+
+    return SpellChecker(distance=1)
+
+
+@lru_cache(maxsize=65_536)
+def _spelling(word: str) -> str:
+    """"dict" for a word of pyspellchecker's English list, "near_dict" for one letter away from one
+    ("neice", "recieved", "apetite": misspelt words are not names), else ""."""
+    sp = _speller()
+    if word in sp:
+        return "dict"
+    if len(word) >= 4 and (sp.candidates(word) or set()) - {word}:
+        return "near_dict"
+    return ""
+
+
+def _word_features(f: dict[str, float], view: NoteView, t: str, words: list[str], stats: WordStats,
+                   exclude_group: str | None) -> None:  # fmt: skip
+    counts = [stats.counts(w, exclude_group) for w in words]
+    dfs = [d if d >= _DF_EDGES[0] else 0 for d, _ in counts]
+    f[f"dfmin={_bucket(min(dfs), _DF_EDGES)}"] = 1.0
+    f[f"dfmax={_bucket(max(dfs), _DF_EDGES)}"] = 1.0
+    rates = [(p + 0.5) / (d + 1) for (d0, p), d in zip(counts, dfs, strict=True) if d]
+    f["phrmax=" + (str(_bucket(max(rates), _RATE_EDGES)) if rates else "na")] = 1.0
+    f["phrmin=" + (str(_bucket(min(rates), _RATE_EDGES)) if rates else "na")] = 1.0
+    count, lower_too = view.word(words[0])
+    f[f"notecnt={_bucket(count, (2, 3, 5, 10))}"] = 1.0
+    if not t.islower() and not view.all_lower and lower_too:
+        f["also_lower_in_note"] = 1.0
+
+
+@dataclass
+class SpanClassifier:
+    """Weights and word counts, read from a model file (JSON, see `to_json`)."""
+
+    weights: dict[str, float]
+    stats: WordStats
+    threshold: float = 0.1
+    card: dict = field(default_factory=dict)
+
+    def probability(self, text: str, c: Candidate, view: NoteView | None = None) -> float:
+        z = sum(self.weights.get(k, 0.0) * v for k, v in features(text, c, self.stats, view=view).items())
+        return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+
+    def keep(self, text: str, candidates: list[Candidate]) -> list[PhiSpan]:
+        """The candidates' spans it keeps; spans of types it does not decide are always kept."""
+        view = NoteView(text)
+        return [c.span for c in candidates
+                if c.span.entity_type not in DECIDED_TYPES or self.probability(text, c, view) >= self.threshold]  # fmt: skip
+
+    def to_json(self) -> str:
+        return json.dumps({"format": FORMAT, "threshold": self.threshold, "card": self.card,
+                           "weights": {k: round(v, 5) for k, v in sorted(self.weights.items()) if abs(v) >= 1e-4},
+                           "word_counts": self.stats.shipped()}, separators=(",", ":"))  # fmt: skip
+
+    @classmethod
+    def from_json(cls, raw: str, threshold: float | None = None) -> SpanClassifier:
+        d = json.loads(raw)
+        if d.get("format") != FORMAT:
+            raise ValueError("not a chartsift span classifier file")
+        counts = d["word_counts"]
+        stats = WordStats({w: v[0] for w, v in counts.items()}, {w: v[1] for w, v in counts.items() if v[1]})
+        return cls(d["weights"], stats, d["threshold"] if threshold is None else threshold, d.get("card", {}))
+
+
+def span_model_path(tagger_model: str) -> Path:
+    """Where a tagger model's span classifier lives: beside it (phi-tagger.crfsuite ->
+    phi-tagger.spans.json)."""
+    return Path(tagger_model).with_suffix(".spans.json")
+
+
+def fit(rows: list[dict[str, float]], labels: list[int], l2: float = 1.0, epochs: int = 40,
+        rate: float = 0.2, seed: int = 13) -> dict[str, float]:  # fmt: skip
+    """L2-regularised logistic regression by AdaGrad over the rows in a seeded order (deterministic)."""
+    import numpy as np
+
+    index: dict[str, int] = {}
+    for f in rows:
+        for k in f:
+            index.setdefault(k, len(index))
+    data = [(np.fromiter((index[k] for k in f), int, len(f)), np.fromiter(f.values(), float, len(f))) for f in rows]
+    w = np.zeros(len(index))
+    g2 = np.full(len(index), 1e-8)
+    y = np.asarray(labels, float)
+    n = len(rows)
+    order = np.random.default_rng(seed)
+    for _ in range(epochs):
+        for r in order.permutation(n):
+            ii, vv = data[r]
+            z = float(w[ii] @ vv)
+            p = 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+            g = (p - y[r]) * vv + (l2 / n) * w[ii]
+            g2[ii] += g * g
+            w[ii] -= rate * g / np.sqrt(g2[ii])
+    return {k: float(w[i]) for k, i in index.items()}
+
+
+def is_phi(text: str, span: PhiSpan, gold: list[tuple[int, int]]) -> int:
+    """Training label: 1 when at least half of the span's letters and digits lie in gold PHI."""
+    inside = [i for i in range(span.start, span.end) if text[i].isalnum()]
+    hit = sum(1 for i in inside if any(s <= i < e for s, e in gold))
+    return int(bool(inside) and hit * 2 >= len(inside))
