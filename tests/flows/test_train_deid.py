@@ -38,7 +38,7 @@ def test_when_train_deid_runs_on_a_few_notes_then_it_writes_a_model_and_its_card
     spans = out.with_suffix(".spans.json")  # the second stage, trained on out-of-fold candidates
     assert card["span_classifier_sha256"] == hashlib.sha256(spans.read_bytes()).hexdigest()
     d = Deidentifier(deid_policy(DeidSettings(secret=SITE_SECRET, tagger=str(out))))
-    assert d.spans is not None and d.spans.card["crf_sha256"] == card["sha256"]
+    assert d.span_classifier is not None and d.span_classifier.card["crf_sha256"] == card["sha256"]
     result = d.process_batch([("Seen by Dr. Kowalski on 03/14/2024.", "p1", None)])[0]
     assert "Kowalski" not in result[1].text and "03/14/2024" not in result[1].text
 

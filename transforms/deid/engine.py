@@ -145,8 +145,9 @@ class Deidentifier:
         common = v.known_words - v.any_names
         self.site_entries = [(e, kind, e in common) for words, kind in ((policy.site_names, "PERSON"),
                              (policy.site_places, "LOCATION")) for e in sorted(words) if len(e) >= 2]  # fmt: skip
-        self.spans = SpanClassifier.from_json(Path(policy.span_model).read_text(), policy.span_threshold) if policy.span_model else None
-        veto, threshold = (1.0, CANDIDATE_THRESHOLD) if self.spans else (policy.tagger_veto, policy.tagger_threshold)
+        self.span_classifier = (SpanClassifier.from_json(Path(policy.span_model).read_text(), policy.span_threshold)
+                                if policy.span_model else None)  # fmt: skip
+        veto, threshold = (1.0, CANDIDATE_THRESHOLD) if self.span_classifier else (policy.tagger_veto, policy.tagger_threshold)
         self.tagger = PhiTagger(policy.tagger_model, veto, threshold, self.clinical_terms | v.drugs) \
             if policy.tagger_model else None  # fmt: skip
         self.analyzer = AnalyzerEngine(registry=registry, nlp_engine=nlp_engine, supported_languages=["en"],
@@ -247,7 +248,7 @@ class Deidentifier:
         return featurize(folded, rule_spans, self.lexicon, mostly_upper(folded))
 
     def _tagged(self, folded: str, rule_spans: list[PhiSpan]) -> list[PhiSpan]:
-        return self.tagged_spans(folded, rule_spans, self.tagger, self.spans)  # type: ignore[arg-type]
+        return self.tagged_spans(folded, rule_spans, self.tagger, self.span_classifier)  # type: ignore[arg-type]
 
     def tagged_spans(self, folded: str, rule_spans: list[PhiSpan], tagger: PhiTagger,
                      spans_model: SpanClassifier | None = None) -> list[PhiSpan]:  # fmt: skip

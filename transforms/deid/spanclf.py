@@ -10,7 +10,8 @@ logistic regression keeps a candidate when P(PHI) >= its threshold. Its features
 
 - how the candidate arose: which rules (type and strength) and which CRF label;
 - the CRF's marginals: the lowest and the mean P(not PHI) over its tokens;
-- the words, their case, their word-list memberships, the words around it, the section;
+- the words, their case, suffixes and spelling (pyspellchecker: "neice" is a misspelt word, not a
+  name), their word-list memberships, the words around it, the section, how the note is cased;
 - corpus statistics learnt in training: in how many patients' notes each word occurs, and in how
   many of them it was PHI (only words seen in 2+ patients are kept; a test patient's own notes are
   never counted, see `WordStats.counts`);

@@ -274,11 +274,13 @@ class PhiTagger:
         for sp in combine(text, note, predicted, p_out, rule_spans, 1.0, self.never):
             inside = [i for i, (s, e) in enumerate(note.tokens) if s < sp.end and e > sp.start]
             first, last = (inside[0], inside[-1]) if inside else (0, -1)
-
-            def word(k: int) -> str:
-                return text[note.tokens[k][0] : note.tokens[k][1]].lower() if 0 <= k < len(note.tokens) else "<edge>"
-
             out.append(Candidate(sp, [p_out[i] for i in inside], [predicted[i] for i in inside],
                                  [(r.entity_type, r.score) for r in rule_spans if r.start < sp.end and r.end > sp.start],
-                                 note.features[first] if inside else [], word(first - 1), word(last + 1)))  # fmt: skip
+                                 note.features[first] if inside else [], _token(text, note, first - 1),
+                                 _token(text, note, last + 1)))  # fmt: skip
         return out
+
+
+def _token(text: str, note: TaggedNote, k: int) -> str:
+    """Token k of the note in lower case ("<edge>" past either end)."""
+    return text[note.tokens[k][0] : note.tokens[k][1]].lower() if 0 <= k < len(note.tokens) else "<edge>"
