@@ -28,13 +28,14 @@ from transforms.records import SourceNote
 def deid_policy(settings: DeidSettings) -> DeidPolicy:
     """The de-identifier's policy from settings (and, at this edge, where its word lists are cached)."""
     lexicons.set_cache_dir(cache_dir() / "lexicons")
+    model = tagger_path(settings.tagger)
     return DeidPolicy(
         secret=settings.secret.get_secret_value().encode(), mode=settings.mode,
         score_threshold=settings.score_threshold, max_shift_days=settings.max_shift_days,
         spacy_model=settings.spacy_model, extra_recognizers=tuple(settings.extra_recognizers),
         extra_clinical_terms=tuple(settings.extra_clinical_terms),
-        tagger_model=tagger_path(settings.tagger), tagger_veto=settings.tagger_veto,
-        tagger_threshold=settings.tagger_threshold, span_model=span_path(settings.tagger),
+        tagger_model=model, tagger_veto=settings.tagger_veto,
+        tagger_threshold=settings.tagger_threshold, span_model=span_path(model),
         span_threshold=settings.tagger_span_threshold,
         site_names=read_word_files(settings.site_names), site_places=read_word_files(settings.site_places),
     )  # fmt: skip
@@ -78,9 +79,9 @@ def _site_tagger_version(path: str) -> str:
     return DEID_VERSION.split("+", 1)[0] + "+crf-" + digest.hexdigest()[:12]
 
 
-def span_path(tagger: str | None) -> str | None:
-    """The span classifier beside a tagger's model file, if it has one (transforms.deid.spanclf)."""
-    model = tagger_path(tagger)
+def span_path(model: str | None) -> str | None:
+    """The span classifier beside a tagger's model file (`tagger_path`), if it has one
+    (transforms.deid.spanclf)."""
     if model is None or not span_model_path(model).is_file():
         return None
     return str(span_model_path(model))

@@ -256,14 +256,13 @@ def cross_validate(real: list[GoldNote], extra: list[GoldNote], k: int, work: Pa
     seconds = train_folds(cut, jobs, params, real_weight)
     for i in range(k):
         outer = work / f"fold{i}.crfsuite"
-        secs = seconds[i]
         parts = [(cut[j], work / f"fold{i}-{j}.crfsuite") for j in range(k) if j != i]
         clf = fit_classifier(parts, _without(cut, i), rules, real_weight, threshold)
         held = [n for n in cut[i] if n.real]
         crf = PhiTagger(str(outer), rules.policy.tagger_veto, rules.policy.tagger_threshold,
                         rules.clinical_terms | rules.vocab.drugs)  # fmt: skip
         two = candidate_tagger(outer, rules)
-        row = {"fold": i, "notes": len(held), "train_seconds": round(secs, 1)}
+        row = {"fold": i, "notes": len(held), "train_seconds": round(seconds[i], 1)}  # jobs[i]: fold i's CRF
         for name, tagger, model in (("tagger", two, clf), ("crf", crf, None), ("rules", None, None)):
             ev, dmg = score(held, rules, tagger, model)
             _add(pooled[name], ev, dmg)
@@ -288,8 +287,10 @@ def out_of_fold_classifier(real: list[GoldNote], extra: list[GoldNote], k: int, 
         cut = folds(real + extra, k)
     train_folds(cut, [((i,), work / f"fold{i}.crfsuite") for i in range(k) if not (work / f"fold{i}.crfsuite").exists()],
                 params, real_weight)  # fmt: skip
-    return fit_classifier([(cut[i], work / f"fold{i}.crfsuite") for i in range(k)], real + extra, rules,
-                          real_weight, threshold)  # fmt: skip
+    clf = fit_classifier([(cut[i], work / f"fold{i}.crfsuite") for i in range(k)], real + extra, rules,
+                         real_weight, threshold)  # fmt: skip
+    clf.card = {"oof_folds": k, **clf.card}
+    return clf
 
 
 def _add(acc: tuple[Evaluation, dict], ev: Evaluation, dmg: dict) -> None:
@@ -350,8 +351,7 @@ def train_command(real_path: Path, extra_paths: list[Path], out: Path, cv: int, 
     if clf is None:
         spans.unlink(missing_ok=True)  # fewer than two groups: the CRF alone, with the veto and threshold
     else:
-        clf.card = {"oof_folds": min(cv or OOF_FOLDS, len({n.group for n in real + extra})), **clf.card,
-                    "crf_sha256": card["sha256"]}  # fmt: skip
+        clf.card["crf_sha256"] = card["sha256"]
         spans.write_text(clf.to_json() + "\n")
         card["span_classifier_sha256"] = sha256(spans)
         card["span_classifier_bytes"] = spans.stat().st_size

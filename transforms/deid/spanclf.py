@@ -104,6 +104,10 @@ def _bucket(x: float, edges: tuple[float, ...]) -> int:
     return len(edges)
 
 
+def _sigmoid(z: float) -> float:
+    return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+
+
 def _logit(p: float) -> float:
     return max(-7.0, min(7.0, math.log((1 - p + 1e-6) / (p + 1e-6))))
 
@@ -142,7 +146,8 @@ def features(text: str, c: Candidate, stats: WordStats, exclude_group: str | Non
     if not c.rules:
         f["norule"] = 1.0
     labs = Counter(x[2:] for x in c.crf_labels if x != "O")
-    f["crf=" + (labs.most_common(1)[0][0] if labs else "none")] = 1.0
+    crf = "crf=" + (labs.most_common(1)[0][0] if labs else "none")
+    f[crf] = 1.0
     p_min = min(c.p_outside, default=1.0)
     p_mean = sum(c.p_outside) / len(c.p_outside) if c.p_outside else 1.0
     f[f"pmin={_bucket(p_min, _P_EDGES)}"] = 1.0
@@ -168,7 +173,7 @@ def features(text: str, c: Candidate, stats: WordStats, exclude_group: str | Non
         f["shape=" + regex.sub(r"\d", "d", t)[:12]] = 1.0
     f["p1=" + c.before] = 1.0
     f["n1=" + c.after] = 1.0
-    _note_case(f, view.case, case)
+    _note_case(f, view.case, case, crf)
     typ = "type=" + s.entity_type
     for k in list(f):
         if k.startswith(("pmin=", "case=", "dfmin=", "phrmax=")):
@@ -178,7 +183,7 @@ def features(text: str, c: Candidate, stats: WordStats, exclude_group: str | Non
     return f
 
 
-def _note_case(f: dict[str, float], nc: str, case: str) -> None:
+def _note_case(f: dict[str, float], nc: str, case: str, crf: str) -> None:
     """How the note is written (upper, lower or mixed case), with the candidate's own case and
     lists: "Douglas" in a well-cased letter is a name far more often than in an all-caps ICU note."""
     f[nc] = 1.0
@@ -186,7 +191,6 @@ def _note_case(f: dict[str, float], nc: str, case: str) -> None:
     for flag in ("first", "last", "eng"):
         if "f0:" + flag in f:
             f[f"{nc}&case={case}&{flag}"] = 1.0
-    crf = next(k for k in f if k.startswith("crf="))
     f[f"{nc}&{crf}"] = 1.0
 
 
@@ -215,7 +219,7 @@ def _word_features(f: dict[str, float], view: NoteView, t: str, words: list[str]
     dfs = [d if d >= _DF_EDGES[0] else 0 for d, _ in counts]
     f[f"dfmin={_bucket(min(dfs), _DF_EDGES)}"] = 1.0
     f[f"dfmax={_bucket(max(dfs), _DF_EDGES)}"] = 1.0
-    rates = [(p + 0.5) / (d + 1) for (d0, p), d in zip(counts, dfs, strict=True) if d]
+    rates = [(p + 0.5) / (d + 1) for (_, p), d in zip(counts, dfs, strict=True) if d]
     f["phrmax=" + (str(_bucket(max(rates), _RATE_EDGES)) if rates else "na")] = 1.0
     f["phrmin=" + (str(_bucket(min(rates), _RATE_EDGES)) if rates else "na")] = 1.0
     count, lower_too = view.word(words[0])
@@ -234,8 +238,7 @@ class SpanClassifier:
     card: dict = field(default_factory=dict)
 
     def probability(self, text: str, c: Candidate, view: NoteView | None = None) -> float:
-        z = sum(self.weights.get(k, 0.0) * v for k, v in features(text, c, self.stats, view=view).items())
-        return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+        return _sigmoid(sum(self.weights.get(k, 0.0) * v for k, v in features(text, c, self.stats, view=view).items()))
 
     def keep(self, text: str, candidates: list[Candidate]) -> list[PhiSpan]:
         """The candidates' spans it keeps; spans of types it does not decide are always kept."""
@@ -282,9 +285,7 @@ def fit(rows: list[dict[str, float]], labels: list[int], l2: float = 1.0, epochs
     for _ in range(epochs):
         for r in order.permutation(n):
             ii, vv = data[r]
-            z = float(w[ii] @ vv)
-            p = 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
-            g = (p - y[r]) * vv + (l2 / n) * w[ii]
+            g = (_sigmoid(float(w[ii] @ vv)) - y[r]) * vv + (l2 / n) * w[ii]
             g2[ii] += g * g
             w[ii] -= rate * g / np.sqrt(g2[ii])
     return {k: float(w[i]) for k, i in index.items()}
