@@ -109,11 +109,16 @@ def merged_model(base_path: str, base_revision: str, adapter: Adapter, cache: Pa
 
 def record_eval(folder: Path, gold_name: str, command: str, columns: list[tuple[str, dict[str, str]]]) -> None:
     """Put eval-extract's figures on `gold_name` into the adapter's card and README (the weights,
-    and so the sha256, are untouched)."""
+    and so the sha256, are untouched). Figures measured under another SCHEMA_VERSION (other grounded
+    decoding or grounding rules) are dropped: the card shows what the code now does."""
+    from transforms.schema import SCHEMA_VERSION
+
     card_path = folder / ADAPTER_CARD
     card = json.loads(card_path.read_text())
-    evals = {k: v for k, v in (card.get("eval") or {}).items() if isinstance(v, dict)}
-    evals[gold_name] = {"command": command, "columns": [[label, figs] for label, figs in columns]}
+    evals = {k: v for k, v in (card.get("eval") or {}).items()
+             if isinstance(v, dict) and v.get("schema_version") == SCHEMA_VERSION}  # fmt: skip
+    evals[gold_name] = {"command": command, "schema_version": SCHEMA_VERSION,
+                        "columns": [[label, figs] for label, figs in columns]}  # fmt: skip
     card["eval"] = evals
     card_path.write_text(json.dumps(card, indent=2) + "\n")
     write_model_card(folder, card)
@@ -126,7 +131,7 @@ def _eval_lines(evals: dict) -> list[str]:
         return ["(not evaluated yet: chartsift eval-extract --compare ADAPTER --card)", ""]
     lines = []
     for gold_name, e in sorted(evals.items()):
-        lines += [f"`{e['command']}` ({gold_name}):", "", "```",
+        lines += [f"`{e['command']}` ({gold_name}; schema {e.get('schema_version', '?')}):", "", "```",
                   *report_lines([(label, figs) for label, figs in e["columns"]]), "```", ""]  # fmt: skip
     return lines
 

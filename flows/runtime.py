@@ -16,13 +16,15 @@ from flows.engines import build_engine
 from flows.engines.models import cache_dir
 from flows.settings import DeidSettings, InferenceSettings, Settings
 from flows.state import STATE
-from transforms.deid import DEID_VERSION, Deidentifier, DeidPolicy, lexicons
+from transforms import lexicons
+from transforms.deid import DEID_VERSION, Deidentifier, DeidPolicy
 from transforms.deid.spanclf import span_model_path
 from transforms.deid.stage import DeidOutcome, deidentify_notes, merge_outcomes, split_for_workers
 from transforms.deid.tagger import BUILTIN_MODEL as BUILTIN_TAGGER
 from transforms.engine import EngineInfo, InferenceEngine
 from transforms.errors import ConfigError
 from transforms.records import SourceNote
+from transforms.schema import SCHEMA_VERSION
 
 
 def deid_policy(settings: DeidSettings) -> DeidPolicy:
@@ -50,14 +52,16 @@ def scoring_policy(**fields) -> DeidPolicy:  # noqa: ANN003 - DeidPolicy's field
 
 def run_fingerprint(settings: Settings) -> str:
     """What a run's output depends on: `settings.fingerprint()` and what its names stand for, the
-    adapter's weights (sha256) and the PHI tagger's model (`deid_version`), so an adapter or tagger
+    adapter's weights (sha256) and the PHI tagger's model (`deid_version`), and the extraction's
+    SCHEMA_VERSION (which also covers grounded decoding and the grounding rules), so an adapter or tagger
     retrained under the same name is a change the incremental state notices."""
     from flows.adapters import resolve_adapter
     from flows.engines.vllm_engine import adapter_base
 
     inf = settings.inference
     adapter = resolve_adapter(inf.adapter, adapter_base(inf, inf.engine)) if inf.engine in ("cpu", "gpu") else None
-    parts = (settings.fingerprint(), adapter.sha256 if adapter else "", deid_version(deid_policy(settings.deid)))
+    parts = (settings.fingerprint(), adapter.sha256 if adapter else "", deid_version(deid_policy(settings.deid)),
+             SCHEMA_VERSION)  # fmt: skip
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:16]
 
 

@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 import jsonschema
 from pydantic import ValidationError
 
+from transforms import cues
 from transforms.chunking import Chunk
 from transforms.codes import GROUNDED, ExtractionError, Grounding
-from transforms.schema import Extraction, extraction_json_schema
+from transforms.schema import Extraction, clauses, extraction_json_schema
 
 _VALIDATOR = jsonschema.Draft202012Validator(extraction_json_schema())
 
@@ -104,15 +105,6 @@ def mentions(fact_type: str, name: str, attributes: dict[str, str], span: str) -
     return any(s.startswith(w[:5]) for w in words for s in span_words)
 
 
-_TOBACCO = re.compile(r"[^\n.;]*\b(?:smok\w*|tobacco|cigar\w*|cigs?|ppd|pack[- ]?years?|nicotine|vap(?:es|ing))\b[^\n.;]*",
-                      flags=re.IGNORECASE)  # fmt: skip
-# the words notes use for each vital (Vital.name is a code), matched next to the vital's value
-_VITAL_WORDS = {
-    "blood_pressure": r"bp|b/p|nibp|abp|blood pressure", "heart_rate": r"hr|heart rate|pulse|p",
-    "respiratory_rate": r"rr|resp(?:iratory)?(?: rate)?|resps", "temperature": r"t|temp(?:erature)?|tmax|t max|tm",
-    "oxygen_saturation": r"spo2|sao2|o2 sat(?:uration)?s?|sats?|oxygen saturation|pulse ox|o2",
-    "weight": r"wt|weight", "height": r"ht|height", "bmi": r"bmi", "pain_score": r"pain(?: score)?",
-}  # fmt: skip
 _CLAUSE_END = re.compile(r"\n|;|\.(?=\s|$)")
 _MIN_CLAUSE_OVERLAP = 0.6
 
@@ -120,9 +112,9 @@ _MIN_CLAUSE_OVERLAP = 0.6
 def _keyword(text: str, fact_type: str, name: str, value: str) -> Located:
     """Smoking status: the sentence naming tobacco. A vital: its name's words right before its value."""
     if fact_type == "smoking_status":
-        m = _TOBACCO.search(text)
-    elif fact_type == "vital" and name in _VITAL_WORDS and value:
-        m = re.search(rf"\b(?:{_VITAL_WORDS[name]})\b\W{{0,3}}{re.escape(value)}(?![\d.]\d)", text, flags=re.IGNORECASE)
+        m = cues.TOBACCO.search(text)
+    elif fact_type == "vital" and name in cues.VITAL_WORDS and value:
+        m = re.search(rf"\b(?:{cues.VITAL_WORDS[name]})\b\W{{0,3}}{re.escape(value)}(?![\d.]\d)", text, flags=re.IGNORECASE)
     else:
         m = None
     if m is None:
@@ -156,23 +148,42 @@ def _clause(text: str, name: str, evidence: str) -> Located | None:
     return Located(start, end, Grounding.CLAUSE)
 
 
-_ALLERGY_CUE = re.compile(r"allerg|nkda|nka\b|intoleran|reaction|anaphyla|sensitiv", flags=re.IGNORECASE)
-
-
-def _typed(text: str, fact_type: str, g: Located) -> Located:
-    """An allergy must sit on a line that speaks of allergies (a drug in a medication list is not
-    one); otherwise its evidence is a mismatch."""
-    if fact_type != "allergy" or g.start is None or g.status not in GROUNDED:
+def _typed(text: str, fact_type: str, name: str, g: Located) -> Located:
+    """The type rules, which grounded decoding also enforces (schema.grounded_json_schema): an
+    allergy must sit on a line that speaks of allergies (a drug in a medication list is not one); a
+    medication's clause must not (a drug the patient reacts to is not one), and must speak of
+    medication (cues.speaks_of_medication: a known drug, a dose, a route, a medication
+    verb) or sit in a medication list; a vital's words ("RR", "pulse 63") name no other fact.
+    A fact that breaks one is an evidence mismatch."""
+    if g.start is None or g.status not in GROUNDED or fact_type in ("vital", "smoking_status"):
         return g
-    line_start = text.rfind("\n", 0, g.start) + 1
-    line_end = text.find("\n", g.end)
-    line = text[line_start : line_end if line_end >= 0 else len(text)]
-    return g if _ALLERGY_CUE.search(line) else Located(g.start, g.end, Grounding.EVIDENCE_MISMATCH)
+    lines = text[: g.end].split("\n")  # the last is the start of the evidence's line
+    line = lines[-1] + text[g.end :].split("\n", 1)[0]
+    if fact_type == "allergy":
+        fits = bool(cues.ALLERGY.search(line))
+    elif fact_type == "medication":
+        in_list = cues.medication_sections(lines)[-1]
+        clause = _clause_of(line, len(lines[-1]) - (g.end - g.start))
+        fits = not cues.ALLERGY.search(clause) and (in_list or cues.speaks_of_medication(clause))
+    else:
+        fits = True
+    return g if fits and not cues.vital_name(name) else Located(g.start, g.end, Grounding.EVIDENCE_MISMATCH)
+
+
+def _clause_of(line: str, at: int) -> str:
+    """The clause of `line` (schema.clauses) that holds offset `at`."""
+    pos = 0
+    for c in clauses(line):
+        pos = line.find(c, pos)
+        if pos <= at < pos + len(c):
+            return c
+        pos += len(c)
+    return line
 
 
 def locate(text: str, fact_type: str, name: str, attributes: dict[str, str], evidence: str) -> Located:
-    """Ground one fact in `text` (codes.Grounding): `_locate`, then an allergy's line must speak of allergies."""
-    return _typed(text, fact_type, _locate(text, fact_type, name, attributes, evidence))
+    """Ground one fact in `text` (codes.Grounding): `_locate`, then the type rules (`_typed`)."""
+    return _typed(text, fact_type, name, _locate(text, fact_type, name, attributes, evidence))
 
 
 def _locate(text: str, fact_type: str, name: str, attributes: dict[str, str], evidence: str) -> Located:

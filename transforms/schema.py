@@ -1,6 +1,8 @@
 """The extraction schema: one pydantic model, from which the JSON schema for structured outputs is
 generated. Bounded (maxItems, maxLength, enums) so a small model cannot loop forever inside it.
-SCHEMA_VERSION changes whenever the model does; it is stored on every fact row."""
+SCHEMA_VERSION changes whenever the model, the grounded decoding (`grounded_json_schema`) or the
+grounding rules (transforms.extract.locate) do; it is stored on every fact row and is part of a run's
+fingerprint."""
 
 from __future__ import annotations
 
@@ -11,7 +13,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SCHEMA_VERSION = "2.0"
+from transforms import cues
+
+SCHEMA_VERSION = "2.1"  # 2.1: a fact is tied to one clause of the note; type rules
 
 _Evidence = Field(max_length=160, description="verbatim words copied from the note")
 _Name = Field(min_length=1, max_length=80)
@@ -89,20 +93,38 @@ def _schema_text() -> str:
 
 
 _CLAUSE = re.compile(r"[^\n;]+")
+# a full stop ends a clause when a capital follows, unless it closes an abbreviation ("p.o.", "Dr.")
+_SENTENCE_END = re.compile(r"\.\s+(?=[A-Z])")
+_ABBREVIATION = re.compile(r"(?:\b[A-Za-z]\.[A-Za-z.]*|\b(?:dr|mr|mrs|ms|st|vs))$", flags=re.IGNORECASE)
+
+
+def clauses(text: str) -> list[str]:
+    """`text` cut at line breaks, semicolons and the ends of sentences, blank pieces dropped: the
+    units a quote stays within."""
+    out = []
+    for m in _CLAUSE.finditer(text):
+        piece, start = m.group(0), 0
+        for end in _SENTENCE_END.finditer(piece):
+            if not _ABBREVIATION.search(piece, 0, end.start()):
+                out.append(piece[start : end.start() + 1])
+                start = end.end()
+        out.append(piece[start:])
+    return [c for c in out if c.strip()]
+
+
 _TOKEN = re.compile(r"\S+")
 _TRIM = frozenset(".,;:()")
 
 
 def quote_spans(text: str, limits: tuple[tuple[int, int], ...]) -> list[list[str]]:
     """For each (max_chars, max_words) of `limits`, every run of whole words within one clause of
-    `text` (clauses end at line breaks and semicolons), as written, at most `max_words` words and
-    `max_chars` characters, also without the punctuation that opens or closes it ("(rash)." gives
-    "rash"): what a quote from the note can be. One pass over the text serves every limit."""
+    `text` (`clauses`), as written, at most `max_words` words and `max_chars` characters, also
+    without the punctuation that opens or closes it ("(rash)." gives "rash"): what a quote from the
+    note can be. One pass over the text serves every limit."""
     found: list[set[str]] = [set() for _ in limits]
     widest = max(w for _, w in limits)
     longest = max(c for c, _ in limits)
-    for clause in _CLAUSE.finditer(text):
-        line = clause.group(0)
+    for line in clauses(text):
         words = [(m.start(), m.end()) for m in _TOKEN.finditer(line)]
         for i, (start, _) in enumerate(words):
             for n, (_, end) in enumerate(words[i : i + widest], 1):
@@ -126,20 +148,54 @@ def note_spans(text: str, max_chars: int, max_words: int) -> list[str]:
     return quote_spans(text, ((max_chars, max_words),))[0]
 
 
+_FACT_LISTS = (("Medication", "medications", "name"), ("Diagnosis", "diagnoses", "name"),
+               ("Procedure", "procedures", "name"), ("Lab", "labs", "name"), ("Vital", "vitals", None),
+               ("Allergy", "allergies", "substance"))  # fmt: skip
+
+
 def grounded_json_schema(text: str) -> dict:
-    """The extraction schema with every `evidence` (and every name but a vital's code) constrained
-    to a quote of `text` (note_spans): structured decoding cannot produce a quote the note does not
-    hold, nor misspell a name it copies."""
+    """The extraction schema with every fact tied to one clause of `text` (`clauses`): its
+    `evidence` is a quote of that clause (quote_spans) and its name is written there too; a vital's
+    value is a number written shortly after its words there (cues.vital_values). Each fact list's
+    item is an `anyOf` with one alternative per clause (a vital: per clause and code), so once the
+    model has written a name, only the clauses holding it stay open for the evidence. The type rules
+    of transforms.extract.locate hold too: an allergy only on a line that speaks of allergies, a
+    medication only in a clause that does not and that speaks of medication (or in a medication
+    list), a vital's words never another fact's name, and smoking status "unknown" in a note that
+    never mentions tobacco. Structured decoding therefore cannot produce a quote the note does not
+    hold, a misspelt copy, nor a name paired with another clause's evidence."""
     schema = extraction_json_schema()
-    evidence, names = quote_spans(text, ((160, 24), (80, 6)))
-    if not evidence:
+    defs, props = schema["$defs"], schema["properties"]
+    alternatives: dict[str, list[dict]] = {model: [] for model, _, _ in _FACT_LISTS}
+    seen: set[tuple[str, bool, bool]] = set()
+    lines = text.split("\n")
+    for line, in_med_list in zip(lines, cues.medication_sections(lines), strict=True):
+        allergy_line = bool(cues.ALLERGY.search(line))
+        for clause in clauses(line):
+            if (clause, allergy_line, in_med_list) in seen:
+                continue
+            seen.add((clause, allergy_line, in_med_list))
+            k = len(seen)
+            evidence, names = quote_spans(clause, ((160, 24), (80, 6)))
+            defs[f"Quote{k}"] = {"type": "string", "enum": evidence}
+            defs[f"Name{k}"] = {"type": "string", "enum": [n for n in names if not cues.vital_name(n)]}
+            allowed = {"Allergy": allergy_line, "Vital": False, "Medication": not cues.ALLERGY.search(clause) and (
+                in_med_list or cues.speaks_of_medication(clause))}  # fmt: skip
+            for model, _, name_field in _FACT_LISTS:
+                fields = {**defs[model]["properties"], "evidence": {"$ref": f"#/$defs/Quote{k}"}}
+                if name_field is not None and allowed.get(model, True) and defs[f"Name{k}"]["enum"]:
+                    alternatives[model].append({**defs[model], "properties": {**fields, name_field: {"$ref": f"#/$defs/Name{k}"}}})
+            for code, values in cues.vital_values(clause).items():
+                alternatives["Vital"].append({**defs["Vital"], "properties": {
+                    **defs["Vital"]["properties"], "name": {"type": "string", "enum": [code]},
+                    "value": {"type": "string", "enum": values}, "evidence": {"$ref": f"#/$defs/Quote{k}"}}})  # fmt: skip
+    if not seen:
         return schema
-    defs = schema["$defs"]
-    defs["NoteQuote"] = {"type": "string", "enum": evidence}
-    defs["NoteName"] = {"type": "string", "enum": names}
-    for model, fields in (("Medication", ("name", "evidence")), ("Diagnosis", ("name", "evidence")),
-                          ("Procedure", ("name", "evidence")), ("Lab", ("name", "evidence")),
-                          ("Vital", ("evidence",)), ("Allergy", ("substance", "evidence"))):  # fmt: skip
-        for f in fields:
-            defs[model]["properties"][f] = {"$ref": "#/$defs/NoteQuote" if f == "evidence" else "#/$defs/NoteName"}
+    for model, field_name, _ in _FACT_LISTS:
+        if alternatives[model]:
+            props[field_name]["items"] = {"anyOf": alternatives[model]}
+        else:
+            props[field_name] = {**props[field_name], "maxItems": 0}
+    if not cues.TOBACCO.search(text):
+        props["smoking_status"] = {"type": "string", "enum": ["unknown"]}
     return schema

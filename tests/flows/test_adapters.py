@@ -34,3 +34,22 @@ def test_when_the_base_is_multimodal_then_lora_targets_only_its_language_model()
              "model.multi_modal_projector.mm_input_projection"]  # MedGemma / Gemma 3 4B shapes
     pattern = target_modules(names)
     assert [n for n in names if re.fullmatch(pattern, n)] == names[:2]
+
+
+def test_when_figures_are_recorded_then_the_card_keeps_only_those_of_this_schema_version(tmp_path, monkeypatch):
+    import json
+    import shutil
+
+    from flows import adapters
+
+    folder = tmp_path / "adapter"
+    shutil.copytree(ROOT / "flows" / "engines" / "adapters" / "smollm2-extract-v2", folder)
+    digest = adapter_digest(folder)
+    monkeypatch.setattr("transforms.schema.SCHEMA_VERSION", "0.9")
+    adapters.record_eval(folder, "old-gold", "chartsift eval-extract --gold old", [("base", {"notes": "1"})])
+    monkeypatch.undo()
+    adapters.record_eval(folder, "new-gold", "chartsift eval-extract --gold new", [("base", {"notes": "2"})])
+    card = json.loads((folder / adapters.ADAPTER_CARD).read_text())
+    assert list(card["eval"]) == ["new-gold"]  # figures of other decoding rules are not shown as this code's
+    assert "new-gold" in (folder / "README.md").read_text() and "old-gold" not in (folder / "README.md").read_text()
+    assert adapter_digest(folder) == digest  # the weights, and so the checksum, are untouched

@@ -12,7 +12,7 @@ from transforms.extract import (
     merge_chunk_facts,
     parse_answer,
 )
-from transforms.schema import Extraction, extraction_json_schema, grounded_json_schema, note_spans
+from transforms.schema import Extraction, clauses, extraction_json_schema, grounded_json_schema, note_spans
 
 GOOD = {"medications": [{"name": "metformin", "dose": "500 mg", "route": "", "frequency": "twice daily",
                          "status": "active", "evidence": "metformin 500 mg twice daily"}],
@@ -122,13 +122,71 @@ def test_when_decoding_is_grounded_then_the_schema_accepts_only_quotes_of_the_no
 
     text = "Plan: start metformin 500 mg twice daily. Type 2 diabetes."
     schema = grounded_json_schema(text)
-    good = {**GOOD, "diagnoses": [{**GOOD["diagnoses"][0], "evidence": "Type 2 diabetes"}], "labs": []}
+    good = {**GOOD, "diagnoses": [{**GOOD["diagnoses"][0], "evidence": "Type 2 diabetes"}], "labs": [],
+            "smoking_status": "unknown"}  # fmt: skip
     jsonschema.validate(good, schema)
     for bad in ({**good, "labs": GOOD["labs"]},  # "A1c 7.9%" is not in this note
                 {**good, "medications": [{**GOOD["medications"][0], "name": "metformine"}]}):  # a misspelt copy
         with pytest.raises(jsonschema.ValidationError):
             jsonschema.validate(bad, schema)
     jsonschema.validate(good, extraction_json_schema())  # a subset of the free schema
+
+
+def _med(name: str, evidence: str) -> dict:
+    return {"name": name, "dose": "", "route": "", "frequency": "", "status": "active", "evidence": evidence}
+
+
+def _valid(doc: dict, schema: dict) -> bool:
+    import jsonschema
+
+    return jsonschema.Draft202012Validator(schema).is_valid(doc)
+
+
+def test_when_decoding_is_grounded_then_a_fact_is_tied_to_one_clause_of_the_note():
+    text = ("VS: BP 120/80, pulse 64. History of gout. Start colchicine 0.6 mg; lisinopril\n"
+            "Allergies: penicillin (rash)\nSmoker.\nMedications:\n- senna")  # fmt: skip
+    schema = grounded_json_schema(text)
+    empty = {"medications": [], "diagnoses": [], "procedures": [], "labs": [], "vitals": [], "allergies": [],
+             "smoking_status": "unknown"}  # fmt: skip
+
+    def ok(**lists) -> bool:
+        return _valid({**empty, **lists}, schema)
+
+    assert ok(medications=[_med("colchicine", "Start colchicine 0.6 mg")])
+    assert not ok(medications=[_med("colchicine", "History of gout")])  # another sentence's evidence
+    assert not ok(medications=[_med("lisinopril", "Start colchicine 0.6 mg")])  # across a semicolon
+    assert ok(medications=[_med("senna", "- senna")])  # a medication list: no dose or verb needed
+    assert not ok(medications=[_med("gout", "History of gout")])  # a clause that does not speak of medication
+    assert not ok(medications=[_med("penicillin", "penicillin (rash)")])  # a drug the patient reacts to
+    assert ok(allergies=[{"substance": "penicillin", "reaction": "rash", "evidence": "Allergies: penicillin (rash)"}])
+    assert not ok(allergies=[{"substance": "colchicine", "reaction": "", "evidence": "Start colchicine 0.6 mg"}])
+    vital = {"name": "heart_rate", "value": "64", "unit": "", "evidence": "pulse 64"}
+    assert ok(vitals=[vital])
+    assert not ok(vitals=[{**vital, "value": "120"}])  # not the number written after "pulse"
+    assert not ok(vitals=[{**vital, "name": "temperature"}])  # no temperature's words here
+    dx = {"name": "gout", "status": "active", "negated": False, "historical": True, "family_history": False,
+          "evidence": "History of gout"}  # fmt: skip
+    assert ok(diagnoses=[dx])
+    assert not ok(diagnoses=[{**dx, "name": "BP", "evidence": "VS: BP 120/80"}])  # a vital's words name no diagnosis
+    assert ok(smoking_status="current")
+    assert not _valid({**empty, "smoking_status": "current"}, grounded_json_schema("Start colchicine 0.6 mg"))
+
+
+def test_when_a_note_is_cut_into_clauses_then_sentences_end_but_abbreviations_do_not():
+    assert clauses("Dx: gout. Start colchicine 0.6 mg p.o. Daily; Dr. Lee saw him\n\nAllergies: none") == [
+        "Dx: gout.", "Start colchicine 0.6 mg p.o. Daily", " Dr. Lee saw him", "Allergies: none"]
+
+
+def test_when_a_fact_breaks_a_type_rule_then_it_is_not_grounded():
+    text = ("History of gout. Start colchicine 0.6 mg\nAllergies: penicillin (rash); takes aspirin\n"
+            "Discharge medications:\n- senna\nVS: RR 18")  # fmt: skip
+    assert locate(text, "medication", "colchicine", {}, "Start colchicine 0.6 mg").status == "exact"
+    assert locate(text, "medication", "gout", {}, "History of gout").status == "evidence_mismatch"
+    assert locate(text, "medication", "penicillin", {}, "penicillin (rash)").status == "evidence_mismatch"
+    assert locate(text, "medication", "aspirin", {}, "takes aspirin").status == "exact"  # its own clause
+    assert locate(text, "medication", "senna", {}, "- senna").status == "exact"  # in a medication list
+    assert locate(text, "diagnosis", "RR", {}, "RR 18").status == "evidence_mismatch"
+    assert locate(text, "diagnosis", "gout", {}, "History of gout").status == "exact"
 
 
 def test_when_an_allergy_sits_on_a_line_that_is_not_about_allergies_then_it_is_not_grounded():

@@ -2,7 +2,7 @@
 
 import pytest
 
-from transforms.deid import lexicons
+from transforms import lexicons
 from transforms.deid.names import known_names
 from transforms.deid.places import PlaceListRecognizer
 

@@ -24,7 +24,6 @@ from presidio_anonymizer.entities import OperatorConfig
 
 from transforms.deid import surrogates
 from transforms.deid.dates import shift_iso_date
-from transforms.deid.lexicons import english_words
 from transforms.deid.names import NameListRecognizer
 from transforms.deid.ner import NerOnlyNlpEngine, NoContext, ner_listens
 from transforms.deid.normalize import analysis_view, to_original
@@ -46,6 +45,7 @@ from transforms.deid.tidy import filter_ner, tidy
 from transforms.deid.vocabulary import STOP, Vocabulary
 from transforms.deid.windows import ner_windows, unknown_words
 from transforms.errors import ChartsiftError
+from transforms.lexicons import english_words
 from transforms.records import PhiSpan
 
 # bump whenever recognizers, the tagger or replacement change; the shipped tagger's checksum is part of it

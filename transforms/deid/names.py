@@ -17,9 +17,9 @@ from importlib import resources
 import regex
 from presidio_analyzer import EntityRecognizer, RecognizerResult
 
-from transforms.deid.lexicons import not_names, philter_first_names, philter_last_names
 from transforms.deid.recognizers import mostly_upper, starts_clause
 from transforms.deid.words import word_list
+from transforms.lexicons import not_names, philter_first_names, philter_last_names
 
 _TOKEN = regex.compile(
     r"\b[A-Z][a-z]+(?:['\-][A-Z]?[a-z]+)?\b|\b[A-Z]{2,}(?:['\-][A-Z]+)?\b|\b[A-Z]\.|\b[a-z]{3,}(?:['\-][a-z]+)?\b"

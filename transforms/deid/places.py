@@ -12,9 +12,9 @@ from __future__ import annotations
 import regex
 from presidio_analyzer import EntityRecognizer, RecognizerResult
 
-from transforms.deid.lexicons import us_places
 from transforms.deid.recognizers import fold_text
 from transforms.deid.words import word_list
+from transforms.lexicons import us_places
 
 _CUE = regex.compile(r"\b(?i:in|from|to|near|outside|outside of|around|of|at|visiting|via)[ \t]+(?=[A-Z])")
 _WORD = regex.compile(r"[A-Z][A-Za-z.'\-]*")

@@ -9,7 +9,10 @@ from dataclasses import dataclass
 
 from spacy.lang.en.stop_words import STOP_WORDS
 
-from transforms.deid.lexicons import (
+from transforms.deid.names import census_names, known_names
+from transforms.deid.tagger import EDGE_WORDS
+from transforms.deid.words import word_list
+from transforms.lexicons import (
     countries_and_states,
     drug_words,
     english_words,
@@ -17,9 +20,6 @@ from transforms.deid.lexicons import (
     philter_first_names,
     philter_last_names,
 )
-from transforms.deid.names import census_names, known_names
-from transforms.deid.tagger import EDGE_WORDS
-from transforms.deid.words import word_list
 
 STOP = frozenset(STOP_WORDS)
 ROLE_WORDS = word_list("role_words")  # titles, roles and linking words that patterns and NER take in front of a name
