@@ -12,7 +12,7 @@ from pathlib import Path
 from flows.runtime import deid_policy, get_deidentifier
 from flows.settings import Settings
 from transforms.deid.evaluate import Evaluation, scorable_gold, score_note
-from transforms.deid.stage import deidentify_texts
+from transforms.deid.stage import deidentify_texts, surrogates
 
 
 def evaluate_deid(gold_path: Path, settings: Settings | None = None, safe_harbor_ages: bool = True) -> Evaluation:
@@ -32,8 +32,15 @@ def evaluate_deid(gold_path: Path, settings: Settings | None = None, safe_harbor
 def deidentified_texts(texts: list[str], name: str, settings: Settings) -> list[str | None]:
     """Texts through the flow's de-identification stage; None where the stage quarantined or blocked
     the note (it never reaches a model)."""
+    return [None if done is None else done[0] for done in deidentified_notes(texts, name, settings)]
+
+
+def deidentified_notes(texts: list[str], name: str, settings: Settings) -> list[tuple[str, list[str]] | None]:
+    """`deidentified_texts` with the surrogates each text's de-identification wrote (as the staged
+    notes carry them to extraction)."""
     d = get_deidentifier(deid_policy(settings.deid))
-    return [None if done is None or done[1] else done[0].result.text for done in deidentify_texts(texts, name, d)]
+    return [None if done is None or done[1] else (done[0].result.text, surrogates(done[0].result))
+            for done in deidentify_texts(texts, name, d)]  # fmt: skip
 
 
 def evaluate_extraction(gold_path: Path, settings: Settings | None = None, limit: int | None = None):
@@ -47,11 +54,12 @@ def evaluate_extraction(gold_path: Path, settings: Settings | None = None, limit
 
     settings = settings or Settings()
     records = [json.loads(line) for line in gold_path.read_text().splitlines() if line.strip()][:limit]
-    texts = [t or "" for t in deidentified_texts([r["text"] for r in records], gold_path.name, settings)]  # a quarantined note is never extracted
+    done = [d or ("", []) for d in deidentified_notes([r["text"] for r in records], gold_path.name, settings)]  # a quarantined note is never extracted
+    texts = [text for text, _ in done]
     engine = get_engine(settings.inference)
     results = run_extraction(engine, load_template(template_name(settings.inference, engine.info)), texts,
                              settings.inference.max_tokens, settings.inference.retry_max_tokens,
-                             grounded=settings.inference.grounded_decoding)  # fmt: skip
+                             grounded=settings.inference.grounded_decoding, surrogates=[s for _, s in done])  # fmt: skip
     ev = ExtractEvaluation()
     for rec, res, text in zip(records, results, texts, strict=True):
         score_extract(ev, rec, res.facts, res.error, text)

@@ -94,6 +94,7 @@ class Grounding(Code):
     # not grounded: such facts go to `facts_ungrounded` (audit), never to `facts`
     EVIDENCE_MISMATCH = "evidence_mismatch"  # the evidence is in the note but does not name the fact
     NAME_ONLY = "name_only"  # the evidence was not found, the fact's name was
+    SURROGATE = "surrogate"  # the fact's name is a surrogate the de-identifier wrote (a person, a place)
     UNGROUNDED = "ungrounded"
 
 

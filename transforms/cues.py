@@ -33,13 +33,14 @@ def vital_name(name: str) -> bool:
 
 
 def vital_values(text: str) -> dict[str, list[str]]:
-    """For each vital code, the numbers written shortly after its words in `text` ("BP 120/80",
-    "Temp of 38.2"): the values a vital of that code can take there."""
+    """For each vital code, the numbers written right after its words in `text` ("BP 120/80",
+    "BP: 120/80", "Temp of 38.2"; not "pain since 10/3"): the values a vital of that code can take
+    there."""
     found = {}
     for code, words in VITAL_WORDS.items():
-        values = re.findall(rf"\b(?:{words})\b[^\d\n;]{{0,12}}?({_NUMBER})", text, flags=re.IGNORECASE)
-        if values:
-            found[code] = sorted(set(values))
+        values = re.findall(rf"\b(?:{words})\b[^\w\n;]{{0,3}}(?:(?:of|is|was|at)\s+)?({_NUMBER})", text, flags=re.IGNORECASE)
+        if values:  # a score out of ten ("pain 9/10") is written down as 9 too
+            found[code] = sorted({v for value in values for v in (value, value.removesuffix("/10"))})
     return found
 
 
@@ -64,6 +65,13 @@ def speaks_of_medication(text: str) -> bool:
     return any(w in drugs for w in _WORD.findall(text.lower()))
 
 
+def dosing_words_only(name: str) -> bool:
+    """Whether `name` is made only of dose, route, frequency and medication-verb words and numbers
+    ("po", "prn", "titrated", "cont 5 mg"): no drug's name."""
+    words = re.findall(r"[\w/']+", name)
+    return bool(words) and all(w.isdigit() or MEDICATION.fullmatch(w) for w in words)
+
+
 def medication_sections(lines: list[str]) -> list[bool]:
     """For each line, whether it sits under a medication heading ("Discharge medications:" on a
     line of its own), up to the next heading."""
@@ -76,3 +84,16 @@ def medication_sections(lines: list[str]) -> list[bool]:
             inside = False
         out.append(inside)
     return out
+
+
+def surrogate_name(name: str, surrogates: frozenset[frozenset[str]]) -> bool:
+    """Whether `name` is part of a surrogate the de-identifier wrote, or holds one whole ("ARDEN" and
+    "ARDEN) AT BEDSIDE" of "WIFE (ARDEN) AT BEDSIDE"): a person, place or date is never a clinical
+    fact. `surrogates`: the lower-cased words of each surrogate (`surrogate_words`)."""
+    words = frozenset(re.findall(r"\w+", name.lower()))
+    return bool(words) and any(words <= s or s <= words for s in surrogates)
+
+
+def surrogate_words(surrogates: list[str] | tuple[str, ...]) -> frozenset[frozenset[str]]:
+    """Each surrogate as its set of lower-cased words, for `surrogate_name`."""
+    return frozenset(frozenset(re.findall(r"\w+", s.lower())) for s in surrogates) - {frozenset()}

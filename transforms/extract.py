@@ -60,30 +60,32 @@ def parse_answer(text: str, finish_reason: str | None) -> ParsedAnswer:
         return ParsedAnswer(None, ExtractionError.SCHEMA_VIOLATION)
 
 
-def ground(text: str, evidence: str, fallback: str = "") -> Located:
-    """Locate `evidence` in `text`: exact, then case-insensitive, then whitespace-normalized, then
-    its words in order with any punctuation between them; then the fact's name alone (name_only).
-    `text[start:end]` is what was located."""
+def ground(text: str, evidence: str, fallback: str = "", pos: int = 0) -> Located:
+    """Locate `evidence` in `text` from `pos` on: exact (as whole words first: "O2" before the "O2"
+    of "SpO2"), then case-insensitive, then whitespace-normalized, then its words in order with any
+    punctuation between them; then the fact's name alone (name_only). `text[start:end]` is what was
+    located."""
     for needle, fallen_back in ((evidence.strip(), False), (fallback.strip(), True)):
-        found = _find(text, needle) if needle else None
+        found = _find(text, needle, pos) if needle else None
         if found is not None:
             return Located(found.start, found.end, Grounding.NAME_ONLY if fallen_back else found.status)
     return Located(None, None, Grounding.UNGROUNDED)
 
 
-def _find(text: str, needle: str) -> Located | None:
-    i = text.find(needle)
+def _find(text: str, needle: str, pos: int = 0) -> Located | None:
+    m = re.compile(rf"(?<!\w){re.escape(needle)}(?!\w)").search(text, pos)
+    i = m.start() if m else text.find(needle, pos)
     if i >= 0:
         return Located(i, i + len(needle), Grounding.EXACT)
-    m = re.search(re.escape(needle), text, flags=re.IGNORECASE)
+    m = re.compile(re.escape(needle), flags=re.IGNORECASE).search(text, pos)
     if m:
         return Located(m.start(), m.end(), Grounding.CASE_INSENSITIVE)
-    m = re.search(r"\s+".join(re.escape(w) for w in needle.split()), text, flags=re.IGNORECASE)
+    m = re.compile(r"\s+".join(re.escape(w) for w in needle.split()), flags=re.IGNORECASE).search(text, pos)
     if m:
         return Located(m.start(), m.end(), Grounding.WHITESPACE_NORMALIZED)
     tokens = re.findall(r"\w+", needle)
     if len(tokens) >= 2:
-        m = re.search(r"\b" + r"\W+".join(re.escape(t) for t in tokens) + r"\b", text, flags=re.IGNORECASE)
+        m = re.compile(r"\b" + r"\W+".join(re.escape(t) for t in tokens) + r"\b", flags=re.IGNORECASE).search(text, pos)
         if m:
             return Located(m.start(), m.end(), Grounding.TOKEN_ALIGNED)
     return None
@@ -153,7 +155,8 @@ def _typed(text: str, fact_type: str, name: str, g: Located) -> Located:
     allergy must sit on a line that speaks of allergies (a drug in a medication list is not one); a
     medication's clause must not (a drug the patient reacts to is not one), and must speak of
     medication (cues.speaks_of_medication: a known drug, a dose, a route, a medication
-    verb) or sit in a medication list; a vital's words ("RR", "pulse 63") name no other fact.
+    verb) or sit in a medication list, and its name must not be dosing words alone ("po", "prn");
+    a vital's words ("RR", "pulse 63") name no other fact.
     A fact that breaks one is an evidence mismatch."""
     if g.start is None or g.status not in GROUNDED or fact_type in ("vital", "smoking_status"):
         return g
@@ -164,7 +167,8 @@ def _typed(text: str, fact_type: str, name: str, g: Located) -> Located:
     elif fact_type == "medication":
         in_list = cues.medication_sections(lines)[-1]
         clause = _clause_of(line, len(lines[-1]) - (g.end - g.start))
-        fits = not cues.ALLERGY.search(clause) and (in_list or cues.speaks_of_medication(clause))
+        fits = not cues.ALLERGY.search(clause) and (in_list or cues.speaks_of_medication(clause)) and (
+            not cues.dosing_words_only(name))  # fmt: skip
     else:
         fits = True
     return g if fits and not cues.vital_name(name) else Located(g.start, g.end, Grounding.EVIDENCE_MISMATCH)
@@ -181,21 +185,34 @@ def _clause_of(line: str, at: int) -> str:
     return line
 
 
+_MAX_OCCURRENCES = 20
+
+
 def locate(text: str, fact_type: str, name: str, attributes: dict[str, str], evidence: str) -> Located:
-    """Ground one fact in `text` (codes.Grounding): `_locate`, then the type rules (`_typed`)."""
-    return _typed(text, fact_type, name, _locate(text, fact_type, name, attributes, evidence))
+    """Ground one fact in `text` (codes.Grounding): `_locate`, then the type rules (`_typed`). The
+    same quote may stand in several clauses and the model read one of them: when the first
+    occurrence is a mismatch, the later ones are tried (at most _MAX_OCCURRENCES)."""
+    first, pos = None, 0
+    for _ in range(_MAX_OCCURRENCES):
+        g = _typed(text, fact_type, name, _locate(text, fact_type, name, attributes, evidence, pos))
+        first = first or g
+        if g.status in GROUNDED or g.status != Grounding.EVIDENCE_MISMATCH or g.start is None or g.start < pos:
+            return g if g.status in GROUNDED else first
+        pos = g.start + 1
+    return first
 
 
-def _locate(text: str, fact_type: str, name: str, attributes: dict[str, str], evidence: str) -> Located:
+def _locate(text: str, fact_type: str, name: str, attributes: dict[str, str], evidence: str,
+            pos: int = 0) -> Located:  # fmt: skip
     """Ground one fact in `text` (see codes.Grounding): its evidence, if it names the fact; else,
     for a vital, its name's words next to its value; else the clause naming the fact that holds
     most of the evidence's words; smoking status (the schema has no evidence for it) by the
     sentence naming tobacco. What is left is not grounded: the evidence found but naming something
-    else (evidence_mismatch), the name alone (name_only), or nothing. An allergy must also sit on
-    a line that speaks of allergies."""
+    else (evidence_mismatch), the name alone (name_only), or nothing. `pos`: where to start looking
+    for the evidence."""
     if fact_type == "smoking_status":
         return _keyword(text, fact_type, name, "")
-    g = ground(text, evidence)
+    g = ground(text, evidence, pos=pos)
     if g.start is not None and mentions(fact_type, name, attributes, text[g.start : g.end]):
         return g
     found = _keyword(text, fact_type, name, attributes.get("value", "")) if fact_type == "vital" else \
@@ -207,14 +224,19 @@ def _locate(text: str, fact_type: str, name: str, attributes: dict[str, str], ev
     return ground(text, "", fallback=name) if fact_type != "vital" else g
 
 
-def facts_from_extraction(extraction: Extraction, note_text: str, chunk: Chunk) -> list[dict]:
+def facts_from_extraction(extraction: Extraction, note_text: str, chunk: Chunk,
+                          surrogates: list[str] | tuple[str, ...] = ()) -> list[dict]:  # fmt: skip
     """Fact dicts with offsets into the whole note (chunk offsets mapped back); `grounding` says
-    whether the fact may enter `facts` (codes.GROUNDED) or goes to audit."""
+    whether the fact may enter `facts` (codes.GROUNDED) or goes to audit. A fact named by one of
+    the `surrogates` the de-identifier wrote in the note is `surrogate`, whatever its evidence."""
     facts: list[dict] = []
+    written = cues.surrogate_words(surrogates)
 
     def add(fact_type: str, name: str, attributes: dict[str, str], evidence: str) -> None:
         attrs = {k: v.strip() for k, v in attributes.items() if v and v.strip()}
         g = locate(chunk.text, fact_type, name, attrs, evidence)
+        if fact_type not in ("vital", "smoking_status") and cues.surrogate_name(name, written):
+            g = Located(g.start, g.end, Grounding.SURROGATE)
         start = g.start + chunk.start if g.start is not None else None
         end = g.end + chunk.start if g.end is not None else None
         facts.append({

@@ -52,9 +52,12 @@ def _chunks_that_fit(engine: InferenceEngine, template: PromptTemplate, text: st
 
 
 def run_extraction(engine: InferenceEngine, template: PromptTemplate, texts: list[str], max_tokens: int,
-                  retry_max_tokens: int, batch_size: int = 256, grounded: bool = False) -> list[NoteExtraction]:  # fmt: skip
+                  retry_max_tokens: int, batch_size: int = 256, grounded: bool = False,
+                  surrogates: list[list[str]] | None = None) -> list[NoteExtraction]:  # fmt: skip
     """`grounded`: each chunk's schema allows only quotes of that chunk as evidence and names
-    (schema.grounded_json_schema)."""
+    (schema.grounded_json_schema). `surrogates`: per text, what its de-identification wrote in
+    place of PHI; no fact is named by one."""
+    written = surrogates or [[] for _ in texts]
     schema = extraction_json_schema()
     results = [NoteExtraction() for _ in texts]
     work: list[tuple[int, Chunk]] = []
@@ -71,8 +74,9 @@ def run_extraction(engine: InferenceEngine, template: PromptTemplate, texts: lis
         failed = []
         for lo in range(0, len(pending), batch_size):
             batch = pending[lo : lo + batch_size]
-            reqs = [GenerationRequest(template.messages(c.text), grounded_json_schema(c.text) if grounded else schema,
-                                      budget) for _, c in batch]  # fmt: skip
+            reqs = [GenerationRequest(template.messages(c.text),
+                                      grounded_json_schema(c.text, written[i]) if grounded else schema, budget)
+                    for i, c in batch]  # fmt: skip
             for (i, c), res in zip(batch, engine.generate(reqs), strict=True):
                 results[i].prompt_tokens += res.prompt_tokens
                 results[i].generated_tokens += res.generated_tokens
@@ -89,7 +93,7 @@ def run_extraction(engine: InferenceEngine, template: PromptTemplate, texts: lis
         if parsed.error is not None:  # type: ignore[attr-defined]
             results[i].error = results[i].error or parsed.error  # type: ignore[attr-defined]
             continue
-        results[i].facts.extend(facts_from_extraction(parsed.extraction, texts[i], c))  # type: ignore[attr-defined]
+        results[i].facts.extend(facts_from_extraction(parsed.extraction, texts[i], c, written[i]))  # type: ignore[attr-defined]
     for r in results:
         if r.error is not None:
             r.facts = []  # a note is extracted whole or not at all
@@ -127,13 +131,14 @@ class ExtractOutcome:
 def extract_facts(notes: list[dict], engine: InferenceEngine, template: PromptTemplate, policy: ExtractPolicy,
                   run_id: str, clock: Callable[[], float] = time.perf_counter) -> ExtractOutcome:  # fmt: skip
     """Facts for de-identified note rows (the staged notes: `note_key`, `patient_key`, `text`,
-    `deid_version`, `phi_tokens`, ...). Every input note comes back as exactly one note row or one
+    `deid_version`, `phi_tokens`, `surrogates`, ...). Every input note comes back as exactly one note row or one
     quarantine record; the note rows it returns are new dicts. A fact whose evidence was not found
     in the note, or does not name it, goes to `ungrounded`, never to `facts`; each note row counts
     both (`n_facts`, `n_facts_ungrounded`)."""
     t0 = clock()
     results = run_extraction(engine, template, [n["text"] for n in notes], policy.max_tokens,
-                             policy.retry_max_tokens, policy.batch_size, policy.grounded_decoding)  # fmt: skip
+                             policy.retry_max_tokens, policy.batch_size, policy.grounded_decoding,
+                             [n.get("surrogates") or [] for n in notes])  # fmt: skip
     out = ExtractOutcome(inference_seconds=clock() - t0)
     facts_by_note: dict[str, list[dict]] = {}
     for note, res in zip(notes, results, strict=True):

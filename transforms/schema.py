@@ -153,22 +153,24 @@ _FACT_LISTS = (("Medication", "medications", "name"), ("Diagnosis", "diagnoses",
                ("Allergy", "allergies", "substance"))  # fmt: skip
 
 
-def grounded_json_schema(text: str) -> dict:
+def grounded_json_schema(text: str, surrogates: list[str] | tuple[str, ...] = ()) -> dict:
     """The extraction schema with every fact tied to one clause of `text` (`clauses`): its
     `evidence` is a quote of that clause (quote_spans) and its name is written there too; a vital's
     value is a number written shortly after its words there (cues.vital_values). Each fact list's
     item is an `anyOf` with one alternative per clause (a vital: per clause and code), so once the
     model has written a name, only the clauses holding it stay open for the evidence. The type rules
-    of transforms.extract.locate hold too: an allergy only on a line that speaks of allergies, a
+    of transforms.extract.locate hold too: an allergy only on a line that speaks of allergies; a
     medication only in a clause that does not and that speaks of medication (or in a medication
-    list), a vital's words never another fact's name, and smoking status "unknown" in a note that
-    never mentions tobacco. Structured decoding therefore cannot produce a quote the note does not
-    hold, a misspelt copy, nor a name paired with another clause's evidence."""
+    list), never named by dosing words alone ("po", "prn"); a vital's words never another fact's
+    name; smoking status "unknown" in a note that never mentions tobacco; and no name is part of,
+    or holds, one of the `surrogates` the de-identifier wrote in the note (cues.surrogate_name).
+    Structured decoding therefore cannot produce a quote the note does not hold, a misspelt copy,
+    nor a name paired with another clause's evidence."""
     schema = extraction_json_schema()
     defs, props = schema["$defs"], schema["properties"]
     alternatives: dict[str, list[dict]] = {model: [] for model, _, _ in _FACT_LISTS}
     seen: set[tuple[str, bool, bool]] = set()
-    lines = text.split("\n")
+    lines, written = text.split("\n"), cues.surrogate_words(surrogates)
     for line, in_med_list in zip(lines, cues.medication_sections(lines), strict=True):
         allergy_line = bool(cues.ALLERGY.search(line))
         for clause in clauses(line):
@@ -178,13 +180,18 @@ def grounded_json_schema(text: str) -> dict:
             k = len(seen)
             evidence, names = quote_spans(clause, ((160, 24), (80, 6)))
             defs[f"Quote{k}"] = {"type": "string", "enum": evidence}
-            defs[f"Name{k}"] = {"type": "string", "enum": [n for n in names if not cues.vital_name(n)]}
+            names = [n for n in names if not cues.vital_name(n) and not cues.surrogate_name(n, written)]
+            defs[f"Name{k}"] = {"type": "string", "enum": names}
+            drugs = [n for n in names if not cues.dosing_words_only(n)]
+            if drugs != names:
+                defs[f"DrugName{k}"] = {"type": "string", "enum": drugs}
             allowed = {"Allergy": allergy_line, "Vital": False, "Medication": not cues.ALLERGY.search(clause) and (
                 in_med_list or cues.speaks_of_medication(clause))}  # fmt: skip
             for model, _, name_field in _FACT_LISTS:
                 fields = {**defs[model]["properties"], "evidence": {"$ref": f"#/$defs/Quote{k}"}}
-                if name_field is not None and allowed.get(model, True) and defs[f"Name{k}"]["enum"]:
-                    alternatives[model].append({**defs[model], "properties": {**fields, name_field: {"$ref": f"#/$defs/Name{k}"}}})
+                name_def = f"DrugName{k}" if model == "Medication" and f"DrugName{k}" in defs else f"Name{k}"
+                if name_field is not None and allowed.get(model, True) and defs[name_def]["enum"]:
+                    alternatives[model].append({**defs[model], "properties": {**fields, name_field: {"$ref": f"#/$defs/{name_def}"}}})
             for code, values in cues.vital_values(clause).items():
                 alternatives["Vital"].append({**defs["Vital"], "properties": {
                     **defs["Vital"]["properties"], "name": {"type": "string", "enum": [code]},

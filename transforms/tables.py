@@ -34,7 +34,10 @@ NOTES = pa.schema([
 ])  # fmt: skip
 
 # staging only (between the de-id and extract tasks): keyed hashes of the note's PHI values
-STAGED_NOTES = NOTES.append(pa.field("phi_tokens", pa.list_(pa.string())))
+# staged only, never published: the keyed hashes of the PHI found (the fact leak guard's input) and
+# the surrogates written in its place (a fact is never named by one)
+STAGED_NOTES = NOTES.append(pa.field("phi_tokens", pa.list_(pa.string()))).append(
+    pa.field("surrogates", pa.list_(pa.string())))
 
 FACTS = pa.schema([
     pa.field("fact_id", pa.string(), nullable=False),

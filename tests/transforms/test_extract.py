@@ -158,6 +158,7 @@ def test_when_decoding_is_grounded_then_a_fact_is_tied_to_one_clause_of_the_note
     assert ok(medications=[_med("senna", "- senna")])  # a medication list: no dose or verb needed
     assert not ok(medications=[_med("gout", "History of gout")])  # a clause that does not speak of medication
     assert not ok(medications=[_med("penicillin", "penicillin (rash)")])  # a drug the patient reacts to
+    assert not ok(medications=[_med("Start", "Start colchicine 0.6 mg")])  # a verb names no drug
     assert ok(allergies=[{"substance": "penicillin", "reaction": "rash", "evidence": "Allergies: penicillin (rash)"}])
     assert not ok(allergies=[{"substance": "colchicine", "reaction": "", "evidence": "Start colchicine 0.6 mg"}])
     vital = {"name": "heart_rate", "value": "64", "unit": "", "evidence": "pulse 64"}
@@ -172,6 +173,32 @@ def test_when_decoding_is_grounded_then_a_fact_is_tied_to_one_clause_of_the_note
     assert not _valid({**empty, "smoking_status": "current"}, grounded_json_schema("Start colchicine 0.6 mg"))
 
 
+def test_when_the_de_identifier_wrote_a_surrogate_then_no_fact_is_named_by_it():
+    text = "WIFE (ARDEN) AT BEDSIDE. Start aspirin 81 mg."
+    schema = grounded_json_schema(text, ["ARDEN"])
+    empty = {"medications": [], "diagnoses": [], "procedures": [], "labs": [], "vitals": [], "allergies": [],
+             "smoking_status": "unknown"}  # fmt: skip
+    dx = {"name": "ARDEN", "status": "active", "negated": False, "historical": False, "family_history": False,
+          "evidence": "WIFE (ARDEN) AT BEDSIDE"}  # fmt: skip
+    assert _valid({**empty, "diagnoses": [dx]}, grounded_json_schema(text))
+    assert not _valid({**empty, "diagnoses": [dx]}, schema)
+    assert not _valid({**empty, "diagnoses": [{**dx, "name": "ARDEN) AT BEDSIDE"}]}, schema)  # holds the surrogate
+    assert _valid({**empty, "medications": [_med("aspirin", "Start aspirin 81 mg")]}, schema)
+    extraction = Extraction.model_validate({**empty, "diagnoses": [dx]})
+    [fact] = facts_from_extraction(extraction, text, Chunk(0, 0, text), ["ARDEN"])
+    assert fact["grounding"] == "surrogate" and fact["grounding"] not in GROUNDED
+    [fact] = facts_from_extraction(extraction, text, Chunk(0, 0, text))
+    assert fact["grounding"] == "exact"  # without the surrogate list, only the schema would have stopped it
+
+
+def test_when_a_quote_stands_in_several_clauses_then_the_one_that_fits_the_fact_grounds_it():
+    text = "VS: SpO2 94%\nAllergies: lasix (rash)\nPlan: lasix 40 mg iv, O2 2L"
+    med = locate(text, "medication", "lasix", {}, "lasix")
+    assert med.status == "exact" and med.start == text.index("lasix 40")  # not the allergy line's
+    assert locate(text, "allergy", "lasix", {}, "lasix").start == text.index("lasix (rash)")
+    assert locate(text, "medication", "O2", {}, "O2").start == text.index("O2 2L")  # a whole word, not SpO2's
+
+
 def test_when_a_note_is_cut_into_clauses_then_sentences_end_but_abbreviations_do_not():
     assert clauses("Dx: gout. Start colchicine 0.6 mg p.o. Daily; Dr. Lee saw him\n\nAllergies: none") == [
         "Dx: gout.", "Start colchicine 0.6 mg p.o. Daily", " Dr. Lee saw him", "Allergies: none"]
@@ -184,6 +211,7 @@ def test_when_a_fact_breaks_a_type_rule_then_it_is_not_grounded():
     assert locate(text, "medication", "gout", {}, "History of gout").status == "evidence_mismatch"
     assert locate(text, "medication", "penicillin", {}, "penicillin (rash)").status == "evidence_mismatch"
     assert locate(text, "medication", "aspirin", {}, "takes aspirin").status == "exact"  # its own clause
+    assert locate(text, "medication", "takes", {}, "takes aspirin").status == "evidence_mismatch"
     assert locate(text, "medication", "senna", {}, "- senna").status == "exact"  # in a medication list
     assert locate(text, "diagnosis", "RR", {}, "RR 18").status == "evidence_mismatch"
     assert locate(text, "diagnosis", "gout", {}, "History of gout").status == "exact"

@@ -127,6 +127,14 @@ def test_when_a_fact_is_not_grounded_then_it_goes_to_audit_and_never_to_facts():
     assert not {f["fact_id"] for f in out.facts} & {f["fact_id"] for f in out.ungrounded}
 
 
+def test_when_a_staged_note_carries_its_surrogates_then_a_fact_named_by_one_goes_to_audit():
+    note = {**staged(0, NOTES[0]), "surrogates": ["Type 2 diabetes"]}  # pretend the de-identifier wrote it
+    out = extract_facts([note], FakeEngine(), load_template(), policy(), "r")
+    assert any(f["name"] == "metformin" for f in out.facts)
+    assert not any("diabetes" in f["name"].lower() for f in out.facts)
+    assert [f["grounding"] for f in out.ungrounded if "diabetes" in f["name"].lower()] == ["surrogate"]
+
+
 def test_when_answers_fail_then_notes_stay_with_an_error_and_no_facts():
     out = extract_facts([staged(0, NOTES[0])], FakeEngine(invalid_json_prob=1.0), load_template(), policy(), "r")
     assert out.n_errors == 1 and out.facts == [] and out.notes[0]["extraction_error"] == "invalid_json"

@@ -150,5 +150,11 @@ def staged_row(n: DeidNote, deid_version: str, run_id: str, source_key: str) -> 
         "note_key": n.note_key, "patient_key": n.patient_key, "note_date": n.result.note_date, "note_type": n.title,
         "source_format": n.source.source_format, "source_key": source_key, "text": n.result.text,
         "phi_counts": n.result.phi_counts, "phi_total": sum(n.result.phi_counts.values()), "deid_version": deid_version,
-        "run_id": run_id, "phi_tokens": n.phi_tokens,
+        "run_id": run_id, "phi_tokens": n.phi_tokens, "surrogates": surrogates(n.result),
     }  # fmt: skip
+
+
+def surrogates(result: DeidResult) -> list[str]:
+    """The words the de-identifier wrote in place of PHI (surrogate names, places, shifted dates
+    and ids), as they read in its text: no clinical fact is named by one."""
+    return sorted({result.text[a:b] for a, b, _, _ in result.replaced if any(ch.isalpha() for ch in result.text[a:b])})

@@ -21,6 +21,8 @@ def test_when_notes_are_deidentified_then_each_comes_back_once_keyed_by_object_a
     assert "Oyelaran" not in a.result.text and a.title == "Progress note" and a.phi_tokens
     row = staged_row(a, "v", "run-1", "sk")
     assert row["text"] == a.result.text and row["phi_total"] == sum(a.result.phi_counts.values()) > 0
+    assert row["surrogates"] and all(s in a.result.text for s in row["surrogates"])  # what extraction must not name
+    assert "Oyelaran" not in " ".join(row["surrogates"])
     assert out.phi["PERSON"] >= 1
 
 
