@@ -91,9 +91,9 @@ _DESCRIPTIONS: dict[str, dict[str, tuple[Sensitivity, str]]] = {
         "name": (_D, "What the model named; not verified against the note."),
         "attributes": (_D, "As in `facts`; not verified."),
         "evidence": (_T, "The model's quote (not found in the note), or the span it found that does not name the fact."),
-        "evidence_start": (_D, "Start offset of what was found (evidence_mismatch, name_only); null when nothing was."),
+        "evidence_start": (_D, "Start offset of what was found (evidence_mismatch, surrogate, name_only); null when nothing was."),
         "evidence_end": (_D, "End offset of what was found."),
-        "grounding": (_D, "evidence_mismatch (found, does not name the fact) | name_only (the name was found, not the evidence) | ungrounded."),
+        "grounding": (_D, "evidence_mismatch (found, does not name the fact or breaks a type rule) | surrogate (named by a surrogate the de-identifier wrote) | name_only (the name was found, not the evidence) | ungrounded."),
         "chunk_index": (_O, "Which chunk of the note the fact came from."),
     },
     "quarantine": {
