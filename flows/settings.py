@@ -151,7 +151,7 @@ class InferenceSettings(BaseModel):
     max_tokens: int = Field(512, ge=32, le=8192, description="Generation budget per note chunk.")
     retry_max_tokens: int = Field(1024, ge=32, le=16384, description="Budget for the one retry after a truncated answer.")
     structured_backend: Literal["guidance", "xgrammar"] = Field("guidance", description="vLLM structured-output backend.")
-    grounded_decoding: bool = Field(True, description="Constrain every evidence and name the model writes to a quote of the note chunk (structured decoding): no quote the note does not hold, no misspelt copy. Off: the free schema, grounded afterwards only.")
+    grounded_decoding: bool = Field(True, description="Tie every fact the model writes to one clause of the note chunk (structured decoding): its evidence a quote of that clause, its name written there, the type rules applied (transforms.schema.grounded_json_schema). Off: the free schema, grounded afterwards only.")
     max_num_seqs: int = Field(64, ge=1, description="vLLM max concurrent sequences.")
     tensor_parallel_size: int = Field(1, ge=1, description="GPU only: GPUs per model replica.")
     data_parallel_size: int = Field(1, ge=1, description="GPU only: model replicas.")
