@@ -40,7 +40,7 @@ class FakeEngineConfig(BaseModel):
     drift_prob: float = Field(0.0, ge=0, le=1, description="Share of answers that drift (no diagnoses, no doses).")
 
 _MED = re.compile(
-    r"\b([A-Za-z][a-z]{3,})\s+(\d+(?:\.\d+)?\s?(?:mg|mcg|g|units|mL|%))\b"
+    r"\b((?:[A-Za-z][a-z]{3,} )?(?:patch|inhaler)|[A-Za-z][a-z]{3,})\s+(\d+(?:\.\d+)?\s?(?:mg|mcg|g|units|mL|%))\b"
     r"(?:\s+(by mouth|orally|po|iv|subcutaneously|inhaled|topically))?"
     r"(?:\s+((?:once|twice|three times|four times) (?:daily|a day)|daily|nightly|every \d+ hours|as needed|bid|tid|qid|qhs|prn))?",
     re.IGNORECASE,
