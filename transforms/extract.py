@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from transforms import cues
 from transforms.chunking import Chunk
 from transforms.codes import GROUNDED, ExtractionError, Grounding
-from transforms.schema import Extraction, clauses, extraction_json_schema
+from transforms.schema import Extraction, clause_spans, extraction_json_schema
 
 _VALIDATOR = jsonschema.Draft202012Validator(extraction_json_schema())
 
@@ -175,14 +175,8 @@ def _typed(text: str, fact_type: str, name: str, g: Located) -> Located:
 
 
 def _clause_of(line: str, at: int) -> str:
-    """The clause of `line` (schema.clauses) that holds offset `at`."""
-    pos = 0
-    for c in clauses(line):
-        pos = line.find(c, pos)
-        if pos <= at < pos + len(c):
-            return c
-        pos += len(c)
-    return line
+    """The clause of `line` (schema.clause_spans) that holds offset `at`."""
+    return next((line[a:b] for a, b in clause_spans(line) if a <= at < b), line)
 
 
 _MAX_OCCURRENCES = 20

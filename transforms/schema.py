@@ -98,18 +98,23 @@ _SENTENCE_END = re.compile(r"\.\s+(?=[A-Z])")
 _ABBREVIATION = re.compile(r"(?:\b[A-Za-z]\.[A-Za-z.]*|\b(?:dr|mr|mrs|ms|st|vs))$", flags=re.IGNORECASE)
 
 
-def clauses(text: str) -> list[str]:
-    """`text` cut at line breaks, semicolons and the ends of sentences, blank pieces dropped: the
-    units a quote stays within."""
+def clause_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each piece of `text` cut at line breaks, semicolons and the ends of
+    sentences, blank pieces dropped: the units a quote stays within."""
     out = []
     for m in _CLAUSE.finditer(text):
         piece, start = m.group(0), 0
         for end in _SENTENCE_END.finditer(piece):
             if not _ABBREVIATION.search(piece, 0, end.start()):
-                out.append(piece[start : end.start() + 1])
+                out.append((m.start() + start, m.start() + end.start() + 1))
                 start = end.end()
-        out.append(piece[start:])
-    return [c for c in out if c.strip()]
+        out.append((m.start() + start, m.end()))
+    return [(a, b) for a, b in out if text[a:b].strip()]
+
+
+def clauses(text: str) -> list[str]:
+    """The pieces of `clause_spans`, as written."""
+    return [text[a:b] for a, b in clause_spans(text)]
 
 
 _TOKEN = re.compile(r"\S+")
@@ -185,7 +190,7 @@ def grounded_json_schema(text: str, surrogates: list[str] | tuple[str, ...] = ()
             drugs = [n for n in names if not cues.dosing_words_only(n)]
             if drugs != names:
                 defs[f"DrugName{k}"] = {"type": "string", "enum": drugs}
-            allowed = {"Allergy": allergy_line, "Vital": False, "Medication": not cues.ALLERGY.search(clause) and (
+            allowed = {"Allergy": allergy_line, "Medication": not cues.ALLERGY.search(clause) and (
                 in_med_list or cues.speaks_of_medication(clause))}  # fmt: skip
             for model, _, name_field in _FACT_LISTS:
                 fields = {**defs[model]["properties"], "evidence": {"$ref": f"#/$defs/Quote{k}"}}
