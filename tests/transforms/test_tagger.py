@@ -1,7 +1,7 @@
 """The PHI tagger's parts, without a model file: tokens, features, gold labels, how it combines
 with the rules. (Training and the shipped model: tests/flows/test_train_deid.py.)"""
 
-from transforms.deid.tagger import Lexicon, TaggedNote, combine, featurize, gold_labels, tokens
+from transforms.deid.tagger import Lexicon, TaggedNote, _split, combine, featurize, gold_labels, tokens
 from transforms.records import PhiSpan
 
 LEX = Lexicon(first=frozenset({"suzette"}), last=frozenset({"healey"}), clinical=frozenset({"levo"}),
@@ -73,3 +73,12 @@ def test_when_a_run_begins_or_ends_with_a_label_or_role_word_then_that_word_is_l
         predicted[words.index(w)] = "I-NAME"
     spans = combine(text, note, predicted, [0.0] * len(words), [], veto=0.99)
     assert sorted(text[s.start : s.end] for s in spans) == ["04DEC2022", "Healey"]
+
+
+def test_when_a_candidate_run_mixes_sure_and_unsure_tokens_then_they_are_proposed_apart():
+    text = "DR SULLIVAN MADE AWARE"
+    note = _note(text)
+    run = PhiSpan(3, len(text), "PERSON", 0.85)
+    parts = _split(note, run, [0.99, 0.05, 0.8, 0.9])
+    assert [text[p.start : p.end] for p in parts] == ["SULLIVAN", "MADE AWARE"]
+    assert _split(note, PhiSpan(4, 11, "PERSON"), [0.99, 0.05, 0.8, 0.9]) == [PhiSpan(4, 11, "PERSON")]  # cuts a token

@@ -5,17 +5,20 @@ The CRF (transforms.deid.tagger) reads tokens; many of its mistakes are only vis
 the note and the corpus level: clinical shorthand that a name list holds ("aline", "Levo") recurs
 in the notes of dozens of patients, a surrogate name in one or two; a word written "Neo" here is
 "neo" three lines down; "1/2" after "MAE" is a ratio. In candidate mode the CRF proposes generously
-(every rule name, place and date span, and every run whose P(not PHI) is below 0.999), and this
+(every rule name, place and date span, and every run whose P(not PHI) is below 0.9999, cut where
+its tokens' P(not PHI) crosses 0.5), and this
 logistic regression keeps a candidate when P(PHI) >= its threshold. Its features:
 
 - how the candidate arose: which rules (type and strength) and which CRF label;
 - the CRF's marginals: the lowest and the mean P(not PHI) over its tokens;
 - the words, their case, suffixes and spelling (pyspellchecker: "neice" is a misspelt word, not a
   name), their word-list memberships, the words around it, the section, how the note is cased;
+- how common each word is in English (pyspellchecker's word counts: "comfort" 31,903, "suzette" 50);
 - corpus statistics learnt in training: in how many patients' notes each word occurs, and in how
   many of them it was PHI (only words seen in 2+ patients are kept; a test patient's own notes are
   never counted, see `WordStats.counts`);
-- the note: how often the word recurs in it, and whether it is also written in lower case there.
+- the note: how often the word recurs in it, and whether it is also written in lower case there;
+  for a month/day shape ("8/10"), how many other dates of that month the note holds.
 
 Rule spans of other types (IDs, phones, e-mails, ...) never reach it: they stay (fail closed).
 Training (`fit`) needs numpy; scoring is a dot product over a dict.
@@ -36,9 +39,10 @@ import regex
 from transforms.records import PhiSpan
 
 DECIDED_TYPES = frozenset(("PERSON", "LOCATION", "ORGANIZATION", "DATE"))  # what the classifier decides
-CANDIDATE_THRESHOLD = 0.999  # in candidate mode a token is proposed when its P(not PHI) is below this
+CANDIDATE_THRESHOLD = 0.9999  # in candidate mode a token is proposed when its P(not PHI) is below this (0.999 before 0.11)
 FORMAT = "chartsift-span-classifier/1"
 _WORD = regex.compile(r"[^\W\d_]+")
+_MONTH_DAY = regex.compile(r"(?<![\d/.])(0?[1-9]|1[0-2])\s?[/-]\s?(?:0?[1-9]|[12]\d|3[01])(?![\d/])")
 _DF_EDGES = (2, 4, 8, 16, 32)  # patients a word occurs in (0 and 1 share a bucket: rarer words are not shipped)
 _RATE_EDGES = (0.05, 0.15, 0.3, 0.6)
 _P_EDGES = (0.1, 0.3, 0.5, 0.7, 0.9, 0.97, 0.99, 0.999)
@@ -123,6 +127,13 @@ class NoteView:
         upper = sum(ch.isupper() for ch in text) / letters
         self.case = "nc=" + ("upper" if upper > 0.6 else "lower" if upper < 0.02 else "mixed")
         self._words: dict[str, tuple[int, bool]] = {}
+        self._months: Counter[str] | None = None
+
+    def months(self) -> Counter[str]:
+        """How many month/day shapes ("8/14", "9/9") the note holds per first number."""
+        if self._months is None:
+            self._months = Counter(m.group(1).lstrip("0") for m in _MONTH_DAY.finditer(self.text))
+        return self._months
 
     def word(self, word: str) -> tuple[int, bool]:
         """How often the (lower-case) word occurs in the note, in any case; and whether it is
@@ -167,16 +178,26 @@ def features(text: str, c: Candidate, stats: WordStats, exclude_group: str | Non
         spelling = _spelling(w)
         if spelling:
             f[spelling] = 1.0
+        f["wf=" + _frequency(w)] = 1.0
     if words:
+        f["wfmax=" + max(_frequency(w) for w in words)] = 1.0
         _word_features(f, view, t, words, stats, exclude_group)
     else:
         f["shape=" + regex.sub(r"\d", "d", t)[:12]] = 1.0
+        md = _MONTH_DAY.fullmatch(t)
+        if md:
+            # "8/10" in a note that also holds "8/2" and "8/14" is a date; "5/5" alone is a strength
+            months = view.months()
+            same = months[md.group(1).lstrip("0")] - 1
+            f[f"month_same={_bucket(same, (1, 2, 4))}"] = 1.0
+            if same >= 1 and same + 1 == max(months.values()):
+                f["month_top"] = 1.0
     f["p1=" + c.before] = 1.0
     f["n1=" + c.after] = 1.0
     _note_case(f, view.case, case, crf)
     typ = "type=" + s.entity_type
     for k in list(f):
-        if k.startswith(("pmin=", "case=", "dfmin=", "phrmax=")):
+        if k.startswith(("pmin=", "case=", "dfmin=", "phrmax=", "wfmax=")):
             f[typ + "&" + k] = 1.0
         if k.startswith("rule=") and "f0:capsnote" in f:
             f[k + "&caps"] = 1.0
@@ -211,6 +232,16 @@ def _spelling(word: str) -> str:
     if len(word) >= 4 and (sp.candidates(word) or set()) - {word}:
         return "near_dict"
     return ""
+
+
+_FREQ_EDGES = (1, 40, 300, 2_000, 20_000, 200_000)  # pyspellchecker's English word counts (names: tens to hundreds)
+
+
+@lru_cache(maxsize=65_536)
+def _frequency(word: str) -> str:
+    """How common the word is in pyspellchecker's English frequency list, as a bucket ("0": not in
+    it; "6": among the commonest words): "comfort" 31,903, "douglas" 268, "suzette" 50."""
+    return str(_bucket(_speller().word_frequency[word], _FREQ_EDGES))
 
 
 def _word_features(f: dict[str, float], view: NoteView, t: str, words: list[str], stats: WordStats,

@@ -44,6 +44,10 @@ GOLD_LABEL = {
 RULE_LABEL = {"PERSON": "NAME", "LOCATION": "PLACE", "ORGANIZATION": "PLACE", "DATE": "DATE"}
 DECIDED = frozenset(("NAME", "PLACE", "DATE"))  # labels the tagger decides; the rest stay with the rules
 ENTITY = {"NAME": "PERSON", "PLACE": "LOCATION", "DATE": "DATE"}
+# a candidate run is cut where its tokens' P(not PHI) crosses this (transforms.deid.tagger._split;
+# nested CV on the PhysioNet half: 0.2, 0.5 and 0.9 and two cuts (0.1 and 0.5, 0.5 and 0.99) within
+# 0.005 of each other, all better than uncut runs)
+RUN_SPLIT = 0.5
 _AMBIGUOUS_DATE = regex.compile(r"^\d{1,2}\s*[/\-]\s*\d{1,2}$")
 _LETTERS = regex.compile(r"[^\W\d_]+(?:'s)?")
 TOKEN = regex.compile(r"[^\W_]+(?:['\u2019][^\W_]+)*|\S")
@@ -173,6 +177,18 @@ def combine(text: str, note: TaggedNote, predicted: list[str], p_outside: list[f
             veto: float, never: frozenset[str] = frozenset()) -> list[PhiSpan]:  # fmt: skip
     """The final spans of a note: rule spans (less the tagger's confident vetoes of NAME, PLACE and
     DATE spans) plus the tagger's own NAME, PLACE and DATE runs."""
+    out = _rules_kept(text, note, p_outside, rule_spans, veto)
+    for run in _runs(note, predicted):
+        run = _trim(text, note, run)
+        if run is not None and not _clinical(text, run, never):
+            out.append(run)
+    return out
+
+
+def _rules_kept(text: str, note: TaggedNote, p_outside: list[float], rule_spans: list[PhiSpan],
+                veto: float) -> list[PhiSpan]:  # fmt: skip
+    """The rule spans `combine` keeps: all but the NAME, PLACE and ambiguous DATE spans the tagger
+    vetoes."""
     out: list[PhiSpan] = []
     for sp in rule_spans:
         lab = RULE_LABEL.get(sp.entity_type)
@@ -186,15 +202,30 @@ def combine(text: str, note: TaggedNote, predicted: list[str], p_outside: list[f
         if inside and min(p_outside[i] for i in inside) >= veto:
             continue
         out.append(sp)
-    for run in _runs(note, predicted):
-        run = _trim(text, note, run)
-        if run is None:
-            continue
-        words = [w.lower().removesuffix("'s") for w in _LETTERS.findall(text[run.start : run.end])]
-        if run.entity_type != "DATE" and words and all(w in never for w in words):
-            continue  # "Parkinson's", "Foley", "Levo": clinical words are never the tagger's names or places
-        out.append(run)
     return out
+
+
+def _clinical(text: str, run: PhiSpan, never: frozenset[str]) -> bool:
+    """"Parkinson's", "Foley", "Levo": clinical words are never the tagger's names or places."""
+    words = [w.lower().removesuffix("'s") for w in _LETTERS.findall(text[run.start : run.end])]
+    return run.entity_type != "DATE" and bool(words) and all(w in never for w in words)
+
+
+def _split(note: TaggedNote, run: PhiSpan, p_outside: list[float], cut: float = RUN_SPLIT) -> list[PhiSpan]:
+    """A run cut where the tagger's confidence changes: its tokens with P(not PHI) below `cut` (the
+    core) and those at or above it (the fringe) make separate candidates, so "SULLIVAN" and "MADE
+    AWARE" after it are decided one by one instead of kept or dropped together."""
+    inside = [i for i, (s, e) in enumerate(note.tokens) if run.start < e and s < run.end]
+    if not inside or note.tokens[inside[0]][0] < run.start or note.tokens[inside[-1]][1] > run.end:
+        return [run]  # a span that cuts a token (a rule's) stays whole
+    out: list[PhiSpan] = []
+    start = 0
+    for k in range(1, len(inside) + 1):
+        if k == len(inside) or (p_outside[inside[k]] < cut) != (p_outside[inside[start]] < cut):
+            s, e = note.tokens[inside[start]][0], note.tokens[inside[k - 1]][1]
+            out.append(PhiSpan(max(s, run.start), min(e, run.end), run.entity_type, run.score))
+            start = k
+    return out or [run]
 
 
 def _trim(text: str, note: TaggedNote, run: PhiSpan) -> PhiSpan | None:
@@ -270,8 +301,14 @@ class PhiTagger:
         """Every span `refine` would keep with no veto at this tagger's threshold, with what the span
         classifier (transforms.deid.spanclf) reads of it."""
         predicted, p_out = self.tag(note)
+        spans = _rules_kept(text, note, p_out, rule_spans, 1.0)
+        for run in _runs(note, predicted):
+            for part in _split(note, run, p_out):
+                part = _trim(text, note, part)
+                if part is not None and not _clinical(text, part, self.never):
+                    spans.append(part)
         out = []
-        for sp in combine(text, note, predicted, p_out, rule_spans, 1.0, self.never):
+        for sp in spans:
             inside = [i for i, (s, e) in enumerate(note.tokens) if s < sp.end and e > sp.start]
             first, last = (inside[0], inside[-1]) if inside else (0, -1)
             out.append(Candidate(sp, [p_out[i] for i in inside], [predicted[i] for i in inside],

@@ -61,3 +61,18 @@ def test_when_a_span_is_labelled_then_half_its_letters_must_be_gold():
     assert is_phi(text, PhiSpan(3, 9, "PERSON"), [(3, 9)]) == 1
     assert is_phi(text, PhiSpan(0, 9, "PERSON"), [(3, 9)]) == 1  # 6 of 8
     assert is_phi(text, PhiSpan(0, 15, "PERSON"), [(3, 5)]) == 0
+
+
+def test_when_a_month_day_shape_shares_its_month_with_other_dates_in_the_note_then_a_feature_says_so():
+    text = "abx 8/2 - 8/10, done 8/14. strength 5/5"
+    stats = WordStats()
+    dated = features(text, _cand(10, 14, "DATE"), stats)
+    alone = features(text, _cand(36, 39, "DATE"), stats)
+    assert dated["month_same=2"] == 1.0 and dated["month_top"] == 1.0  # two other "8/" dates
+    assert alone["month_same=0"] == 1.0 and "month_top" not in alone
+
+
+def test_when_a_word_is_described_then_how_common_it_is_in_english_is_a_feature():
+    text = "Comfort measures; Suzette called"
+    common, name = features(text, _cand(0, 7), WordStats()), features(text, _cand(18, 25), WordStats())
+    assert common["wfmax=5"] == 1.0 and name["wfmax=2"] == 1.0  # pyspellchecker's counts: 31,903 and 50
