@@ -42,12 +42,19 @@ DECIDED_TYPES = frozenset(("PERSON", "LOCATION", "ORGANIZATION", "DATE"))  # wha
 CANDIDATE_THRESHOLD = 0.9999  # in candidate mode a token is proposed when its P(not PHI) is below this (0.999 before 0.11)
 FORMAT = "chartsift-span-classifier/1"
 _WORD = regex.compile(r"[^\W\d_]+")
+_RUN = regex.compile(r"\w+")
+_LETTER = regex.compile(r"\p{L}")
+_UPPER = regex.compile(r"\p{Uppercase}")
 _MONTH_DAY = regex.compile(r"(?<![\d/.])(0?[1-9]|1[0-2])\s?[/-]\s?(?:0?[1-9]|[12]\d|3[01])(?![\d/])")
 _DF_EDGES = (2, 4, 8, 16, 32)  # patients a word occurs in (0 and 1 share a bucket: rarer words are not shipped)
 _RATE_EDGES = (0.05, 0.15, 0.3, 0.6)
 _P_EDGES = (0.1, 0.3, 0.5, 0.7, 0.9, 0.97, 0.99, 0.999)
 _KEPT_CRF_FEATURES = ("sec=", "-1:w=", "1:w=", "-2:w=", "2:w=", "first", "last", "eng", "clin", "drug", "place",
                       "stop", "site_name", "site_place", "-1:first", "-1:last", "1:first", "1:last", "-1:eng", "1:eng")  # fmt: skip
+
+
+_CROSSED = ("pmin=", "case=", "dfmin=", "phrmax=", "wfmax=", "rule=")  # crossed with the type (rules: with capsnote)
+_KEPT: dict[str, bool] = {}  # whether a CRF feature of the first token is one the classifier reads
 
 
 @dataclass
@@ -123,10 +130,11 @@ class NoteView:
         self.text = text
         self.lower = text.lower()
         self.all_lower = text.islower()
-        letters = sum(ch.isalpha() for ch in text) or 1
-        upper = sum(ch.isupper() for ch in text) / letters
+        letters = len(_LETTER.findall(text)) or 1
+        upper = len(_UPPER.findall(text)) / letters
         self.case = "nc=" + ("upper" if upper > 0.6 else "lower" if upper < 0.02 else "mixed")
-        self._words: dict[str, tuple[int, bool]] = {}
+        self._counts: Counter[str] | None = None
+        self._lower_words: set[str] = set()
         self._months: Counter[str] | None = None
 
     def months(self) -> Counter[str]:
@@ -138,10 +146,10 @@ class NoteView:
     def word(self, word: str) -> tuple[int, bool]:
         """How often the (lower-case) word occurs in the note, in any case; and whether it is
         also written in lower case there."""
-        if word not in self._words:
-            pattern = regex.compile(r"(?<!\w)" + regex.escape(word) + r"(?!\w)")
-            self._words[word] = (len(pattern.findall(self.lower)), bool(pattern.search(self.text)))
-        return self._words[word]
+        if self._counts is None:  # the note's \w+ runs: a word stands alone exactly where one equals it
+            self._counts = Counter(_RUN.findall(self.lower))
+            self._lower_words = set(_RUN.findall(self.text))
+        return self._counts[word], word in self._lower_words
 
 
 def features(text: str, c: Candidate, stats: WordStats, exclude_group: str | None = None,
@@ -170,7 +178,12 @@ def features(text: str, c: Candidate, stats: WordStats, exclude_group: str | Non
     case = "upper" if t.isupper() else "lower" if t.islower() else "title" if t.istitle() else "mixed"
     f["case=" + case] = 1.0
     for x in c.first_token_features:
-        if x in ("capsnote", "line_start") or x.startswith(_KEPT_CRF_FEATURES):
+        kept = _KEPT.get(x)
+        if kept is None:
+            kept = _KEPT[x] = x in ("capsnote", "line_start") or x.startswith(_KEPT_CRF_FEATURES)
+            if len(_KEPT) > 500_000:
+                _KEPT.clear()
+        if kept:
             f["f0:" + x] = 1.0
     for w in words[:4]:
         f["w=" + w] = 1.0
@@ -195,12 +208,13 @@ def features(text: str, c: Candidate, stats: WordStats, exclude_group: str | Non
     f["p1=" + c.before] = 1.0
     f["n1=" + c.after] = 1.0
     _note_case(f, view.case, case, crf)
-    typ = "type=" + s.entity_type
-    for k in list(f):
-        if k.startswith(("pmin=", "case=", "dfmin=", "phrmax=", "wfmax=")):
-            f[typ + "&" + k] = 1.0
-        if k.startswith("rule=") and "f0:capsnote" in f:
-            f[k + "&caps"] = 1.0
+    typ = "type=" + s.entity_type + "&"
+    for k in [k for k in f if k.startswith(_CROSSED)]:
+        if k.startswith("rule="):
+            if "f0:capsnote" in f:
+                f[k + "&caps"] = 1.0
+        else:
+            f[typ + k] = 1.0
     return f
 
 

@@ -20,6 +20,7 @@ Nothing here reads files: the caller opens the model (`open_tagger`) and passes 
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -72,6 +73,8 @@ class Lexicon:
     stop: frozenset[str] = frozenset()
     site_names: frozenset[str] = frozenset()
     site_places: frozenset[str] = frozenset()
+    # each word's features, computed once per lexicon (`_word`)
+    memo: dict[str, tuple[list[str], list[str], list[str]]] = field(default_factory=dict, compare=False, hash=False, repr=False)
 
 
 @dataclass
@@ -81,6 +84,17 @@ class TaggedNote:
     tokens: list[tuple[int, int]]
     features: list[list[str]]
     labels: list[str] = field(default_factory=list)
+    _ends: list[int] | None = field(default=None, repr=False, compare=False)
+
+    def overlapping(self, start: int, end: int) -> range:
+        """Indices of the tokens that overlap text[start:end] (tokens are sorted and disjoint)."""
+        if self._ends is None:
+            self._ends = [e for _, e in self.tokens]
+        lo = bisect.bisect_right(self._ends, start)
+        hi = lo
+        while hi < len(self.tokens) and self.tokens[hi][0] < end:
+            hi += 1
+        return range(lo, hi)
 
 
 def tokens(text: str) -> list[tuple[int, int]]:
@@ -96,7 +110,24 @@ def _shape(w: str) -> str:
     return "".join(out[:8])
 
 
-def _word(w: str, lex: Lexicon) -> list[str]:
+def _word(w: str, lex: Lexicon) -> tuple[list[str], list[str], list[str]]:
+    """A token's own features, and those it gives its left and right neighbours ("1:cap" on the
+    token before it, "-1:cap" on the one after), computed once per word (shared: callers copy,
+    never change them)."""
+    f = lex.memo.get(w)
+    if f is None:
+        if len(lex.memo) >= _MEMO_WORDS:
+            lex.memo.clear()
+        own = _word_features(w, lex)
+        near = [x for x in own[1:] if not x.startswith(("s3=", "p3="))]
+        f = lex.memo[w] = (own, [f"1:{x}" for x in near], [f"-1:{x}" for x in near])
+    return f
+
+
+_MEMO_WORDS = 200_000
+
+
+def _word_features(w: str, lex: Lexicon) -> list[str]:
     lo = w.lower()
     f = [f"w={lo}", f"sh={_shape(w)}", f"s3={lo[-3:]}", f"p3={lo[:3]}"]
     if w[0].isupper():
@@ -127,7 +158,8 @@ def featurize(text: str, rule_spans: Iterable[PhiSpan], lex: Lexicon, caps_note:
             t = RULE_LABEL.get(spans[j].entity_type, "ID")
             rule[i] = ("B-" if spans[j].start >= s else "I-") + t
             strength[i] = f"rs={t}{spans[j].score:.2f}"  # which kind of rule: lists 0.6, NER 0.85, patterns...
-    words = [_word(text[s:e], lex) for s, e in toks]
+    memo = [_word(text[s:e], lex) for s, e in toks]
+    words = [m[0] for m in memo]
     heads = [(m.start(), m.group(1).lower()) for m in SECTION.finditer(text)]
     feats: list[list[str]] = []
     h, section = 0, "-"
@@ -150,8 +182,10 @@ def featurize(text: str, rule_spans: Iterable[PhiSpan], lex: Lexicon, caps_note:
             if 0 <= k < len(toks):
                 f.append(f"{d}:r={rule[k]}")
                 f.append(f"{d}:{words[k][0]}")
-                if abs(d) == 1:
-                    f.extend(f"{d}:{x}" for x in words[k][1:] if not x.startswith(("s3=", "p3=")))
+                if d == -1:
+                    f.extend(memo[k][2])
+                elif d == 1:
+                    f.extend(memo[k][1])
             else:
                 f.append(f"{d}:edge")
         if i:
@@ -198,7 +232,7 @@ def _rules_kept(text: str, note: TaggedNote, p_outside: list[float], rule_spans:
         if lab == "DATE" and not _AMBIGUOUS_DATE.match(text[sp.start : sp.end]):
             out.append(sp)  # a month name or a full year: the rules are right, only "1/2" or "5/5" is in doubt
             continue
-        inside = [i for i, (s, e) in enumerate(note.tokens) if s < sp.end and e > sp.start]
+        inside = note.overlapping(sp.start, sp.end)
         if inside and min(p_outside[i] for i in inside) >= veto:
             continue
         out.append(sp)
@@ -215,7 +249,7 @@ def _split(note: TaggedNote, run: PhiSpan, p_outside: list[float], cut: float = 
     """A run cut where the tagger's confidence changes: its tokens with P(not PHI) below `cut` (the
     core) and those at or above it (the fringe) make separate candidates, so "SULLIVAN" and "MADE
     AWARE" after it are decided one by one instead of kept or dropped together."""
-    inside = [i for i, (s, e) in enumerate(note.tokens) if run.start < e and s < run.end]
+    inside = note.overlapping(run.start, run.end)
     if not inside or note.tokens[inside[0]][0] < run.start or note.tokens[inside[-1]][1] > run.end:
         return [run]  # a span that cuts a token (a rule's) stays whole
     out: list[PhiSpan] = []
@@ -230,7 +264,8 @@ def _split(note: TaggedNote, run: PhiSpan, p_outside: list[float], cut: float = 
 
 def _trim(text: str, note: TaggedNote, run: PhiSpan) -> PhiSpan | None:
     """`run` without the role words, labels and punctuation at its edges (None when nothing is left)."""
-    toks = [(s, e) for s, e in note.tokens if run.start <= s and e <= run.end]
+    toks = [note.tokens[i] for i in note.overlapping(run.start, run.end)
+            if run.start <= note.tokens[i][0] and note.tokens[i][1] <= run.end]  # fmt: skip
     keep = [(s, e) for s, e in toks if text[s:e].isalnum() or "'" in text[s:e]]
 
     def edge(t: tuple[int, int]) -> bool:
@@ -309,7 +344,7 @@ class PhiTagger:
                     spans.append(part)
         out = []
         for sp in spans:
-            inside = [i for i, (s, e) in enumerate(note.tokens) if s < sp.end and e > sp.start]
+            inside = note.overlapping(sp.start, sp.end)
             first, last = (inside[0], inside[-1]) if inside else (0, -1)
             out.append(Candidate(sp, [p_out[i] for i in inside], [predicted[i] for i in inside],
                                  [(r.entity_type, r.score) for r in rule_spans if r.start < sp.end and r.end > sp.start],
