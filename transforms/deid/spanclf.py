@@ -53,7 +53,7 @@ _KEPT_CRF_FEATURES = ("sec=", "-1:w=", "1:w=", "-2:w=", "2:w=", "first", "last",
                       "stop", "site_name", "site_place", "-1:first", "-1:last", "1:first", "1:last", "-1:eng", "1:eng")  # fmt: skip
 
 
-_CROSSED = ("pmin=", "case=", "dfmin=", "phrmax=", "wfmax=", "rule=")  # crossed with the type (rules: with capsnote)
+_CROSSED = ("pmin=", "case=", "dfmin=", "phrmax=", "rule=")  # crossed with the type (rules: with capsnote)
 _KEPT: dict[str, bool] = {}  # whether a CRF feature of the first token is one the classifier reads
 
 
@@ -177,34 +177,20 @@ def features(text: str, c: Candidate, stats: WordStats, exclude_group: str | Non
     f[f"nw={min(len(words), 3)}"] = 1.0
     case = "upper" if t.isupper() else "lower" if t.islower() else "title" if t.istitle() else "mixed"
     f["case=" + case] = 1.0
-    for x in c.first_token_features:
-        kept = _KEPT.get(x)
-        if kept is None:
-            kept = _KEPT[x] = x in ("capsnote", "line_start") or x.startswith(_KEPT_CRF_FEATURES)
-            if len(_KEPT) > 500_000:
-                _KEPT.clear()
-        if kept:
-            f["f0:" + x] = 1.0
+    f.update(("f0:" + x, 1.0) for x in c.first_token_features if _kept(x))
     for w in words[:4]:
         f["w=" + w] = 1.0
         f["s3=" + w[-3:]] = 1.0
         spelling = _spelling(w)
         if spelling:
             f[spelling] = 1.0
-        f["wf=" + _frequency(w)] = 1.0
+        f[f"type={s.entity_type}&wf={_frequency(w)}"] = 1.0  # everyday words make names unlikely, not places
     if words:
-        f["wfmax=" + max(_frequency(w) for w in words)] = 1.0
+        f[f"type={s.entity_type}&wfmax={max(_frequency(w) for w in words)}"] = 1.0
         _word_features(f, view, t, words, stats, exclude_group)
     else:
         f["shape=" + regex.sub(r"\d", "d", t)[:12]] = 1.0
-        md = _MONTH_DAY.fullmatch(t)
-        if md:
-            # "8/10" in a note that also holds "8/2" and "8/14" is a date; "5/5" alone is a strength
-            months = view.months()
-            same = months[md.group(1).lstrip("0")] - 1
-            f[f"month_same={_bucket(same, (1, 2, 4))}"] = 1.0
-            if same >= 1 and same + 1 == max(months.values()):
-                f["month_top"] = 1.0
+        _month_features(f, view, t)
     f["p1=" + c.before] = 1.0
     f["n1=" + c.after] = 1.0
     _note_case(f, view.case, case, crf)
@@ -216,6 +202,27 @@ def features(text: str, c: Candidate, stats: WordStats, exclude_group: str | Non
         else:
             f[typ + k] = 1.0
     return f
+
+
+def _kept(x: str) -> bool:
+    """Whether a CRF feature of the candidate's first token is one the classifier reads."""
+    kept = _KEPT.get(x)
+    if kept is None:
+        if len(_KEPT) > 500_000:
+            _KEPT.clear()
+        kept = _KEPT[x] = x in ("capsnote", "line_start") or x.startswith(_KEPT_CRF_FEATURES)
+    return kept
+
+
+def _month_features(f: dict[str, float], view: NoteView, t: str) -> None:
+    """"8/10" in a note that also holds "8/2" and "8/14" is a date; "5/5" alone is a strength."""
+    md = _MONTH_DAY.fullmatch(t)
+    if md:
+        months = view.months()
+        same = months[md.group(1).lstrip("0")] - 1
+        f[f"month_same={_bucket(same, (1, 2, 4))}"] = 1.0
+        if same >= 1 and same + 1 == max(months.values()):
+            f["month_top"] = 1.0
 
 
 def _note_case(f: dict[str, float], nc: str, case: str, crf: str) -> None:

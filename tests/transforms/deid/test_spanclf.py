@@ -75,4 +75,4 @@ def test_when_a_month_day_shape_shares_its_month_with_other_dates_in_the_note_th
 def test_when_a_word_is_described_then_how_common_it_is_in_english_is_a_feature():
     text = "Comfort measures; Suzette called"
     common, name = features(text, _cand(0, 7), WordStats()), features(text, _cand(18, 25), WordStats())
-    assert common["wfmax=5"] == 1.0 and name["wfmax=2"] == 1.0  # pyspellchecker's counts: 31,903 and 50
+    assert common["type=PERSON&wfmax=5"] == 1.0 and name["type=PERSON&wfmax=2"] == 1.0  # counts 31,903 and 50
