@@ -6,8 +6,8 @@ the note and the corpus level: clinical shorthand that a name list holds ("aline
 in the notes of dozens of patients, a surrogate name in one or two; a word written "Neo" here is
 "neo" three lines down; "1/2" after "MAE" is a ratio. In candidate mode the CRF proposes generously
 (every rule name, place and date span, and every run whose P(not PHI) is below 0.9999, cut where
-its tokens' P(not PHI) crosses 0.5), and this
-logistic regression keeps a candidate when P(PHI) >= its threshold. Its features:
+its tokens' P(not PHI) crosses 0.5), and this logistic regression keeps a candidate when
+P(PHI) >= its threshold. Its features:
 
 - how the candidate arose: which rules (type and strength) and which CRF label;
 - the CRF's marginals: the lowest and the mean P(not PHI) over its tokens;
