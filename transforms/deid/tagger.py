@@ -247,7 +247,7 @@ def _clinical(text: str, run: PhiSpan, never: frozenset[str]) -> bool:
 
 def _split(note: TaggedNote, run: PhiSpan, p_outside: list[float], cut: float = RUN_SPLIT) -> list[PhiSpan]:
     """A run cut where the tagger's confidence changes: its tokens with P(not PHI) below `cut` (the
-    core) and those at or above it (the fringe) make separate candidates, so "SULLIVAN" and "MADE
+    core) and those at or above it (the fringe) make separate candidates, so "MORROW" and "MADE
     AWARE" after it are decided one by one instead of kept or dropped together."""
     inside = note.overlapping(run.start, run.end)
     if not inside or note.tokens[inside[0]][0] < run.start or note.tokens[inside[-1]][1] > run.end:
