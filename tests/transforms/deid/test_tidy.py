@@ -25,6 +25,9 @@ def _tidy(text: str, part: str, entity: str, ner: bool = False) -> str | None:
     ("CCU RN on shift", "CCU RN", False, None),
     ("Caller verbalized understanding", "Caller", True, None),
     ("pt seen by Dr. Visited today", "Visited", False, "Visited"),
+    ("WIFE AND NEICE IN TO VISIT", "NEICE", False, None),  # a relation word (misspelt or plural) is no name
+    ("SONS AND DAUGHTERS AT BEDSIDE", "DAUGHTERS", False, None),
+    ("the Okafor family called", "Okafor family", False, "Okafor"),
 ])  # fmt: skip
 def test_when_a_person_span_carries_role_words_or_labels_then_only_the_name_is_kept(text, part, ner, expected):
     assert _tidy(text, part, "PERSON", ner) == expected
