@@ -54,7 +54,6 @@ _KEPT_CRF_FEATURES = ("sec=", "-1:w=", "1:w=", "-2:w=", "2:w=", "first", "last",
 
 
 _CROSSED = ("pmin=", "case=", "dfmin=", "phrmax=", "rule=")  # crossed with the type (rules: with capsnote)
-_KEPT: dict[str, bool] = {}  # whether a CRF feature of the first token is one the classifier reads
 
 
 @dataclass
@@ -204,14 +203,10 @@ def features(text: str, c: Candidate, stats: WordStats, exclude_group: str | Non
     return f
 
 
+@lru_cache(maxsize=262_144)
 def _kept(x: str) -> bool:
     """Whether a CRF feature of the candidate's first token is one the classifier reads."""
-    kept = _KEPT.get(x)
-    if kept is None:
-        if len(_KEPT) > 500_000:
-            _KEPT.clear()
-        kept = _KEPT[x] = x in ("capsnote", "line_start") or x.startswith(_KEPT_CRF_FEATURES)
-    return kept
+    return x in ("capsnote", "line_start") or x.startswith(_KEPT_CRF_FEATURES)
 
 
 def _month_features(f: dict[str, float], view: NoteView, t: str) -> None:

@@ -211,11 +211,19 @@ def combine(text: str, note: TaggedNote, predicted: list[str], p_outside: list[f
             veto: float, never: frozenset[str] = frozenset()) -> list[PhiSpan]:  # fmt: skip
     """The final spans of a note: rule spans (less the tagger's confident vetoes of NAME, PLACE and
     DATE spans) plus the tagger's own NAME, PLACE and DATE runs."""
-    out = _rules_kept(text, note, p_outside, rule_spans, veto)
+    return _rules_kept(text, note, p_outside, rule_spans, veto) + _run_spans(text, note, predicted, never)
+
+
+def _run_spans(text: str, note: TaggedNote, predicted: list[str], never: frozenset[str],
+               p_outside: list[float] | None = None) -> list[PhiSpan]:  # fmt: skip
+    """The tagger's own runs, trimmed, less those of clinical words only; with `p_outside`, each run
+    first cut where the tagger's confidence changes (`_split`: candidate mode)."""
+    out = []
     for run in _runs(note, predicted):
-        run = _trim(text, note, run)
-        if run is not None and not _clinical(text, run, never):
-            out.append(run)
+        for part in _split(note, run, p_outside) if p_outside is not None else (run,):
+            part = _trim(text, note, part)
+            if part is not None and not _clinical(text, part, never):
+                out.append(part)
     return out
 
 
@@ -256,10 +264,9 @@ def _split(note: TaggedNote, run: PhiSpan, p_outside: list[float], cut: float = 
     start = 0
     for k in range(1, len(inside) + 1):
         if k == len(inside) or (p_outside[inside[k]] < cut) != (p_outside[inside[start]] < cut):
-            s, e = note.tokens[inside[start]][0], note.tokens[inside[k - 1]][1]
-            out.append(PhiSpan(max(s, run.start), min(e, run.end), run.entity_type, run.score))
+            out.append(PhiSpan(note.tokens[inside[start]][0], note.tokens[inside[k - 1]][1], run.entity_type, run.score))
             start = k
-    return out or [run]
+    return out
 
 
 def _trim(text: str, note: TaggedNote, run: PhiSpan) -> PhiSpan | None:
@@ -336,12 +343,7 @@ class PhiTagger:
         """Every span `refine` would keep with no veto at this tagger's threshold, with what the span
         classifier (transforms.deid.spanclf) reads of it."""
         predicted, p_out = self.tag(note)
-        spans = _rules_kept(text, note, p_out, rule_spans, 1.0)
-        for run in _runs(note, predicted):
-            for part in _split(note, run, p_out):
-                part = _trim(text, note, part)
-                if part is not None and not _clinical(text, part, self.never):
-                    spans.append(part)
+        spans = _rules_kept(text, note, p_out, rule_spans, 1.0) + _run_spans(text, note, predicted, self.never, p_out)
         out = []
         for sp in spans:
             inside = note.overlapping(sp.start, sp.end)
