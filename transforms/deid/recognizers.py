@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import regex
@@ -107,8 +108,10 @@ _UPPER = regex.compile(r"\p{Lu}")
 _LOWER = regex.compile(r"\p{Ll}")
 
 
+@lru_cache(maxsize=16)
 def mostly_upper(text: str) -> bool:
-    """All-caps text (terse ICU nursing notes): more than 70 % of the cased letters are capitals."""
+    """All-caps text (terse ICU nursing notes): more than 70 % of the cased letters are capitals
+    (asked of the same note by several steps: cached)."""
     upper, lower = len(_UPPER.findall(text)), len(_LOWER.findall(text))
     return upper + lower > 0 and upper / (upper + lower) > 0.7
 

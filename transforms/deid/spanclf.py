@@ -28,10 +28,12 @@ from __future__ import annotations
 
 import json
 import math
+import operator
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import repeat
 from pathlib import Path
 
 import regex
@@ -51,9 +53,6 @@ _RATE_EDGES = (0.05, 0.15, 0.3, 0.6)
 _P_EDGES = (0.1, 0.3, 0.5, 0.7, 0.9, 0.97, 0.99, 0.999)
 _KEPT_CRF_FEATURES = ("sec=", "-1:w=", "1:w=", "-2:w=", "2:w=", "first", "last", "eng", "clin", "drug", "place",
                       "stop", "site_name", "site_place", "-1:first", "-1:last", "1:first", "1:last", "-1:eng", "1:eng")  # fmt: skip
-
-
-_CROSSED = ("pmin=", "case=", "dfmin=", "phrmax=", "rule=")  # crossed with the type (rules: with capsnote)
 
 
 @dataclass
@@ -158,55 +157,79 @@ def features(text: str, c: Candidate, stats: WordStats, exclude_group: str | Non
     view = view or NoteView(text)
     s = c.span
     t = text[s.start : s.end]
-    f: dict[str, float] = {"bias": 1.0, "type=" + s.entity_type: 1.0}
-    for typ, score in c.rules:
-        f[f"rule={typ}{score:.2f}"] = 1.0
+    typ = s.entity_type
+    f: dict[str, float] = {"bias": 1.0, "type=" + typ: 1.0}
+    rules = [_rule_key(r) for r in c.rules]
+    for k in rules:
+        f[k] = 1.0
     if not c.rules:
         f["norule"] = 1.0
-    labs = Counter(x[2:] for x in c.crf_labels if x != "O")
-    crf = "crf=" + (labs.most_common(1)[0][0] if labs else "none")
+    labs = [x[2:] for x in c.crf_labels if x != "O"]
+    crf = "crf=" + (max(dict.fromkeys(labs), key=labs.count) if labs else "none")  # the commonest, first on ties
     f[crf] = 1.0
-    p_min = min(c.p_outside, default=1.0)
-    p_mean = sum(c.p_outside) / len(c.p_outside) if c.p_outside else 1.0
-    f[f"pmin={_bucket(p_min, _P_EDGES)}"] = 1.0
+    p = c.p_outside
+    p_min = min(p, default=1.0)
+    p_mean = sum(p) / len(p) if p else 1.0
+    pmin = f"pmin={_bucket(p_min, _P_EDGES)}"
+    f[pmin] = 1.0
     f["lpmin"] = _logit(p_min)
     f["lpmean"] = _logit(p_mean)
-    f[f"ntok={min(len(c.p_outside), 4)}"] = 1.0
+    f[_NTOK[min(len(p), 4)]] = 1.0
     words = [w.lower() for w in _WORD.findall(t)]
-    f[f"nw={min(len(words), 3)}"] = 1.0
+    f[_NW[min(len(words), 3)]] = 1.0
     case = "upper" if t.isupper() else "lower" if t.islower() else "title" if t.istitle() else "mixed"
     f["case=" + case] = 1.0
-    f.update(("f0:" + x, 1.0) for x in c.first_token_features if _kept(x))
+    for x in c.first_token_features:
+        k = _f0(x)
+        if k:
+            f[k] = 1.0
     for w in words[:4]:
-        f["w=" + w] = 1.0
-        f["s3=" + w[-3:]] = 1.0
-        spelling = _spelling(w)
-        if spelling:
-            f[spelling] = 1.0
-        f[f"type={s.entity_type}&wf={_frequency(w)}"] = 1.0  # everyday words make names unlikely, not places
+        f.update(_word_keys(w, typ))  # "w=", "s3=", spelling, and how common it is for this type
+    crossed = ["case=" + case]
     if words:
-        f[f"type={s.entity_type}&wfmax={max(_frequency(w) for w in words)}"] = 1.0
-        _word_features(f, view, t, words, stats, exclude_group)
+        f[f"type={typ}&wfmax={max(_frequency(w) for w in words)}"] = 1.0
+        crossed += _word_features(f, view, t, words, stats, exclude_group)
     else:
         f["shape=" + regex.sub(r"\d", "d", t)[:12]] = 1.0
         _month_features(f, view, t)
     f["p1=" + c.before] = 1.0
     f["n1=" + c.after] = 1.0
     _note_case(f, view.case, case, crf)
-    typ = "type=" + s.entity_type + "&"
-    for k in [k for k in f if k.startswith(_CROSSED)]:
-        if k.startswith("rule="):
-            if "f0:capsnote" in f:
-                f[k + "&caps"] = 1.0
-        else:
-            f[typ + k] = 1.0
+    # crossed with the type (rules: with capsnote), in the order they were set: rules, pmin, case, dfmin, phrmax
+    if "f0:capsnote" in f:
+        for k in dict.fromkeys(rules):
+            f[k + "&caps"] = 1.0
+    pre = "type=" + typ + "&"
+    for k in (pmin, *crossed):
+        f[pre + k] = 1.0
     return f
 
 
+@lru_cache(maxsize=4_096)
+def _rule_key(rule: tuple[str, float]) -> str:
+    return f"rule={rule[0]}{rule[1]:.2f}"
+
+
+_NTOK = [f"ntok={n}" for n in range(5)]
+_NW = [f"nw={n}" for n in range(4)]
+
+
 @lru_cache(maxsize=262_144)
-def _kept(x: str) -> bool:
-    """Whether a CRF feature of the candidate's first token is one the classifier reads."""
-    return x in ("capsnote", "line_start") or x.startswith(_KEPT_CRF_FEATURES)
+def _f0(x: str) -> str:
+    """The classifier's key of a CRF feature of the candidate's first token ("" when not read)."""
+    return "f0:" + x if x in ("capsnote", "line_start") or x.startswith(_KEPT_CRF_FEATURES) else ""
+
+
+@lru_cache(maxsize=65_536)
+def _word_keys(w: str, typ: str) -> dict[str, float]:
+    """A word's own keys (shared: callers copy them): the word, its suffix, its spelling, and how
+    common it is in English for a candidate of this type."""
+    f = {"w=" + w: 1.0, "s3=" + w[-3:]: 1.0}
+    spelling = _spelling(w)
+    if spelling:
+        f[spelling] = 1.0
+    f[f"type={typ}&wf={_frequency(w)}"] = 1.0  # everyday words make names unlikely, not places
+    return f
 
 
 def _month_features(f: dict[str, float], view: NoteView, t: str) -> None:
@@ -261,18 +284,22 @@ def _frequency(word: str) -> str:
 
 
 def _word_features(f: dict[str, float], view: NoteView, t: str, words: list[str], stats: WordStats,
-                   exclude_group: str | None) -> None:  # fmt: skip
+                   exclude_group: str | None) -> list[str]:  # fmt: skip
+    """Corpus and note statistics of the candidate's words; returns the keys crossed with the type."""
     counts = [stats.counts(w, exclude_group) for w in words]
     dfs = [d if d >= _DF_EDGES[0] else 0 for d, _ in counts]
-    f[f"dfmin={_bucket(min(dfs), _DF_EDGES)}"] = 1.0
+    dfmin = f"dfmin={_bucket(min(dfs), _DF_EDGES)}"
+    f[dfmin] = 1.0
     f[f"dfmax={_bucket(max(dfs), _DF_EDGES)}"] = 1.0
     rates = [(p + 0.5) / (d + 1) for (_, p), d in zip(counts, dfs, strict=True) if d]
-    f["phrmax=" + (str(_bucket(max(rates), _RATE_EDGES)) if rates else "na")] = 1.0
+    phrmax = "phrmax=" + (str(_bucket(max(rates), _RATE_EDGES)) if rates else "na")
+    f[phrmax] = 1.0
     f["phrmin=" + (str(_bucket(min(rates), _RATE_EDGES)) if rates else "na")] = 1.0
     count, lower_too = view.word(words[0])
     f[f"notecnt={_bucket(count, (2, 3, 5, 10))}"] = 1.0
     if not t.islower() and not view.all_lower and lower_too:
         f["also_lower_in_note"] = 1.0
+    return [dfmin, phrmax]
 
 
 @dataclass
@@ -285,7 +312,8 @@ class SpanClassifier:
     card: dict = field(default_factory=dict)
 
     def probability(self, text: str, c: Candidate, view: NoteView | None = None) -> float:
-        return _sigmoid(sum(self.weights.get(k, 0.0) * v for k, v in features(text, c, self.stats, view=view).items()))
+        f = features(text, c, self.stats, view=view)
+        return _sigmoid(sum(map(operator.mul, map(self.weights.get, f, repeat(0.0)), f.values())))
 
     def keep(self, text: str, candidates: list[Candidate]) -> list[PhiSpan]:
         """The candidates' spans it keeps; spans of types it does not decide are always kept."""

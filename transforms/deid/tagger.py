@@ -74,7 +74,7 @@ class Lexicon:
     site_names: frozenset[str] = frozenset()
     site_places: frozenset[str] = frozenset()
     # each word's features, computed once per lexicon (`_word`)
-    memo: dict[str, tuple[list[str], list[str], list[str]]] = field(default_factory=dict, compare=False, hash=False, repr=False)
+    memo: dict[str, tuple[list[str], list[str], list[str], tuple[str, ...]]] = field(default_factory=dict, compare=False, hash=False, repr=False)
 
 
 @dataclass
@@ -110,17 +110,19 @@ def _shape(w: str) -> str:
     return "".join(out[:8])
 
 
-def _word(w: str, lex: Lexicon) -> tuple[list[str], list[str], list[str]]:
-    """A token's own features, and those it gives its left and right neighbours ("1:cap" on the
-    token before it, "-1:cap" on the one after), computed once per word (shared: callers copy,
-    never change them)."""
+def _word(w: str, lex: Lexicon) -> tuple[list[str], list[str], list[str], tuple[str, ...]]:
+    """A token's own features, those it gives its left and right neighbours ("1:cap" on the token
+    before it, "-1:cap" on the one after), and its word as the tokens up to three away see it
+    ("-3:w=..." to "3:w=...", indexed by offset + 3), computed once per word (shared: callers
+    copy, never change them)."""
     f = lex.memo.get(w)
     if f is None:
         if len(lex.memo) >= _MEMO_WORDS:
             lex.memo.clear()
         own = _word_features(w, lex)
         near = [x for x in own[1:] if not x.startswith(("s3=", "p3="))]
-        f = lex.memo[w] = (own, [f"1:{x}" for x in near], [f"-1:{x}" for x in near])
+        f = lex.memo[w] = (own, [f"1:{x}" for x in near], [f"-1:{x}" for x in near],
+                           tuple(f"{d}:{own[0]}" for d in range(-3, 4)))  # fmt: skip
     return f
 
 
@@ -162,12 +164,14 @@ def featurize(text: str, rule_spans: Iterable[PhiSpan], lex: Lexicon, caps_note:
     words = [m[0] for m in memo]
     heads = [(m.start(), m.group(1).lower()) for m in SECTION.finditer(text)]
     feats: list[list[str]] = []
-    h, section = 0, "-"
+    n = len(toks)
+    h, section, sec = 0, "-", "sec=-"
     for i, (s, _e) in enumerate(toks):
         while h < len(heads) and heads[h][0] <= s:
             section = heads[h][1]
+            sec = f"sec={section}"
             h += 1
-        f = ["bias", f"r={rule[i]}", f"sec={section}", *words[i]]
+        f = ["bias", _RULE_AT[0][rule[i]], sec, *words[i]]
         if rule[i] != "-":
             f.append(f"sr={section}|{rule[i]}")
         if strength[i]:
@@ -179,19 +183,26 @@ def featurize(text: str, rule_spans: Iterable[PhiSpan], lex: Lexicon, caps_note:
             f.append("line_start")
         for d in (-3, -2, -1, 1, 2, 3):
             k = i + d
-            if 0 <= k < len(toks):
-                f.append(f"{d}:r={rule[k]}")
-                f.append(f"{d}:{words[k][0]}")
+            if 0 <= k < n:
+                f.append(_RULE_AT[d][rule[k]])
+                f.append(memo[k][3][d + 3])
                 if d == -1:
                     f.extend(memo[k][2])
                 elif d == 1:
                     f.extend(memo[k][1])
             else:
-                f.append(f"{d}:edge")
+                f.append(_EDGE_AT[d])
         if i:
             f.append(f"bi={words[i - 1][0][2:]}|{words[i][0][2:]}")
         feats.append(f)
     return TaggedNote(toks, feats)
+
+
+# "r=B-NAME", "-1:r=B-NAME", "2:edge": the token's or a neighbour's rule label, or the note's edge, as token features
+_RULE_AT = {d: {lab: f"{d}:r={lab}" if d else f"r={lab}"
+                for lab in ("-", *(f"{b}-{t}" for b in "BI" for t in ("NAME", "PLACE", "DATE", "ID")))}
+            for d in range(-3, 4)}  # fmt: skip
+_EDGE_AT = {d: f"{d}:edge" for d in (-3, -2, -1, 1, 2, 3)}
 
 
 def gold_labels(toks: list[tuple[int, int]], gold: Iterable[dict]) -> list[str]:
