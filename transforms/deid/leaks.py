@@ -46,7 +46,7 @@ def text_leaks(original: str, spans: list[PhiSpan], deidentified: str,
     needles.pop((), None)
     if not needles:
         return []
-    longest = max(len(k) for k in needles)
+    prefixes = {k[:n] for k in needles for n in range(1, len(k) + 1)}  # a run of words no needle begins with ends the search
     ranges = sorted(replaced or [])
     starts = [r[0] for r in ranges]
     words = [(m.start(), m.end(), m.group(0)) for m in _TOKEN.finditer(deidentified)]
@@ -54,8 +54,11 @@ def text_leaks(original: str, spans: list[PhiSpan], deidentified: str,
     leaked: set[int] = set()
     outside: set[tuple[str, ...]] = set()  # values found outside any surrogate: all their spans leak
     for i in range(len(words)):
-        for n in range(1, min(longest, len(words) - i) + 1):
-            key = tuple(w for _, _, w in words[i : i + n])
+        key: tuple[str, ...] = ()
+        for n in range(1, len(words) - i + 1):
+            key += (words[i + n - 1][2],)
+            if key not in prefixes:
+                break
             if key not in needles or key in outside:
                 continue
             owner = _containing(ranges, starts, words[i][0], words[i + n - 1][1])

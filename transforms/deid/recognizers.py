@@ -108,10 +108,10 @@ _UPPER = regex.compile(r"\p{Lu}")
 _LOWER = regex.compile(r"\p{Ll}")
 
 
-@lru_cache(maxsize=16)
+@lru_cache(maxsize=256)
 def mostly_upper(text: str) -> bool:
     """All-caps text (terse ICU nursing notes): more than 70 % of the cased letters are capitals
-    (asked of the same note by several steps: cached)."""
+    (asked of each note and its pieces by several steps of a batch: cached)."""
     upper, lower = len(_UPPER.findall(text)), len(_LOWER.findall(text))
     return upper + lower > 0 and upper / (upper + lower) > 0.7
 
