@@ -1,6 +1,6 @@
 """Shift a date string by a number of days, keeping the shape it was written in.
 
-Handles ISO (2024-03-14, with time), m/d/yyyy, m/d/yy, m/d (no year), 14-Mar-2024, 07MAY2024,
+Handles ISO (2024-03-14, with time), m/d/yyyy, m/d/yy, m/d (no year), m/yy (8/84), 14-Mar-2024, 07MAY2024,
 20240314, "March 14th, 2024", "Mar 14", "the 3rd of January", "March 2024" and a leading weekday,
 in any case. Returns None when the string is not a date it can shift (the caller then redacts it).
 Each shape here answers one `date_*` pattern of recognizers.yaml (a test holds the two sets equal
@@ -104,6 +104,7 @@ def _weekday_like(template: str | None, day: dt.date, had_year: bool) -> str:
 _SHAPES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(rf"^{_WD_RX}(?P<y>\d{{4}})-(?P<m>\d{{1,2}})-(?P<d>\d{{1,2}})(?P<rest>T.*)?$", re.I), "iso"),
     (re.compile(rf"^{_WD_RX}(?P<m>\d{{1,2}})(?P<sep>[/.-])(?P<d>\d{{1,2}})(?P=sep)(?P<y>\d{{4}}|\d{{2}})$", re.I), "mdy"),
+    (re.compile(r"^(?P<m>\d{1,2})/(?P<y>3[2-9]|[4-9]\d)$"), "my"),  # before "md": 8/84 is August 1984
     (re.compile(rf"^{_WD_RX}(?P<m>\d{{1,2}})/(?P<d>\d{{1,2}})$", re.I), "md"),
     (re.compile(r"^(?P<y>\d{4})(?P<m>\d{2})(?P<d>\d{2})$"), "compact"),
     (re.compile(rf"^{_WD_RX}(?P<d>\d{{1,2}})(?P<ord>st|nd|rd|th)?(?P<s1>[-\s]?){_MONTH_RX}(?P<dot>\.?)(?P<s2>[-\s,]*)(?P<y>(?:\d{{4}}|'?\d{{2}}))$", re.I), "dmy_text"),
@@ -154,6 +155,9 @@ def _render(kind: str, m: re.Match[str], days: int) -> str:
         new = dt.date(_NO_YEAR, int(g["m"]), int(g["d"])) + delta
         p = any(f.startswith("0") and len(f) == 2 for f in (g["m"], g["d"]))
         return _weekday_like(g["wd"], new, False) + _pad(g["m"], new.month, p) + "/" + _pad(g["d"], new.day, p)
+    if kind == "my":
+        new = dt.date(_full_year(g["y"]), int(g["m"]), 15) + delta
+        return _pad(g["m"], new.month) + "/" + _year_like(g["y"], new.year)
     if kind == "month_year":
         new = dt.date(int(g["y"]), _month_index(g["mon"]), 15) + delta
         return _month_like(g["mon"] + g["dot"], new.month) + g["s1"] + str(new.year)

@@ -37,6 +37,7 @@ from itertools import repeat
 from pathlib import Path
 
 import regex
+from spacy.lang.en.stop_words import STOP_WORDS
 
 from transforms.records import PhiSpan
 
@@ -315,11 +316,20 @@ class SpanClassifier:
         f = features(text, c, self.stats, view=view)
         return _sigmoid(sum(map(operator.mul, map(self.weights.get, f, repeat(0.0)), f.values())))
 
-    def keep(self, text: str, candidates: list[Candidate]) -> list[PhiSpan]:
-        """The candidates' spans it keeps; spans of types it does not decide are always kept."""
+    def keep(self, text: str, candidates: list[Candidate], names: frozenset[str] = frozenset()) -> list[PhiSpan]:
+        """The candidates' spans it keeps; spans of types it does not decide are always kept. A kept
+        name loses an edge of everyday words that a smaller candidate, dropped, covers ("KLEIN WOULD
+        BE", with "WOULD BE" dropped, keeps "KLEIN": see `cut_dropped`; `names`, lower case, are
+        words never cut off)."""
         view = NoteView(text)
-        return [c.span for c in candidates
-                if c.span.entity_type not in DECIDED_TYPES or self.probability(text, c, view) >= self.threshold]  # fmt: skip
+        kept, dropped = [], []
+        for c in candidates:
+            if c.span.entity_type not in DECIDED_TYPES or self.probability(text, c, view) >= self.threshold:
+                kept.append(c.span)
+            else:
+                dropped.append(c.span)
+        everyday = [d for d in dropped if d.entity_type == "PERSON" and _everyday(text[d.start : d.end], names)]
+        return cut_dropped(text, kept, everyday) if CUT_DROPPED else kept
 
     def to_json(self) -> str:
         return json.dumps({"format": FORMAT, "threshold": self.threshold, "card": self.card,
@@ -334,6 +344,57 @@ class SpanClassifier:
         counts = d["word_counts"]
         stats = WordStats({w: v[0] for w, v in counts.items()}, {w: v[1] for w, v in counts.items() if v[1]})
         return cls(d["weights"], stats, d["threshold"] if threshold is None else threshold, d.get("card", {}))
+
+
+CUT_DROPPED = True
+_NAMES_AND_PLACES = frozenset(("PERSON", "LOCATION", "ORGANIZATION"))
+# words a name never begins or ends with: what is left at a cut ("FINN FROM" -> "FINN")
+_EDGE_FILLER = frozenset(("from", "into", "to", "at", "by", "with", "would", "be", "was", "were", "is", "are", "and",
+                          "or", "of", "in", "on", "for", "the", "a", "an", "as", "per"))  # fmt: skip
+_EDGE_WORD = regex.compile(r"[^\W_]+")
+
+
+def _everyday(piece: str, names: frozenset[str]) -> bool:
+    """Whether every word of `piece` is a stop word ("would", "be", "see"), or an English word of
+    three letters or more (pyspellchecker's list) that no name list holds or that ends like a verb
+    ("aware", "ordered", "thinking"): never "BLACK", "Umkhayev" or an initial."""
+    words = [w.lower() for w in _WORD.findall(piece)]
+    return bool(words) and all(len(w) >= 2 and (w in STOP_WORDS or (len(w) >= 3 and _spelling(w) == "dict" and
+                                                   (w not in names or w.endswith(("ed", "ing"))))) for w in words)  # fmt: skip
+
+
+def cut_dropped(text: str, kept: list[PhiSpan], dropped: list[PhiSpan]) -> list[PhiSpan]:
+    """Kept names less the edges that dropped candidates cover. A long rule span and the CRF's
+    pieces of it are decided apart; where the classifier keeps the whole ("CAROL ORDERED LINES")
+    but drops its tail ("ORDERED LINES"), the tail is not PHI: the span ends before it,
+    and filler words and punctuation left at the cut go too. Only where a kept piece ("CAROL")
+    lies in what is left: a dropped piece inside the span's middle, one that covers the whole span,
+    or one that leaves no kept piece behind changes nothing (fail closed)."""
+    if not dropped:
+        return kept
+    out = []
+    for k in kept:
+        start, end = k.start, k.end
+        if k.entity_type == "PERSON":
+            for d in dropped:
+                if d.entity_type not in _NAMES_AND_PLACES or d.end <= start or d.start >= end:
+                    continue
+                if start < d.start and d.end >= end:
+                    end = d.start  # a dropped tail
+                elif d.start <= start and d.end < end:
+                    start = d.end  # a dropped head
+            if (start, end) != (k.start, k.end) and any(
+                o is not k and o.entity_type == "PERSON" and start <= o.start and o.end <= end for o in kept
+            ):  # fmt: skip
+                words = [(m.start(), m.end()) for m in _EDGE_WORD.finditer(text, start, end)]
+                while words and text[words[-1][0] : words[-1][1]].lower() in _EDGE_FILLER:
+                    words.pop()
+                while words and text[words[0][0] : words[0][1]].lower() in _EDGE_FILLER:
+                    words.pop(0)
+                if words:
+                    k = PhiSpan(words[0][0], words[-1][1], k.entity_type, k.score)
+        out.append(k)
+    return out
 
 
 def span_model_path(tagger_model: str) -> Path:

@@ -3,7 +3,7 @@ group out, the file round trip, what it always keeps, and that training learns."
 
 import pytest
 
-from transforms.deid.spanclf import Candidate, SpanClassifier, WordStats, features, fit, is_phi
+from transforms.deid.spanclf import Candidate, SpanClassifier, WordStats, cut_dropped, features, fit, is_phi
 from transforms.records import PhiSpan
 
 NOTES = [("p1", "neo gtt at 0.5. healey aware", [(16, 22)]), ("p2", "neo weaned off", []),
@@ -76,3 +76,46 @@ def test_when_a_word_is_described_then_how_common_it_is_in_english_is_a_feature(
     text = "Comfort measures; Suzette called"
     common, name = features(text, _cand(0, 7), WordStats()), features(text, _cand(18, 25), WordStats())
     assert common["type=PERSON&wfmax=5"] == 1.0 and name["type=PERSON&wfmax=2"] == 1.0  # counts 31,903 and 50
+
+
+def test_when_a_kept_name_has_a_dropped_tail_then_the_tail_and_filler_words_at_the_cut_go():
+    text = "DR ORMSBY WOULD BE IN. SPOKE WITH NURSE PELL FROM NSICU TEAM"
+    whole, piece, tail = PhiSpan(3, 18, "PERSON", 0.85), PhiSpan(3, 9, "PERSON", 0.85), PhiSpan(10, 18, "PERSON", 0.85)
+    assert [(s.start, s.end) for s in cut_dropped(text, [whole, piece], [tail])] == [(3, 9), (3, 9)]
+    # "PELL FROM NSICU" less the dropped "NSICU TEAM" overlapping its end: "FROM" is filler left at the cut
+    pell = text.index("PELL")
+    whole2, piece2 = PhiSpan(pell, pell + 15, "PERSON", 0.85), PhiSpan(pell, pell + 4, "PERSON", 0.85)
+    team = PhiSpan(pell + 10, len(text), "LOCATION", 0.85)
+    assert text[slice(*_span(cut_dropped(text, [whole2, piece2], [team])[0]))] == "PELL"
+
+
+def test_when_no_kept_piece_is_left_or_the_dropped_piece_is_inside_then_the_kept_span_stays_whole():
+    text = "DR ORMSBY WOULD BE IN"
+    whole, tail = PhiSpan(3, 18, "PERSON", 0.85), PhiSpan(10, 18, "PERSON", 0.85)
+    assert cut_dropped(text, [whole], [tail]) == [whole]  # nothing kept inside: fail closed
+    middle = PhiSpan(10, 15, "PERSON", 0.85)
+    assert cut_dropped(text, [whole, PhiSpan(3, 9, "PERSON", 0.85)], [middle])[0] == whole
+    date = PhiSpan(3, 18, "DATE", 0.6)  # dates and identifiers are never cut
+    assert cut_dropped(text, [date, PhiSpan(3, 9, "DATE", 0.6)], [PhiSpan(10, 18, "DATE", 0.6)])[0] == date
+
+
+def _span(s: PhiSpan) -> tuple[int, int]:
+    return s.start, s.end
+
+
+def test_when_a_dropped_tail_holds_a_surname_or_an_initial_then_the_kept_name_is_not_cut():
+    text = "SON ROGER BLACK AT BEDSIDE. NAME: JESPERSEN, MORGAN A."
+    roger, black = text.index("ROGER"), text.index("BLACK")
+    clf = SpanClassifier({"bias": 5.0, "n1=at": -20.0, "n1=<edge>": -20.0}, WordStats(), 0.5)
+    whole = Candidate(PhiSpan(roger, black + 5, "PERSON", 0.6), [0.1, 0.1], ["B-NAME", "I-NAME"], [("PERSON", 0.6)], [], "son", "and")
+    first = Candidate(PhiSpan(roger, roger + 5, "PERSON", 0.85), [0.1], ["B-NAME"], [], [], "son", "black")
+    tail = Candidate(PhiSpan(black, black + 5, "PERSON", 0.85), [0.6], ["B-NAME"], [], [], "roger", "at")
+    kept = clf.keep(text, [whole, first, tail], names=frozenset({"roger", "black"}))
+    assert (roger, black + 5) in [(s.start, s.end) for s in kept]  # "BLACK" is a surname: never cut off
+    kept = clf.keep(text, [whole, first, tail], names=frozenset({"roger"}))
+    assert (roger, black + 5) not in [(s.start, s.end) for s in kept]  # an everyday word: cut
+    a = text.index(" A.") + 1
+    name = Candidate(PhiSpan(text.index("MORGAN"), a + 1, "PERSON", 0.6), [0.1, 0.1], ["B-NAME", "I-NAME"], [], [], ",", "x")
+    morgan = Candidate(PhiSpan(text.index("MORGAN"), text.index("MORGAN") + 6, "PERSON", 0.6), [0.1], ["B-NAME"], [], [], ",", "a")
+    initial = Candidate(PhiSpan(a, a + 1, "PERSON", 0.6), [0.6], ["B-NAME"], [], [], "morgan", "<edge>")
+    assert name.span in clf.keep(text, [name, morgan, initial])  # an initial is never an everyday word
