@@ -329,7 +329,7 @@ class SpanClassifier:
             else:
                 dropped.append(c.span)
         everyday = [d for d in dropped if d.entity_type == "PERSON" and _everyday(text[d.start : d.end], names)]
-        return cut_dropped(text, kept, everyday) if CUT_DROPPED else kept
+        return cut_dropped(text, kept, everyday)
 
     def to_json(self) -> str:
         return json.dumps({"format": FORMAT, "threshold": self.threshold, "card": self.card,
@@ -346,7 +346,6 @@ class SpanClassifier:
         return cls(d["weights"], stats, d["threshold"] if threshold is None else threshold, d.get("card", {}))
 
 
-CUT_DROPPED = True
 _NAMES_AND_PLACES = frozenset(("PERSON", "LOCATION", "ORGANIZATION"))
 # words a name never begins or ends with: what is left at a cut ("FINN FROM" -> "FINN")
 _EDGE_FILLER = frozenset(("from", "into", "to", "at", "by", "with", "would", "be", "was", "were", "is", "are", "and",
