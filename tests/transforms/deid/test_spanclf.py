@@ -119,3 +119,11 @@ def test_when_a_dropped_tail_holds_a_surname_or_an_initial_then_the_kept_name_is
     morgan = Candidate(PhiSpan(text.index("MORGAN"), text.index("MORGAN") + 6, "PERSON", 0.6), [0.1], ["B-NAME"], [], [], ",", "a")
     initial = Candidate(PhiSpan(a, a + 1, "PERSON", 0.6), [0.6], ["B-NAME"], [], [], "morgan", "<edge>")
     assert name.span in clf.keep(text, [name, morgan, initial])  # an initial is never an everyday word
+
+
+def test_when_a_strong_date_pattern_found_the_date_then_the_classifier_cannot_drop_it():
+    text = "XR KNEE 16DEC2019, 5/5 STRENGTH"
+    clf = SpanClassifier({"bias": -30.0}, WordStats(), 0.5)  # drops whatever it decides
+    written = Candidate(PhiSpan(8, 17, "DATE", 0.95), [0.9], ["O"], [("DATE", 0.95)], [], "knee", ",")
+    ratio = Candidate(PhiSpan(19, 22, "DATE", 0.6), [0.9], ["O"], [("DATE", 0.6)], [], ",", "strength")
+    assert clf.keep(text, [written, ratio]) == [written.span]
