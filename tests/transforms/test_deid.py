@@ -151,6 +151,23 @@ def test_when_ner_fails_for_one_note_then_only_that_note_errors(deidentifier, mo
     assert isinstance(out[0], list) and isinstance(out[1], DeidError) and "Summit" not in str(out[1])
 
 
+def test_when_notes_of_a_batch_repeat_a_window_then_ner_reads_it_once_and_each_note_gets_its_spans(deidentifier, monkeypatch):
+    engine = deidentifier._nlp_engine
+    real = engine.process_batch
+    seen: list[str] = []
+
+    def counting(texts, **kw):
+        seen.extend(texts)
+        return real(texts, **kw)
+
+    monkeypatch.setattr(engine, "process_batch", counting)
+    note = "Vitals stable overnight. She returned to work at Summit Ridge Outfitters last week and feels well."
+    other = "Vitals stable overnight. He returned to work at Acme Ridge Foods last week and feels well."
+    out = deidentifier.analyze_batch([note, other, note])
+    assert len(seen) == len(set(seen)) == 2  # the repeated note's window went to spaCy once
+    assert out[0] == out[2] and out[0] != out[1] and any(note[s.start : s.end] == "Summit Ridge Outfitters" for s in out[0])
+
+
 def test_when_a_capitalised_word_is_unexplained_then_ner_reads_a_window_around_it_only(deidentifier):
     lead = "Vitals stable overnight and the patient ate breakfast without nausea or vomiting today. "
     text = lead + "She returned to work at Summit Ridge Outfitters last week and feels well."

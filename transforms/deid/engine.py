@@ -295,8 +295,11 @@ class Deidentifier:
         """spaCy NER over the windows of all texts in one batch, as Presidio results with offsets into
         the whole text; if the batch fails, window by window, so one bad note fails alone."""
         pieces = [texts[i][lo:hi] for i, lo, hi in windows]
+        unique = list(dict.fromkeys(pieces))  # template lines repeat across a batch's notes: NER reads each once
         try:
-            artifacts = [a for _, a in self._nlp_engine.process_batch(pieces, language="en", batch_size=batch_size)]
+            done = dict(zip(unique, (a for _, a in self._nlp_engine.process_batch(unique, language="en", batch_size=batch_size)),
+                            strict=True))  # fmt: skip
+            artifacts = [done[p] for p in pieces]
         except Exception:  # noqa: BLE001
             artifacts = [None] * len(pieces)
         out: dict[int, list[RecognizerResult] | DeidError] = {}
