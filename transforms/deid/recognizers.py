@@ -96,7 +96,7 @@ def load_pattern_specs(extra_files: tuple[str, ...] = ()) -> list[PatternSpec]:
                     score=float(p["score"]),
                     group=int(p.get("group", 0)),
                     flags=tuple(p.get("flags", ["ignorecase"])),
-                    deny_context=p.get("deny_context"),
+                    deny_context=_expand(p["deny_context"], macros) if p.get("deny_context") else None,
                     requires=p.get("requires"),
                     line=bool(p.get("line", False)),
                 )

@@ -318,10 +318,9 @@ class SpanClassifier:
 
     def keep(self, text: str, candidates: list[Candidate], names: frozenset[str] = frozenset()) -> list[PhiSpan]:
         """The candidates' spans it keeps; spans of types it does not decide, and dates a strong date
-        pattern found, are always kept (fail closed: see `STRONG_DATE`). A kept
-        name loses an edge of everyday words that a smaller candidate, dropped, covers ("KLEIN WOULD
-        BE", with "WOULD BE" dropped, keeps "KLEIN": see `cut_dropped`; `names`, lower case, are
-        words never cut off)."""
+        pattern found, are always kept (fail closed: see `STRONG_DATE`). A kept name loses an edge
+        of everyday words that a smaller candidate, dropped, covers ("KLEIN WOULD BE", with "WOULD
+        BE" dropped, keeps "KLEIN": see `cut_dropped`; `names`, lower case, are never cut off)."""
         view = NoteView(text)
         kept, dropped = [], []
         for c in candidates:
@@ -360,6 +359,8 @@ STRONG_DATE = 0.85
 
 def _strong_date(c: Candidate) -> bool:
     return c.span.entity_type == "DATE" and any(t == "DATE" and score >= STRONG_DATE for t, score in c.rules)
+
+
 # words a name never begins or ends with: what is left at a cut ("FINN FROM" -> "FINN")
 _EDGE_FILLER = frozenset(("from", "into", "to", "at", "by", "with", "would", "be", "was", "were", "is", "are", "and",
                           "or", "of", "in", "on", "for", "the", "a", "an", "as", "per"))  # fmt: skip
