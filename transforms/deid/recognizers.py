@@ -6,6 +6,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import regex
 import yaml
@@ -67,6 +68,10 @@ class PatternSpec:
     # True when no match crosses a line break: then the pattern is tried only on the lines where
     # `requires` matches (the anchor must lie on the match's line, as a name before "DOB" does)
     line: bool = False
+    # True for the packaged patterns: an ASCII text is first scanned once for all of them at once
+    # (`_gate`), and a pattern that cannot match anywhere in it is not run. Site patterns are always
+    # run: the gate reads PCRE syntax, which differs from `regex` in corners a site file may use.
+    gated: bool = False
 
 
 def _expand(pattern: str, macros: dict[str, str]) -> str:
@@ -81,7 +86,7 @@ def load_pattern_specs(extra_files: tuple[str, ...] = ()) -> list[PatternSpec]:
     docs = [base] + [yaml.safe_load(Path(f).read_text()) for f in extra_files]
     macros: dict[str, str] = {}
     specs: list[PatternSpec] = []
-    for doc in docs:
+    for n, doc in enumerate(docs):
         macros.update(doc.get("macros") or {})
         for p in doc.get("patterns") or []:
             if p["entity"] not in ENTITIES:
@@ -99,6 +104,7 @@ def load_pattern_specs(extra_files: tuple[str, ...] = ()) -> list[PatternSpec]:
                     deny_context=_expand(p["deny_context"], macros) if p.get("deny_context") else None,
                     requires=p.get("requires"),
                     line=bool(p.get("line", False)),
+                    gated=n == 0,
                 )
             )
     return specs
@@ -137,7 +143,7 @@ class ClinicalPatternRecognizer(EntityRecognizer):
     the value alone, so this recognizer reports `group`.
     """
 
-    def __init__(self, specs: list[PatternSpec]):
+    def __init__(self, specs: list[PatternSpec], gate: bool = True):
         self._compiled = []
         for s in specs:
             flags = 0
@@ -146,6 +152,10 @@ class ClinicalPatternRecognizer(EntityRecognizer):
             deny = regex.compile(s.deny_context) if s.deny_context else None
             need = regex.compile(s.requires) if s.requires else None
             self._compiled.append((s, regex.compile(s.regex, flags), deny, need))
+        # gate expression k*2 is pattern k, k*2+1 its `requires`; None = every pattern runs
+        gated = tuple((2 * k + j, e, "ignorecase" in s.flags and j == 0) for k, s in enumerate(specs)
+                      if s.gated for j, e in enumerate((s.regex, s.requires)) if e)  # fmt: skip
+        self._gate = _gate_database(gated) if gate and gated else None
         entities = sorted({s.entity for s in specs})
         super().__init__(supported_entities=entities, name="chartsift_patterns", supported_language="en")
 
@@ -155,8 +165,11 @@ class ClinicalPatternRecognizer(EntityRecognizer):
     def analyze(self, text, entities, nlp_artifacts=None):  # noqa: ANN001 - Presidio's signature
         results = []
         wanted = set(entities) if entities else None
-        for spec, rx, deny, need in self._compiled:
+        ruled_out = _ruled_out(self._gate, text)
+        for k, (spec, rx, deny, need) in enumerate(self._compiled):
             if wanted is not None and spec.entity not in wanted:
+                continue
+            if 2 * k in ruled_out or 2 * k + 1 in ruled_out:  # the pattern, or its `requires`, cannot match
                 continue
             if need is None:
                 regions = [(0, len(text))]
@@ -173,6 +186,55 @@ class ClinicalPatternRecognizer(EntityRecognizer):
                         continue
                     results.append(RecognizerResult(spec.entity, start, end, spec.score))
         return results
+
+
+@lru_cache(maxsize=8)
+def _gate_database(expressions: tuple[tuple[int, str, bool], ...]) -> tuple[Any, frozenset[int]] | None:
+    """A Hyperscan database of (id, regex, ignore case) in prefilter mode and the ids it holds (an
+    expression Hyperscan refuses is left out, and its pattern always runs), or None without
+    Hyperscan. Prefilter mode approximates what Hyperscan cannot run exactly (lookarounds,
+    back-references) by something that matches MORE, never less, and multi-line anchors let `^` and
+    `$` match at every line break (where a `line` pattern's region ends): so "no match" from it
+    means the pattern cannot match. Compiling takes a second or two: once per process and pattern set."""
+    try:
+        import hyperscan
+    except ImportError:  # pragma: no cover - a declared dependency; without it nothing is skipped
+        return None
+    base = hyperscan.HS_FLAG_PREFILTER | hyperscan.HS_FLAG_SINGLEMATCH | hyperscan.HS_FLAG_ALLOWEMPTY | hyperscan.HS_FLAG_MULTILINE
+
+    def compiled(chosen: list[tuple[int, str, bool]]) -> Any:
+        db = hyperscan.Database()
+        db.compile(expressions=[e.encode() for _, e, _ in chosen], ids=[i for i, _, _ in chosen], elements=len(chosen),
+                   flags=[base | (hyperscan.HS_FLAG_CASELESS if ci else 0) for _, _, ci in chosen])  # fmt: skip
+        return db
+
+    def accepted(expression: tuple[int, str, bool]) -> bool:
+        try:
+            compiled([expression])
+        except Exception:  # noqa: BLE001 - Hyperscan's own error type
+            return False
+        return True
+
+    try:
+        return compiled(list(expressions)), frozenset(i for i, _, _ in expressions)
+    except Exception:  # noqa: BLE001
+        kept = [x for x in expressions if accepted(x)]
+        return (compiled(kept), frozenset(i for i, _, _ in kept)) if kept else None
+
+
+def _ruled_out(gate: tuple[Any, frozenset[int]] | None, text: str) -> frozenset[int]:
+    """The gate's expressions that match nowhere in `text`; none when there is no gate or the text is
+    not ASCII (on ASCII text, case folding, `\\b`, `\\d`, `\\s` and `\\w` mean the same in Hyperscan
+    and `regex`)."""
+    if gate is None or not text.isascii():
+        return frozenset()
+    hit: set[int] = set()
+
+    def seen(id_: int, _from: int, _to: int, _flags: int, _ctx: object) -> None:
+        hit.add(id_)
+
+    gate[0].scan(text.encode("ascii"), match_event_handler=seen)
+    return gate[1] - hit
 
 
 def _lines_with(need: regex.Pattern, text: str) -> list[tuple[int, int]]:

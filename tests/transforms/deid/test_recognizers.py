@@ -1,4 +1,5 @@
-"""Street addresses stay on one line and never end in lower-case shorthand."""
+"""Street addresses stay on one line and never end in lower-case shorthand; the Hyperscan gate only
+skips patterns that cannot match."""
 
 import pytest
 import regex
@@ -21,3 +22,63 @@ def street():
 def test_when_a_street_address_is_looked_for_then_shorthand_is_not_one(street, text, found):
     m = street.search(text)
     assert (m.group(0) if m else None) == found
+
+
+def _found(recognizer, text):
+    return sorted((r.entity_type, r.start, r.end, r.score) for r in recognizer.analyze(text, None))
+
+
+@pytest.fixture(scope="module")
+def gated_and_plain():
+    from transforms.deid.recognizers import ClinicalPatternRecognizer
+
+    return ClinicalPatternRecognizer(load_pattern_specs()), ClinicalPatternRecognizer(load_pattern_specs(), gate=False)
+
+
+def test_when_the_gate_rules_patterns_out_then_every_note_gets_what_running_them_all_gives(gated_and_plain):
+    """Over hundreds of gold notes of several styles (and line ends, anchors, case and script in
+    odd places), skipping what the gate rules out changes nothing; and it does skip."""
+    import json
+    from pathlib import Path
+
+    from transforms.deid.recognizers import _ruled_out, fold_text
+
+    gated, plain = gated_and_plain
+    data = Path(__file__).resolve().parents[3] / "benchmarks" / "data"
+    texts = [fold_text(json.loads(line)["text"]) for split in ("dev", "dev4", "dev8", "heldout6")
+             for line in (data / f"deid-{split}.jsonl").read_text().splitlines()[:120]]  # fmt: skip
+    texts += ["12 Elm Street\nTroy\n", "Apt 4B\r\nTroy, NY 12180", "Address: 4 Main St", "ORGANIZATION: Troy Lakes",
+              "seen by JANE OKAFOR, md", "-- JO\n", "DOB:1/2/1950$", "Ilse Bauer (44 yo)\nRN", "Zoë Müller 44 yo F",
+              "Иван Петров, MD", "", "\n", "Troy, NY"]  # fmt: skip
+    skipped = 0
+    for text in texts:
+        assert _found(gated, text) == _found(plain, text)
+        skipped += len(_ruled_out(gated._gate, text))
+    assert gated._gate is not None and skipped > 20 * len(texts)  # most patterns are ruled out of most notes
+
+
+def test_when_a_text_is_not_ascii_or_a_pattern_comes_from_a_site_file_then_it_is_never_gated(tmp_path):
+    from transforms.deid.recognizers import ClinicalPatternRecognizer, _ruled_out
+
+    site = tmp_path / "site.yaml"
+    # `{,2}` means "0 to 2" to `regex`; a PCRE reader would look for the literal text
+    site.write_text('patterns:\n  - {name: ward, entity: ORGANIZATION, score: 0.8, flags: [], regex: "Ward ?[0-9]{,2}[A-Z]"}\n')
+    specs = load_pattern_specs((str(site),))
+    assert [s.name for s in specs if not s.gated] == ["ward"]
+    recognizer = ClinicalPatternRecognizer(specs)
+    text = "Moved to Ward 4B today."
+    assert ("ORGANIZATION", "Ward 4B") in [(r.entity_type, text[r.start : r.end]) for r in recognizer.analyze(text, None)]
+    assert _ruled_out(recognizer._gate, "Zoë moved to Ward 4B.") == frozenset()
+    assert _ruled_out(recognizer._gate, "Zoe moved to Ward 4B.")  # ASCII: the packaged patterns are gated
+
+
+def test_when_a_line_scoped_pattern_ends_at_its_line_end_then_the_gate_still_lets_it_run():
+    """A `line` pattern runs on its line alone, where `$` matches at the line break: the gate reads
+    `$` as any line end, or it would rule such a pattern out of every note that goes on after it."""
+    from transforms.deid.recognizers import ClinicalPatternRecognizer, PatternSpec
+
+    spec = PatternSpec(name="ward_line", entity="ORGANIZATION", regex=r"Ward \d+[A-Z]?$", score=0.8, flags=(),
+                       requires="Ward", line=True, gated=True)  # fmt: skip
+    text = "Moved to Ward 4B\nStable overnight."
+    for recognizer in (ClinicalPatternRecognizer([spec]), ClinicalPatternRecognizer([spec], gate=False)):
+        assert [text[r.start : r.end] for r in recognizer.analyze(text, None)] == ["Ward 4B"]
