@@ -338,12 +338,19 @@ class PhiTagger:
             return [], []
         t = self._tagger
         t.set(note.features)
+        marginal, labels, threshold = t.marginal, self._labels, self.threshold
         predicted, p_out = [], []
         for i in range(len(note.tokens)):
-            p = t.marginal("O", i)
+            p = marginal("O", i)
             p_out.append(p)
-            # the other labels' marginals only where the token may be PHI (one call each costs ~30 us)
-            predicted.append(max(self._labels, key=lambda lab: t.marginal(lab, i)) if p < self.threshold else "O")
+            best = "O"
+            if p < threshold:  # the other labels' marginals only where the token may be PHI
+                top = -1.0
+                for lab in labels:  # the first most likely, as max() would pick
+                    q = marginal(lab, i)
+                    if q > top:
+                        best, top = lab, q
+            predicted.append(best)
         return predicted, p_out
 
     def refine(self, text: str, note: TaggedNote, rule_spans: list[PhiSpan]) -> list[PhiSpan]:
