@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
@@ -69,7 +70,7 @@ class PatternSpec:
     # `requires` matches (the anchor must lie on the match's line, as a name before "DOB" does)
     line: bool = False
     # True for the packaged patterns: an ASCII text is first scanned once for all of them at once
-    # (`_gate`), and a pattern that cannot match anywhere in it is not run. Site patterns are always
+    # (`_gate_database`), and a pattern that cannot match anywhere in it is not run. Site patterns are always
     # run: the gate reads PCRE syntax, which differs from `regex` in corners a site file may use.
     gated: bool = False
 
@@ -190,8 +191,15 @@ class ClinicalPatternRecognizer(EntityRecognizer):
         return results
 
 
+@dataclass(frozen=True)
+class _Gate:
+    database: Any  # hyperscan.Database
+    ids: frozenset[int]  # the expressions it holds
+    scratch: threading.local  # a scan needs scratch space of its own in each thread
+
+
 @lru_cache(maxsize=8)
-def _gate_database(expressions: tuple[tuple[int, str, bool], ...]) -> tuple[Any, frozenset[int]] | None:
+def _gate_database(expressions: tuple[tuple[int, str, bool], ...]) -> _Gate | None:
     """A Hyperscan database of (id, regex, ignore case) in prefilter mode and the ids it holds (an
     expression Hyperscan refuses is left out, and its pattern always runs), or None without
     Hyperscan. Prefilter mode approximates what Hyperscan cannot run exactly (lookarounds,
@@ -218,13 +226,17 @@ def _gate_database(expressions: tuple[tuple[int, str, bool], ...]) -> tuple[Any,
         return True
 
     try:
-        return compiled(list(expressions)), frozenset(i for i, _, _ in expressions)
+        kept = list(expressions)
+        database = compiled(kept)
     except Exception:  # noqa: BLE001
         kept = [x for x in expressions if accepted(x)]
-        return (compiled(kept), frozenset(i for i, _, _ in kept)) if kept else None
+        if not kept:
+            return None
+        database = compiled(kept)
+    return _Gate(database, frozenset(i for i, _, _ in kept), threading.local())
 
 
-def _ruled_out(gate: tuple[Any, frozenset[int]] | None, text: str) -> frozenset[int]:
+def _ruled_out(gate: _Gate | None, text: str) -> frozenset[int]:
     """The gate's expressions that match nowhere in `text`; none when there is no gate or the text is
     not ASCII (on ASCII text, case folding, `\\b`, `\\d`, `\\s` and `\\w` mean the same in Hyperscan
     and `regex`)."""
@@ -235,8 +247,13 @@ def _ruled_out(gate: tuple[Any, frozenset[int]] | None, text: str) -> frozenset[
     def seen(id_: int, _from: int, _to: int, _flags: int, _ctx: object) -> None:
         hit.add(id_)
 
-    gate[0].scan(text.encode("ascii"), match_event_handler=seen)
-    return gate[1] - hit
+    scratch = getattr(gate.scratch, "space", None)
+    if scratch is None:
+        import hyperscan
+
+        scratch = gate.scratch.space = hyperscan.Scratch(gate.database)
+    gate.database.scan(text.encode("ascii"), match_event_handler=seen, scratch=scratch)
+    return gate.ids - hit
 
 
 def _lines_with(need: regex.Pattern, text: str) -> list[tuple[int, int]]:

@@ -82,3 +82,17 @@ def test_when_a_line_scoped_pattern_ends_at_its_line_end_then_the_gate_still_let
     text = "Moved to Ward 4B\nStable overnight."
     for recognizer in (ClinicalPatternRecognizer([spec]), ClinicalPatternRecognizer([spec], gate=False)):
         assert [text[r.start : r.end] for r in recognizer.analyze(text, None)] == ["Ward 4B"]
+
+
+def test_when_threads_share_the_recognizer_then_each_scan_has_its_own_scratch(gated_and_plain):
+    """Hyperscan refuses two scans at once on one scratch space (ScratchInUseError): a Prefect
+    thread pool de-identifying notes side by side must not fail them."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from transforms.deid.recognizers import _ruled_out
+
+    gate = gated_and_plain[0]._gate
+    text = "Seen by Jane Okafor, MD on 3/4/2024 at Troy Lakes Clinic. " * 50_000  # scans that overlap
+    want = _ruled_out(gate, text)
+    with ThreadPoolExecutor(4) as pool:
+        assert list(pool.map(lambda t: _ruled_out(gate, t), [text] * 16)) == [want] * 16
