@@ -103,7 +103,7 @@ def load_pattern_specs(extra_files: tuple[str, ...] = ()) -> list[PatternSpec]:
                     group=int(p.get("group", 0)),
                     flags=tuple(p.get("flags", ["ignorecase"])),
                     deny_context=_expand(p["deny_context"], macros) if p.get("deny_context") else None,
-                    requires=p.get("requires"),
+                    requires=_expand(p["requires"], macros) if p.get("requires") else None,
                     line=bool(p.get("line", False)),
                     gated=n == 0,
                 )
