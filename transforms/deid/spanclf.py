@@ -244,6 +244,9 @@ def _month_features(f: dict[str, float], view: NoteView, t: str) -> None:
             f["month_top"] = 1.0
 
 
+_F0_FLAGS = frozenset(("capsnote", "first", "last", "eng"))  # read as "f0:..." in `features` and `_note_case`
+
+
 def _note_case(f: dict[str, float], nc: str, case: str, crf: str) -> None:
     """How the note is written (upper, lower or mixed case), with the candidate's own case and
     lists: "Douglas" in a well-cased letter is a name far more often than in an all-caps ICU note."""
@@ -311,6 +314,11 @@ class SpanClassifier:
     stats: WordStats
     threshold: float = 0.1
     card: dict = field(default_factory=dict)
+
+    def first_token_keys(self) -> frozenset[str]:
+        """The CRF features of a candidate's first token that `features` reads: those it weighs, and
+        the flags it crosses with the note's case and the rules (whether weighed or not)."""
+        return frozenset(k[3:] for k in self.weights if k.startswith("f0:")) | _F0_FLAGS
 
     def probability(self, text: str, c: Candidate, view: NoteView | None = None) -> float:
         f = features(text, c, self.stats, view=view)

@@ -73,8 +73,14 @@ class Lexicon:
     stop: frozenset[str] = frozenset()
     site_names: frozenset[str] = frozenset()
     site_places: frozenset[str] = frozenset()
+    # the features some model reads (the tagger's attributes, the classifier's first-token keys):
+    # the others are left out of the notes' feature lists, which changes no score, as a model gives
+    # an unknown feature no weight. None: every feature (training needs them all).
+    read: frozenset[str] | None = None
     # each word's features, computed once per lexicon (`_word`)
-    memo: dict[str, tuple[list[str], list[str], list[str], tuple[str, ...]]] = field(default_factory=dict, compare=False, hash=False, repr=False)
+    memo: dict[str, _WordFeatures] = field(default_factory=dict, compare=False, hash=False, repr=False)
+    # _RULE_AT and _EDGE_AT as `read` leaves them (`_context`)
+    context: dict[str, tuple] = field(default_factory=dict, compare=False, hash=False, repr=False)
 
 
 @dataclass
@@ -110,19 +116,30 @@ def _shape(w: str) -> str:
     return "".join(out[:8])
 
 
-def _word(w: str, lex: Lexicon) -> tuple[list[str], list[str], list[str], tuple[str, ...]]:
-    """A token's own features, those it gives its left and right neighbours ("1:cap" on the token
-    before it, "-1:cap" on the one after), and its word as the tokens up to three away see it
-    ("-3:w=..." to "3:w=...", indexed by offset + 3), computed once per word (shared: callers
-    copy, never change them)."""
+# a word's features: its own, what the tokens up to three away read of it (by their offset from it
+# + 3: "1:cap" and "1:w=..." on the token before it, "-1:..." on the one after), its lower case
+_WordFeatures = tuple[list[str], tuple[tuple[str, ...], ...], str]
+
+
+def _word(w: str, lex: Lexicon) -> _WordFeatures:
+    """A token's own features, those it gives its neighbours and its lower-case form, computed once
+    per word (shared: callers copy, never change them), less what no model reads (`Lexicon.read`)."""
     f = lex.memo.get(w)
     if f is None:
         if len(lex.memo) >= _MEMO_WORDS:
             lex.memo.clear()
         own = _word_features(w, lex)
         near = [x for x in own[1:] if not x.startswith(("s3=", "p3="))]
-        f = lex.memo[w] = (own, [f"1:{x}" for x in near], [f"-1:{x}" for x in near],
-                           tuple(f"{d}:{own[0]}" for d in range(-3, 4)))  # fmt: skip
+        # ctx[o + 3]: what the token o places after this word (o < 0: before it) reads of it, the
+        # word at its offset -o ("-1:w=..."), and next to it also the near features ("-1:cap")
+        ctx = [[f"{-o}:{own[0]}"] for o in range(-3, 4)]
+        ctx[2] += [f"1:{x}" for x in near]
+        ctx[4] += [f"-1:{x}" for x in near]
+        read = lex.read
+        if read is not None:
+            own = [x for x in own if x in read]
+            ctx = [[x for x in c if x in read] for c in ctx]
+        f = lex.memo[w] = (own, tuple(tuple(c) for c in ctx), w.lower())
     return f
 
 
@@ -161,39 +178,43 @@ def featurize(text: str, rule_spans: Iterable[PhiSpan], lex: Lexicon, caps_note:
             rule[i] = ("B-" if spans[j].start >= s else "I-") + t
             strength[i] = f"rs={t}{spans[j].score:.2f}"  # which kind of rule: lists 0.6, NER 0.85, patterns...
     memo = [_word(text[s:e], lex) for s, e in toks]
-    words = [m[0] for m in memo]
+    read = lex.read
+    rule_at, edge_at, always = _context(lex)
     heads = [(m.start(), m.group(1).lower()) for m in SECTION.finditer(text)]
     feats: list[list[str]] = []
     n = len(toks)
-    h, section, sec = 0, "-", "sec=-"
+    h, section, sec = 0, "-", ("sec=-",) if read is None or "sec=-" in read else ()
     for i, (s, _e) in enumerate(toks):
         while h < len(heads) and heads[h][0] <= s:
             section = heads[h][1]
-            sec = f"sec={section}"
+            sec = (f"sec={section}",)
+            if read is not None and sec[0] not in read:
+                sec = ()
             h += 1
-        f = ["bias", _RULE_AT[0][rule[i]], sec, *words[i]]
-        if rule[i] != "-":
-            f.append(f"sr={section}|{rule[i]}")
-        if strength[i]:
+        own, _, word = memo[i]
+        r = rule[i]
+        f = [*always["bias"], *rule_at[0][r], *sec, *own]
+        if r != "-":
+            x = f"sr={section}|{r}"
+            if read is None or x in read:
+                f.append(x)
+        if strength[i] and (read is None or strength[i] in read):
             f.append(strength[i])
         if caps_note:
-            f.append("capsnote")
-        gap = text[toks[i - 1][1] : s] if i else "\n"
-        if "\n" in gap:
-            f.append("line_start")
+            f += always["capsnote"]
+        if not i or "\n" in text[toks[i - 1][1] : s]:
+            f += always["line_start"]
         for d in (-3, -2, -1, 1, 2, 3):
             k = i + d
             if 0 <= k < n:
-                f.append(_RULE_AT[d][rule[k]])
-                f.append(memo[k][3][d + 3])
-                if d == -1:
-                    f.extend(memo[k][2])
-                elif d == 1:
-                    f.extend(memo[k][1])
+                f += rule_at[d][rule[k]]
+                f += memo[k][1][3 - d]
             else:
-                f.append(_EDGE_AT[d])
+                f += edge_at[d]
         if i:
-            f.append(f"bi={words[i - 1][0][2:]}|{words[i][0][2:]}")
+            x = f"bi={memo[i - 1][2]}|{word}"
+            if read is None or x in read:
+                f.append(x)
         feats.append(f)
     return TaggedNote(toks, feats)
 
@@ -203,6 +224,19 @@ _RULE_AT = {d: {lab: f"{d}:r={lab}" if d else f"r={lab}"
                 for lab in ("-", *(f"{b}-{t}" for b in "BI" for t in ("NAME", "PLACE", "DATE", "ID")))}
             for d in range(-3, 4)}  # fmt: skip
 _EDGE_AT = {d: f"{d}:edge" for d in (-3, -2, -1, 1, 2, 3)}
+
+
+def _context(lex: Lexicon) -> tuple:
+    """_RULE_AT, _EDGE_AT and the constant features as tuples of what `lex.read` keeps (once per lexicon)."""
+    c = lex.context.get("at")
+    if c is None:
+        def kept(x: str) -> tuple[str, ...]:
+            return (x,) if lex.read is None or x in lex.read else ()
+
+        c = lex.context["at"] = ({d: {lab: kept(x) for lab, x in at.items()} for d, at in _RULE_AT.items()},
+                                 {d: kept(x) for d, x in _EDGE_AT.items()},
+                                 {x: kept(x) for x in ("bias", "capsnote", "line_start")})  # fmt: skip
+    return c
 
 
 def gold_labels(toks: list[tuple[int, int]], gold: Iterable[dict]) -> list[str]:
@@ -330,6 +364,10 @@ class PhiTagger:
         self.threshold = threshold
         self.never = never  # words (lower case) that are never a name or place on their own
         self._labels = [x for x in self._tagger.labels() if x != "O"]
+
+    def attributes(self) -> frozenset[str]:
+        """The features the model gives a weight (any other feature changes no marginal)."""
+        return frozenset(a for a, _ in self._tagger.info().state_features)
 
     def tag(self, note: TaggedNote) -> tuple[list[str], list[float]]:
         """Per token: its most likely PHI label when P(not PHI) < threshold (recall over the
