@@ -244,7 +244,8 @@ def _month_features(f: dict[str, float], view: NoteView, t: str) -> None:
             f["month_top"] = 1.0
 
 
-_F0_FLAGS = frozenset(("capsnote", "first", "last", "eng"))  # read as "f0:..." in `features` and `_note_case`
+_CASE_FLAGS = ("first", "last", "eng")  # first-token list flags `_note_case` crosses with the note's case
+_F0_FLAGS = frozenset(("capsnote", *_CASE_FLAGS))  # read as "f0:..." in `features` and `_note_case`, weighed or not
 
 
 def _note_case(f: dict[str, float], nc: str, case: str, crf: str) -> None:
@@ -252,7 +253,7 @@ def _note_case(f: dict[str, float], nc: str, case: str, crf: str) -> None:
     lists: "Douglas" in a well-cased letter is a name far more often than in an all-caps ICU note."""
     f[nc] = 1.0
     f[f"{nc}&case={case}"] = 1.0
-    for flag in ("first", "last", "eng"):
+    for flag in _CASE_FLAGS:
         if "f0:" + flag in f:
             f[f"{nc}&case={case}&{flag}"] = 1.0
     f[f"{nc}&{crf}"] = 1.0
