@@ -21,7 +21,7 @@ Nothing here reads files: the caller opens the model (`open_tagger`) and passes 
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterable, Iterator
+from collections.abc import Container, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -178,17 +178,17 @@ def featurize(text: str, rule_spans: Iterable[PhiSpan], lex: Lexicon, caps_note:
             rule[i] = ("B-" if spans[j].start >= s else "I-") + t
             strength[i] = f"rs={t}{spans[j].score:.2f}"  # which kind of rule: lists 0.6, NER 0.85, patterns...
     memo = [_word(text[s:e], lex) for s, e in toks]
-    read = lex.read
+    read = _readable(lex)
     rule_at, edge_at, always = _context(lex)
     heads = [(m.start(), m.group(1).lower()) for m in SECTION.finditer(text)]
     feats: list[list[str]] = []
     n = len(toks)
-    h, section, sec = 0, "-", ("sec=-",) if read is None or "sec=-" in read else ()
+    h, section, sec = 0, "-", ("sec=-",) if "sec=-" in read else ()
     for i, (s, _e) in enumerate(toks):
         while h < len(heads) and heads[h][0] <= s:
             section = heads[h][1]
             sec = (f"sec={section}",)
-            if read is not None and sec[0] not in read:
+            if sec[0] not in read:
                 sec = ()
             h += 1
         own, _, word = memo[i]
@@ -196,9 +196,9 @@ def featurize(text: str, rule_spans: Iterable[PhiSpan], lex: Lexicon, caps_note:
         f = [*always["bias"], *rule_at[0][r], *sec, *own]
         if r != "-":
             x = f"sr={section}|{r}"
-            if read is None or x in read:
+            if x in read:
                 f.append(x)
-        if strength[i] and (read is None or strength[i] in read):
+        if strength[i] and strength[i] in read:
             f.append(strength[i])
         if caps_note:
             f += always["capsnote"]
@@ -213,7 +213,7 @@ def featurize(text: str, rule_spans: Iterable[PhiSpan], lex: Lexicon, caps_note:
                 f += edge_at[d]
         if i:
             x = f"bi={memo[i - 1][2]}|{word}"
-            if read is None or x in read:
+            if x in read:
                 f.append(x)
         feats.append(f)
     return TaggedNote(toks, feats)
@@ -226,12 +226,29 @@ _RULE_AT = {d: {lab: f"{d}:r={lab}" if d else f"r={lab}"
 _EDGE_AT = {d: f"{d}:edge" for d in (-3, -2, -1, 1, 2, 3)}
 
 
+class _EveryFeature:
+    """What `Lexicon.read` None stands for: every feature is read (training)."""
+
+    def __contains__(self, feature: object) -> bool:
+        return True
+
+
+_EVERY_FEATURE = _EveryFeature()
+
+
+def _readable(lex: Lexicon) -> Container[str]:
+    """The features `lex` keeps, as a container (`x in ...`) even when it keeps them all."""
+    return _EVERY_FEATURE if lex.read is None else lex.read
+
+
 def _context(lex: Lexicon) -> tuple:
     """_RULE_AT, _EDGE_AT and the constant features as tuples of what `lex.read` keeps (once per lexicon)."""
     c = lex.context.get("at")
     if c is None:
+        read = _readable(lex)
+
         def kept(x: str) -> tuple[str, ...]:
-            return (x,) if lex.read is None or x in lex.read else ()
+            return (x,) if x in read else ()
 
         c = lex.context["at"] = ({d: {lab: kept(x) for lab, x in at.items()} for d, at in _RULE_AT.items()},
                                  {d: kept(x) for d, x in _EDGE_AT.items()},
