@@ -54,6 +54,10 @@ def test_when_trained_then_it_separates_what_it_was_shown_and_the_same_seed_give
     w = fit(rows, labels, epochs=10)
     assert w["w=healey"] > 1.0 > -1.0 > w["w=neo"]
     assert fit(rows, labels, epochs=10) == w
+    one, other = fit(rows, labels, epochs=2, seeds=(13,)), fit(rows, labels, epochs=2, seeds=(14,))
+    assert one != other  # one order's weights depend on it; the shipped fit averages several
+    both = fit(rows, labels, epochs=2, seeds=(13, 14))
+    assert both == pytest.approx({k: (one[k] + other[k]) / 2 for k in one})
 
 
 def test_when_a_span_is_labelled_then_half_its_letters_must_be_gold():
@@ -61,6 +65,20 @@ def test_when_a_span_is_labelled_then_half_its_letters_must_be_gold():
     assert is_phi(text, PhiSpan(3, 9, "PERSON"), [(3, 9)]) == 1
     assert is_phi(text, PhiSpan(0, 9, "PERSON"), [(3, 9)]) == 1  # 6 of 8
     assert is_phi(text, PhiSpan(0, 15, "PERSON"), [(3, 5)]) == 0
+
+
+@pytest.mark.parametrize(
+    ("text", "span", "gold", "label"),
+    [
+        ("sent to CALVERT HOSPITAL today", (8, 24), [(8, 15)], 1),  # PhysioNet's gold: the name without its kind
+        ("sent to Union Hospital today", (8, 22), [(8, 22)], 1),  # synthetic gold: the whole name
+        ("sent to the Hospital today", (12, 20), [], 0),  # a kind word alone names no facility
+        ("seen at CALVERT HOSPITAL CAMPUS", (8, 31), [(8, 15)], 1),
+        ("ARNOLD PALMER REGIONAL HOSPITAL", (0, 31), [(0, 6)], 0),  # other words outside gold still count
+    ],
+)
+def test_when_a_facility_candidate_is_labelled_then_its_kind_word_outside_gold_does_not_count(text, span, gold, label):
+    assert is_phi(text, PhiSpan(*span, "ORGANIZATION"), gold) == label
 
 
 def test_when_a_month_day_shape_shares_its_month_with_other_dates_in_the_note_then_a_feature_says_so():
