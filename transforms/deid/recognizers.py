@@ -155,8 +155,8 @@ class ClinicalPatternRecognizer(EntityRecognizer):
             deny = regex.compile(s.deny_context) if s.deny_context else None
             need = regex.compile(s.requires) if s.requires else None
             self._compiled.append((s, regex.compile(s.regex, flags), deny, need))
-        # gate expression k*2 is pattern k, k*2+1 its `requires`; None = every pattern runs
-        gated = tuple((2 * k + j, e, "ignorecase" in s.flags and j == 0) for k, s in enumerate(specs)
+        # the gate's expressions: each gated pattern and its `requires` (ids: `_gate_ids`); None = every pattern runs
+        gated = tuple((_gate_ids(k)[j], e, "ignorecase" in s.flags and j == 0) for k, s in enumerate(specs)
                       if s.gated for j, e in enumerate((s.regex, s.requires)) if e)  # fmt: skip
         self._gate = _gate_database(gated) if gate and gated else None
         entities = sorted({s.entity for s in specs})
@@ -172,7 +172,7 @@ class ClinicalPatternRecognizer(EntityRecognizer):
         for k, (spec, rx, deny, need) in enumerate(self._compiled):
             if wanted is not None and spec.entity not in wanted:
                 continue
-            if 2 * k in ruled_out or 2 * k + 1 in ruled_out:  # the pattern, or its `requires`, cannot match
+            if not ruled_out.isdisjoint(_gate_ids(k)):  # the pattern, or its `requires`, cannot match
                 continue
             if need is None:
                 regions = [(0, len(text))]
@@ -189,6 +189,11 @@ class ClinicalPatternRecognizer(EntityRecognizer):
                         continue
                     results.append(RecognizerResult(spec.entity, start, end, spec.score))
         return results
+
+
+def _gate_ids(k: int) -> tuple[int, int]:
+    """The gate's ids of pattern k's regex and of its `requires` anchor."""
+    return 2 * k, 2 * k + 1
 
 
 @dataclass(frozen=True)
