@@ -245,10 +245,12 @@ def cross_validate(real: list[GoldNote], extra: list[GoldNote], k: int, work: Pa
                    params: dict | None = None, real_weight: int = 1,
                    threshold: float = SPAN_THRESHOLD) -> dict:  # fmt: skip
     """Nested k-fold cross-validation (see the module's docstring); pooled held-out figures of the
-    two stages, of the CRF alone (veto and threshold of the settings) and of the rules alone. Also
-    the fold CRFs (`work`/foldI.crfsuite), whose out-of-fold candidates train the shipped classifier."""
+    two stages, of the CRF alone (veto and threshold of the settings) and of the rules alone, on the
+    real notes; and of the two stages on the synthetic notes of the held-out folds ("synthetic":
+    whole files, so each file's style is unseen by both stages). Also the fold CRFs
+    (`work`/foldI.crfsuite), whose out-of-fold candidates train the shipped classifier."""
     cut = all_folds(real, extra, k)
-    names = ("tagger", "crf", "rules", *(f"t{t}" for t in CURVE))
+    names = ("tagger", "crf", "rules", *(f"t{t}" for t in CURVE), "synthetic")
     pooled = {name: (Evaluation(), defaultdict(int)) for name in names}
     per_fold = []
     jobs = [((i,), work / f"fold{i}.crfsuite") for i in range(k)]
@@ -269,6 +271,7 @@ def cross_validate(real: list[GoldNote], extra: list[GoldNote], k: int, work: Pa
             row[name] = _figures(ev, dmg)
         for t in CURVE:
             _add(pooled[f"t{t}"], *score(held, rules, two, SpanClassifier(clf.weights, clf.stats, t)))
+        _add(pooled["synthetic"], *score([n for n in cut[i] if not n.real], rules, two, clf))
         per_fold.append(row)
     return {"k": k, "folds": per_fold, **{name: _figures(ev, dmg) for name, (ev, dmg) in pooled.items()},
             "by_type": {t: round(s.recall, 4) for t, s in sorted(pooled["tagger"][0].by_gold_type.items())}}  # fmt: skip
@@ -392,6 +395,10 @@ def cv_command(gold: Path, k: int, extra_paths: list[Path], real_weight: int = 3
     for t in CURVE:
         c = res[f"t{t}"]
         lines.append(f"span threshold {t}: recall={c['recall']:.4f} precision={c['precision']:.4f} damage={c['damage']:.4f}")
+    if res["synthetic"]["notes"]:
+        r = res["synthetic"]
+        lines.append(f"synthetic files held out: recall={r['recall']:.4f} precision={r['precision']:.4f} "
+                     f"leaks={r['leaks']} notes={r['notes']}")  # fmt: skip
     for name, label in (("rules", "rules alone"), ("crf", "crf alone (veto, threshold)")):
         r = res[name]
         lines.append(f"{label}: recall={r['recall']:.4f} precision={r['precision']:.4f} damage={r['damage']:.4f} leaks={r['leaks']}")

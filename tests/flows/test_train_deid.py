@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 from flows.cli import app
 from flows.runtime import deid_policy, read_word_files
 from flows.settings import DeidSettings
-from flows.train_deid import GoldNote, all_folds, folds, read_gold
+from flows.train_deid import GoldNote, _read, all_folds, cross_validate, folds, read_gold, rules_deidentifier
 from tests.support import ROOT, SITE_SECRET
 from transforms.deid import DEID_VERSION, Deidentifier
 from transforms.deid.tagger import BUILTIN_MODEL
@@ -41,6 +41,16 @@ def test_when_train_deid_runs_on_a_few_notes_then_it_writes_a_model_and_its_card
     assert d.span_classifier is not None and d.span_classifier.card["crf_sha256"] == card["sha256"]
     result = d.process_batch([("Seen by Dr. Kowalski on 03/14/2024.", "p1", None)])[0]
     assert "Kowalski" not in result[1].text and "03/14/2024" not in result[1].text
+
+
+@pytest.mark.slow
+def test_when_cross_validating_then_the_held_out_synthetic_files_are_scored_apart_from_the_real_notes(tmp_path):
+    rules = rules_deidentifier()
+    files = [DEV.with_name(f"deid-dev{i}.jsonl") for i in (2, 3, 4)]
+    real, extra = _read(DEV, files, rules, limit=9)
+    res = cross_validate(real, extra, 3, tmp_path, rules)  # nested: 3 folds at least
+    assert res["tagger"]["notes"] == 9 and res["synthetic"]["notes"] == 27  # each file held out once
+    assert 0.0 < res["synthetic"]["recall"] <= 1.0 and sum(f["notes"] for f in res["folds"]) == 9
 
 
 def test_when_the_model_is_shipped_then_its_card_and_the_deid_version_name_it():
