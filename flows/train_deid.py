@@ -35,6 +35,7 @@ from transforms.deid.spanclf import (
     NoteView,
     SpanClassifier,
     WordStats,
+    decides,
     features,
     fit,
     is_phi,
@@ -187,6 +188,47 @@ def score(notes: list[GoldNote], rules: Deidentifier, tagger: PhiTagger | None,
     return ev, damage
 
 
+def ceiling_counts(text: str, gold: list[dict], candidates: list[tuple[int, int, bool]]) -> dict[str, int]:
+    """What a perfect span classifier could reach on one note, over alphanumeric characters: the
+    gold characters any candidate covers, and what an oracle keeping exactly the decided
+    candidates that touch gold (and every candidate it does not decide) gets right and wrong.
+    `candidates`: (start, end, decided). No propagation: a bound on the candidates, not a score."""
+    n = len(text)
+    is_gold, covered, oracle = bytearray(n), bytearray(n), bytearray(n)
+    for g in gold:
+        is_gold[g["start"] : g["end"]] = b"\x01" * (g["end"] - g["start"])
+    for s, e, decided in candidates:
+        covered[s:e] = b"\x01" * (e - s)
+        if not decided or any(is_gold[i] and text[i].isalnum() for i in range(s, e)):
+            oracle[s:e] = b"\x01" * (e - s)
+    out = {"gold": 0, "covered": 0, "oracle_tp": 0, "oracle_fp": 0}
+    for i, ch in enumerate(text):
+        if ch.isalnum():
+            out["gold"] += is_gold[i]
+            out["covered"] += is_gold[i] & covered[i]
+            out["oracle_tp"] += is_gold[i] & oracle[i]
+            out["oracle_fp"] += oracle[i] & (1 - is_gold[i])
+    return out
+
+
+def ceiling(notes: list[GoldNote], rules: Deidentifier, tagger: PhiTagger) -> dict[str, int]:
+    """`ceiling_counts` summed over the notes, with the candidates the tagger proposes (rule spans
+    of types the classifier does not decide included)."""
+    total: dict[str, int] = defaultdict(int)
+    for n in notes:
+        cands = [(off + c.span.start, off + c.span.end, decides(c))
+                 for off, _, cs in rules.tagger_candidates(n.folded, n.rule_spans or [], tagger) for c in cs]  # fmt: skip
+        for key, v in ceiling_counts(n.text, n.phi, cands).items():
+            total[key] += v
+    return dict(total)
+
+
+def _ceiling_figures(c: dict[str, int]) -> dict:
+    tp, fp = c.get("oracle_tp", 0), c.get("oracle_fp", 0)
+    return {"recall": round(c["covered"] / c["gold"], 4) if c.get("gold") else 1.0,
+            "precision": round(tp / (tp + fp), 4) if tp + fp else 1.0}  # fmt: skip
+
+
 def folds(notes: list[GoldNote], k: int, seed: int = SEED) -> list[list[GoldNote]]:
     groups = sorted({n.group for n in notes})
     random.Random(seed).shuffle(groups)
@@ -247,11 +289,13 @@ def cross_validate(real: list[GoldNote], extra: list[GoldNote], k: int, work: Pa
     """Nested k-fold cross-validation (see the module's docstring); pooled held-out figures of the
     two stages, of the CRF alone (veto and threshold of the settings) and of the rules alone, on the
     real notes; and of the two stages on the synthetic notes of the held-out folds ("synthetic":
-    whole files, so each file's style is unseen by both stages). Also the fold CRFs
+    whole files, so each file's style is unseen by both stages); and the candidates' ceiling on the
+    real notes (`ceiling`: which stage limits the figures). Also the fold CRFs
     (`work`/foldI.crfsuite), whose out-of-fold candidates train the shipped classifier."""
     cut = all_folds(real, extra, k)
     names = ("tagger", "crf", "rules", *(f"t{t}" for t in CURVE), "synthetic")
     pooled = {name: (Evaluation(), defaultdict(int)) for name in names}
+    bound: dict[str, int] = defaultdict(int)
     per_fold = []
     jobs = [((i,), work / f"fold{i}.crfsuite") for i in range(k)]
     jobs += [((i, j), work / f"fold{i}-{j}.crfsuite") for i in range(k) for j in range(k) if j != i]
@@ -272,8 +316,11 @@ def cross_validate(real: list[GoldNote], extra: list[GoldNote], k: int, work: Pa
         for t in CURVE:
             _add(pooled[f"t{t}"], *score(held, rules, two, SpanClassifier(clf.weights, clf.stats, t)))
         _add(pooled["synthetic"], *score([n for n in cut[i] if not n.real], rules, two, clf))
+        for key, v in ceiling(held, rules, two).items():
+            bound[key] += v
         per_fold.append(row)
     return {"k": k, "folds": per_fold, **{name: _figures(ev, dmg) for name, (ev, dmg) in pooled.items()},
+            "ceiling": _ceiling_figures(bound),
             "by_type": {t: round(s.recall, 4) for t, s in sorted(pooled["tagger"][0].by_gold_type.items())}}  # fmt: skip
 
 
@@ -399,6 +446,9 @@ def cv_command(gold: Path, k: int, extra_paths: list[Path], real_weight: int = 3
         r = res["synthetic"]
         lines.append(f"synthetic files held out: recall={r['recall']:.4f} precision={r['precision']:.4f} "
                      f"leaks={r['leaks']} notes={r['notes']}")  # fmt: skip
+    c = res["ceiling"]
+    lines.append(f"candidate ceiling (a classifier keeping exactly the candidates that touch gold): "
+                 f"recall={c['recall']:.4f} precision={c['precision']:.4f}")  # fmt: skip
     for name, label in (("rules", "rules alone"), ("crf", "crf alone (veto, threshold)")):
         r = res[name]
         lines.append(f"{label}: recall={r['recall']:.4f} precision={r['precision']:.4f} damage={r['damage']:.4f} leaks={r['leaks']}")

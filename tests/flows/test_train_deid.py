@@ -10,7 +10,16 @@ from typer.testing import CliRunner
 from flows.cli import app
 from flows.runtime import deid_policy, read_word_files
 from flows.settings import DeidSettings
-from flows.train_deid import GoldNote, _read, all_folds, cross_validate, folds, read_gold, rules_deidentifier
+from flows.train_deid import (
+    GoldNote,
+    _read,
+    all_folds,
+    ceiling_counts,
+    cross_validate,
+    folds,
+    read_gold,
+    rules_deidentifier,
+)
 from tests.support import ROOT, SITE_SECRET
 from transforms.deid import DEID_VERSION, Deidentifier
 from transforms.deid.tagger import BUILTIN_MODEL
@@ -51,6 +60,20 @@ def test_when_cross_validating_then_the_held_out_synthetic_files_are_scored_apar
     res = cross_validate(real, extra, 3, tmp_path, rules)  # nested: 3 folds at least
     assert res["tagger"]["notes"] == 9 and res["synthetic"]["notes"] == 27  # each file held out once
     assert 0.0 < res["synthetic"]["recall"] <= 1.0 and sum(f["notes"] for f in res["folds"]) == 9
+    assert 0.0 < res["ceiling"]["recall"] <= 1.0 and 0.0 < res["ceiling"]["precision"] <= 1.0
+
+
+def test_when_the_candidates_ceiling_is_counted_then_an_oracle_keeps_exactly_what_touches_gold():
+    text = "Seen by Kowalski at Mercy Hospital, 5/5 strength, call 555-0100 or Pat."
+    at = text.index
+    gold = [{"start": at("Kowalski"), "end": at("Kowalski") + 8}, {"start": at("Mercy"), "end": at("Mercy") + 5},
+            {"start": at("Pat"), "end": at("Pat") + 3}]  # fmt: skip
+    cands = [(at("Kowalski"), at("Kowalski") + 8, True),  # a name: kept
+             (at("Mercy"), at("Hospital") + 8, True),  # touches gold: kept whole ("Hospital" is wrong)
+             (at("5/5"), at("5/5") + 3, True),  # a strength: dropped
+             (at("555"), at("555") + 8, False)]  # a phone the classifier does not decide: kept, wrong here
+    c = ceiling_counts(text, gold, cands)
+    assert c == {"gold": 8 + 5 + 3, "covered": 8 + 5, "oracle_tp": 8 + 5, "oracle_fp": len("Hospital") + 7}
 
 
 def test_when_the_model_is_shipped_then_its_card_and_the_deid_version_name_it():

@@ -334,8 +334,7 @@ class SpanClassifier:
         view = NoteView(text)
         kept, dropped = [], []
         for c in candidates:
-            if (c.span.entity_type not in DECIDED_TYPES or _strong_date(c)
-                    or self.probability(text, c, view) >= self.threshold):  # fmt: skip
+            if not decides(c) or self.probability(text, c, view) >= self.threshold:
                 kept.append(c.span)
             else:
                 dropped.append(c.span)
@@ -369,6 +368,11 @@ STRONG_DATE = 0.85
 
 def _strong_date(c: Candidate) -> bool:
     return c.span.entity_type == "DATE" and any(t == "DATE" and score >= STRONG_DATE for t, score in c.rules)
+
+
+def decides(c: Candidate) -> bool:
+    """Whether the classifier decides the candidate (else it is kept: other types, strong dates)."""
+    return c.span.entity_type in DECIDED_TYPES and not _strong_date(c)
 
 
 # words a name never begins or ends with: what is left at a cut ("FINN FROM" -> "FINN")
