@@ -27,7 +27,7 @@ from pathlib import Path
 
 from flows.runtime import get_deidentifier, scoring_policy
 from transforms.deid import Deidentifier, DeidError
-from transforms.deid.evaluate import Evaluation, scorable_gold, score_note
+from transforms.deid.evaluate import Evaluation, Score, scorable_gold, score_note
 from transforms.deid.recognizers import fold_text
 from transforms.deid.spanclf import (
     CANDIDATE_THRESHOLD,
@@ -41,7 +41,9 @@ from transforms.deid.spanclf import (
     is_phi,
     span_model_path,
 )
+from transforms.deid.spans import coverage
 from transforms.deid.tagger import PhiTagger, TaggedNote, gold_labels
+from transforms.records import PhiSpan
 
 SEED = 13
 # the span classifier keeps a candidate when P(PHI) is at least this. Recall first (0.15; 0.1
@@ -178,12 +180,7 @@ def score(notes: list[GoldNote], rules: Deidentifier, tagger: PhiTagger | None,
             spans = rules.tagged_spans(n.folded, spans, tagger, spans_model)  # the production path, segments and all
         out = rules.deidentify(n.text, spans, n.group, None)
         score_note(ev, n.text, n.phi, [(s.start, s.end, s.entity_type) for s in spans], out.text, out.replaced)
-        covered = bytearray(len(n.text))
-        for s in spans:
-            covered[s.start : s.end] = b"\x01" * (s.end - s.start)
-        gold = bytearray(len(n.text))
-        for g in n.phi:
-            gold[g["start"] : g["end"]] = b"\x01" * (g["end"] - g["start"])
+        covered, gold = coverage(n.text, spans), _gold_coverage(n.text, n.phi)
         for s, e in (n.tagged.tokens if n.tagged else []):
             if n.text[s:e].isalpha() and not any(gold[s:e]):
                 damage["tokens"] += 1
@@ -191,19 +188,19 @@ def score(notes: list[GoldNote], rules: Deidentifier, tagger: PhiTagger | None,
     return ev, damage
 
 
-def ceiling_counts(text: str, gold: list[dict], candidates: list[tuple[int, int, bool]]) -> dict[str, int]:
+def _gold_coverage(text: str, gold: list[dict]) -> bytearray:
+    return coverage(text, [PhiSpan(g["start"], g["end"], "GOLD") for g in gold])
+
+
+def ceiling_counts(text: str, gold: list[dict], candidates: list[tuple[PhiSpan, bool]]) -> dict[str, int]:
     """What a perfect span classifier could reach on one note, over alphanumeric characters: the
     gold characters any candidate covers, and what an oracle keeping exactly the decided
     candidates that touch gold (and every candidate it does not decide) gets right and wrong.
-    `candidates`: (start, end, decided). No propagation: a bound on the candidates, not a score."""
-    n = len(text)
-    is_gold, covered, oracle = bytearray(n), bytearray(n), bytearray(n)
-    for g in gold:
-        is_gold[g["start"] : g["end"]] = b"\x01" * (g["end"] - g["start"])
-    for s, e, decided in candidates:
-        covered[s:e] = b"\x01" * (e - s)
-        if not decided or any(is_gold[i] and text[i].isalnum() for i in range(s, e)):
-            oracle[s:e] = b"\x01" * (e - s)
+    `candidates`: (span, decided). No propagation: a bound on the candidates, not a score."""
+    is_gold = _gold_coverage(text, gold)
+    covered = coverage(text, [c for c, _ in candidates])
+    oracle = coverage(text, [c for c, decided in candidates
+                             if not decided or any(is_gold[i] and text[i].isalnum() for i in range(c.start, c.end))])  # fmt: skip
     out = {"gold": 0, "covered": 0, "oracle_tp": 0, "oracle_fp": 0}
     for i, ch in enumerate(text):
         if ch.isalnum():
@@ -219,7 +216,7 @@ def ceiling(notes: list[GoldNote], rules: Deidentifier, tagger: PhiTagger) -> di
     of types the classifier does not decide included)."""
     total: dict[str, int] = defaultdict(int)
     for n in notes:
-        cands = [(off + c.span.start, off + c.span.end, decides(c))
+        cands = [(PhiSpan(off + c.span.start, off + c.span.end, c.span.entity_type), decides(c))
                  for off, _, cs in rules.tagger_candidates(n.folded, n.rule_spans or [], tagger) for c in cs]  # fmt: skip
         for key, v in ceiling_counts(n.text, n.phi, cands).items():
             total[key] += v
@@ -227,9 +224,9 @@ def ceiling(notes: list[GoldNote], rules: Deidentifier, tagger: PhiTagger) -> di
 
 
 def _ceiling_figures(c: dict[str, int]) -> dict:
-    tp, fp = c.get("oracle_tp", 0), c.get("oracle_fp", 0)
-    return {"recall": round(c["covered"] / c["gold"], 4) if c.get("gold") else 1.0,
-            "precision": round(tp / (tp + fp), 4) if tp + fp else 1.0}  # fmt: skip
+    covered, gold = c.get("covered", 0), c.get("gold", 0)
+    return {"recall": round(Score(tp=covered, fn=gold - covered).recall, 4),
+            "precision": round(Score(tp=c.get("oracle_tp", 0), fp=c.get("oracle_fp", 0)).precision, 4)}
 
 
 def folds(notes: list[GoldNote], k: int, seed: int = SEED) -> list[list[GoldNote]]:

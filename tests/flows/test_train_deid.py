@@ -23,6 +23,7 @@ from flows.train_deid import (
 from tests.support import ROOT, SITE_SECRET
 from transforms.deid import DEID_VERSION, Deidentifier
 from transforms.deid.tagger import BUILTIN_MODEL
+from transforms.records import PhiSpan
 
 PHYSIONET = ROOT.parent / "shared" / "data" / "physionet-deid-dev.jsonl"
 DEV = ROOT / "benchmarks" / "data" / "deid-dev.jsonl"
@@ -68,10 +69,10 @@ def test_when_the_candidates_ceiling_is_counted_then_an_oracle_keeps_exactly_wha
     at = text.index
     gold = [{"start": at("Kowalski"), "end": at("Kowalski") + 8}, {"start": at("Mercy"), "end": at("Mercy") + 5},
             {"start": at("Pat"), "end": at("Pat") + 3}]  # fmt: skip
-    cands = [(at("Kowalski"), at("Kowalski") + 8, True),  # a name: kept
-             (at("Mercy"), at("Hospital") + 8, True),  # touches gold: kept whole ("Hospital" is wrong)
-             (at("5/5"), at("5/5") + 3, True),  # a strength: dropped
-             (at("555"), at("555") + 8, False)]  # a phone the classifier does not decide: kept, wrong here
+    cands = [(PhiSpan(at("Kowalski"), at("Kowalski") + 8, "PERSON"), True),  # a name: kept
+             (PhiSpan(at("Mercy"), at("Hospital") + 8, "ORGANIZATION"), True),  # touches gold: kept whole ("Hospital" is wrong)
+             (PhiSpan(at("5/5"), at("5/5") + 3, "DATE"), True),  # a strength: dropped
+             (PhiSpan(at("555"), at("555") + 8, "PHONE"), False)]  # a phone the classifier does not decide: kept, wrong here
     c = ceiling_counts(text, gold, cands)
     assert c == {"gold": 8 + 5 + 3, "covered": 8 + 5, "oracle_tp": 8 + 5, "oracle_fp": len("Hospital") + 7}
 
