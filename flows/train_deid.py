@@ -48,7 +48,8 @@ from transforms.records import PhiSpan
 SEED = 13
 # the span classifier keeps a candidate when P(PHI) is at least this. Recall first (0.15; 0.1
 # before): in nested CV, 0.03 against 0.1 left 35 gold strings of the PhysioNet half instead of 48
-# and 42 of the synthetic files held out instead of 80, for precision 0.640 instead of 0.722
+# and 42 of the synthetic files held out instead of 80, for precision 0.640 instead of 0.722 (both
+# without 0.16's proper-noun floor, `spanclf.PROPER_FLOOR`)
 SPAN_THRESHOLD = 0.03
 CURVE = (0.05, 0.1, 0.2, 0.3, 0.5)  # other thresholds cross-validation reports
 TRAIN_PROCESSES = 4  # CRFs trained at once (cross-validation trains k + k(k-1) of them)

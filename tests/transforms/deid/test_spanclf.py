@@ -145,3 +145,26 @@ def test_when_a_strong_date_pattern_found_the_date_then_the_classifier_cannot_dr
     written = Candidate(PhiSpan(8, 17, "DATE", 0.95), [0.9], ["O"], [("DATE", 0.95)], [], "knee", ",")
     ratio = Candidate(PhiSpan(19, 22, "DATE", 0.6), [0.9], ["O"], [("DATE", 0.6)], [], ",", "strength")
     assert clf.keep(text, [written, ratio]) == [written.span]
+
+
+@pytest.mark.parametrize(
+    ("text", "word", "kept"),
+    [
+        ("Wife called. States Yurina has had fevers since Monday.", "Yurina", True),  # unknown, inside a sentence
+        ("Wife called.\nYurina has had fevers since Monday.", "Yurina", False),  # at the start of a line
+        ("Wife called. States Pain has had fevers since Monday.", "Pain", False),  # a word a list knows
+        ("WIFE CALLED. STATES Yurina HAS HAD FEVERS SINCE MONDAY.", "Yurina", False),  # an all-caps note
+    ],
+)
+def test_when_an_unknown_title_case_word_inside_a_sentence_is_unsure_then_it_is_kept_from_the_floor_up(text, word, kept):
+    start = text.index(word)
+    cand = Candidate(PhiSpan(start, start + len(word), "PERSON", 0.6), [0.99], ["O"], [], [], "states", "has")
+    clf = SpanClassifier({"bias": -5.3}, WordStats(), 0.03)  # P(PHI) 0.005: below the threshold, at the floor
+    known = frozenset({"wife", "called", "states", "pain", "has", "had", "fevers", "since", "monday"})
+
+    def unknown(w: str) -> bool:
+        return w.lower() not in known
+
+    assert (cand.span in clf.keep(text, [cand], unknown=unknown, proper_floor=0.004)) is kept
+    assert cand.span not in clf.keep(text, [cand], unknown=unknown, proper_floor=0.01)  # below the floor: dropped
+    assert cand.span not in clf.keep(text, [cand])  # without the word lists: the threshold alone
