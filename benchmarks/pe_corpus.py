@@ -12,6 +12,7 @@ are not PHI; names, cities, streets, ZIP codes, phones, e-mails, URLs, IPs, SSNs
 card and bank account numbers and driver's licences are gold spans (ages only from 90 on count).
 
     python benchmarks/pe_corpus.py --split heldout6 --n 300 --out benchmarks/data/deid-heldout6.jsonl
+    python benchmarks/pe_corpus.py --split leak3 --n 2000 --out /tmp/leak3.jsonl  # not committed
 """
 
 from __future__ import annotations
@@ -24,7 +25,9 @@ import random
 import re
 from pathlib import Path
 
-SPLITS = {"dev8": (1, 0), "heldout6": (0, 2)}  # (template line parity, person Number % 4)
+# (template line parity, person Number % 4); leak1 and leak3: dev8's templates with the people no
+# gold set uses, for finding what makes the leak guard quarantine a note (their notes are read)
+SPLITS = {"dev8": (1, 0), "heldout6": (0, 2), "leak1": (1, 1), "leak3": (1, 3)}
 _SLOT = re.compile(r"\{\{([a-z_]+)\}\}")
 _NOT_PHI = {"country", "nationality", "nation_woman", "nation_man", "nation_plural", "year", "day_of_week",
             "job", "prefix", "prefix_male", "prefix_female", "state_abbr"}  # fmt: skip

@@ -32,3 +32,19 @@ def test_when_a_name_with_diacritics_survives_then_it_is_a_leak():
     spans = [PhiSpan(5, 19, "PERSON")]
     assert text_leaks(text, spans, "Seen Avery Hernández today.") == ["PERSON"]
     assert text_leaks(text, spans, "Seen Avery Quinn today.") == []
+
+
+def test_when_a_surname_particle_recurs_alone_then_it_is_no_leak_but_the_name_is():
+    text = "Seen with Anke van Velden today. Family came by van."
+    spans = [PhiSpan(10, 25, "PERSON")]
+    out = "Seen with Avery Quinn today. Family came by van."
+    assert text_leaks(text, spans, out, replaced=[(10, 21, 10, 25)]) == []
+    assert text_leaks(text, spans, "Seen with Avery Velden today. Family came by van.") == ["PERSON"]
+
+
+def test_when_a_lower_case_stop_word_slipped_into_a_name_then_its_other_copies_are_no_leak():
+    text = "My brother just turned 93. But Wenda just left."
+    spans = [PhiSpan(11, 15, "PERSON"), PhiSpan(31, 36, "PERSON")]  # "just" tagged by mistake, "Wenda"
+    out = "My brother Avery turned 93. But Quinn just left."
+    assert text_leaks(text, spans, out, replaced=[(11, 16, 11, 15), (32, 37, 31, 36)]) == []
+    assert text_leaks(text, spans, out.replace("Quinn", "Wenda")) == ["PERSON"]

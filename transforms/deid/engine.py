@@ -28,7 +28,14 @@ from transforms.deid.names import NameListRecognizer
 from transforms.deid.ner import NerOnlyNlpEngine, NoContext, ner_listens
 from transforms.deid.normalize import analysis_view, to_original
 from transforms.deid.places import PlaceListRecognizer
-from transforms.deid.propagate import occurrences, propagate_names, propagate_values, with_initials
+from transforms.deid.propagate import (
+    occurrences,
+    propagate_names,
+    propagate_values,
+    with_initials,
+    with_name_parts,
+    without_run_on,
+)
 from transforms.deid.recognizers import (
     ENTITIES,
     ClinicalPatternRecognizer,
@@ -49,7 +56,7 @@ from transforms.lexicons import english_words
 from transforms.records import PhiSpan
 
 # bump whenever recognizers, the tagger or replacement change; the shipped tagger's checksum is part of it
-DEID_VERSION = f"chartsift-deid-0.16+crf-{BUILTIN_SHA256_12}-{BUILTIN_SPANS_SHA256_12}"
+DEID_VERSION = f"chartsift-deid-0.17+crf-{BUILTIN_SHA256_12}-{BUILTIN_SPANS_SHA256_12}"
 TAGGER_SEGMENT = 4_000  # characters the tagger reads at once (cut at line breaks, never inside a span)
 SEGMENT = 50_000  # characters per analysis/anonymization pass; longer notes are cut at line breaks
 WINDOWS_PER_NER_BATCH = 128  # NER windows per spaCy batch (a window is about 50 characters)
@@ -269,6 +276,7 @@ class Deidentifier:
                                       self.vocab.unknown, self.policy.proper_floor) if spans_model is not None
                      else tagger.refine(seg, features, inside))  # fmt: skip
             spans += [PhiSpan(x.start + off, x.end + off, x.entity_type, x.score) for x in found]
+        spans = with_name_parts(folded, without_run_on(folded, spans, self.vocab.wide_places), self.vocab.known_words)
         if self.policy.propagate_names:
             # every name that will be replaced is replaced wherever it recurs, or the leak guard
             # would find it surviving and quarantine the note

@@ -9,6 +9,8 @@ from __future__ import annotations
 import bisect
 import re
 
+from spacy.lang.en.stop_words import STOP_WORDS
+
 from transforms.keys import keyed_hash, subkey
 from transforms.records import PhiSpan
 
@@ -30,18 +32,20 @@ _MAX_TOKENS = 12
 def text_leaks(original: str, spans: list[PhiSpan], deidentified: str,
                replaced: list[tuple[int, int, int, int]] | None = None) -> list[str]:  # fmt: skip
     """Types of the PHI values still present in the de-identified text (as the same sequence of
-    words, punctuation aside); for names, each word of the name too. `replaced` maps output ranges
+    words, punctuation aside); for names, each word of the name too (not a title, a surname
+    particle or a lower-case stop word: none names anyone alone). `replaced` maps output ranges
     to the original spans they replaced: a match inside the surrogate of ANOTHER span is a
     coincidence (a fake surname that equals a real town), not a leak; a match anywhere else, its
     own span's output included, is a leak. One pass over the output words: linear in its length."""
     needles: dict[tuple[str, ...], set[int]] = {}
     for i, s in enumerate(spans):
         value = original[s.start : s.end]
-        if _checkable(value):
+        person = s.entity_type == "PERSON"
+        if _checkable(value) and not (person and _names_no_one(value.strip())):
             needles.setdefault(tuple(_TOKEN.findall(value))[:_MAX_TOKENS], set()).add(i)
-        if s.entity_type == "PERSON":
+        if person:
             for w in re.findall(r"[^\W\d_][\w'\-]{2,}", value):
-                if w.lower() not in _TITLES:
+                if not _names_no_one(w):
                     needles.setdefault(tuple(_TOKEN.findall(w)), set()).add(i)
     needles.pop((), None)
     if not needles:
@@ -79,7 +83,16 @@ def _containing(ranges: list[tuple[int, int, int, int]], starts: list[int], a: i
     return None
 
 
-_TITLES = {"dr", "mr", "mrs", "ms", "miss", "prof", "doctor", "nurse"}
+# words of a name that identify no one alone: titles, and the particles of a surname ("Anke van
+# Velden": a "van" elsewhere, "came by van", is no leak; the whole name still is)
+_TITLES = {"dr", "mr", "mrs", "ms", "miss", "prof", "doctor", "nurse",
+           "van", "von", "der", "den", "del", "della", "dos", "das", "ter", "ten", "bin", "ibn"}  # fmt: skip
+
+
+def _names_no_one(word: str) -> bool:
+    """A title, a surname particle, or a stop word written in lower case ("just" tagged as a name
+    by mistake: its other copies are no leak)."""
+    return word.lower() in _TITLES or (word.islower() and word in STOP_WORDS)
 
 
 def phi_tokens(secret: bytes, original: str, spans: list[PhiSpan]) -> list[str]:

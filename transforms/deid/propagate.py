@@ -1,4 +1,6 @@
-"""Name propagation: a name found once in a note is masked wherever it recurs in that note."""
+"""Name passes over finished spans: a name found once in a note is masked wherever it recurs there (eponym
+surnames where not used as eponyms), grown over initials and unknown words beside it, and cut
+where it runs on into the next sentence."""
 
 from __future__ import annotations
 
@@ -18,20 +20,24 @@ def propagate_names(text: str, spans: list[PhiSpan], clinical_terms: frozenset[s
                      min_score: float = 0.8) -> list[PhiSpan]:  # fmt: skip
     """A name found once (by a detection scoring at least `min_score`) is masked everywhere in the
     note ("Mr. Smith" ... "Smith said ..."), in any case, except a lower-case copy of an everyday
-    word ("Mrs. Heart" ... "heart failure")."""
-    words = set()
+    word ("Mrs. Heart" ... "heart failure"); a surname that is a clinical eponym only where it is
+    written the same way and not used as one (`_eponym_copies`)."""
+    words, eponyms = set(), set()
     for s in spans:
         if s.entity_type == "PERSON" and s.score >= min_score:
             for w in NAME_WORD.findall(text[s.start : s.end]):
                 w = w.removesuffix("'s")
                 low = w.lower()
-                if (len(w) >= 3 and (any_case or w[0].isupper()) and low not in clinical_terms
-                        and low not in _STOP_WORDS):  # fmt: skip
+                if len(w) < 3 or not (any_case or w[0].isupper()) or low in _STOP_WORDS:
+                    continue
+                if low not in clinical_terms:
                     words.add(w)
-    found = []
+                elif w.istitle():  # "Dr. Weber": a surname that is also an eponym
+                    eponyms.add(w)
     low = text.lower()
     if len(low) != len(text):  # a letter whose lower case is two ("İ" unfolded): keep it as it is
         low = "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
+    found = _eponym_copies(text, low, eponyms)
     for w in words:
         lower_ok = w.lower() not in common_words
         for start in occurrences(low, w.lower()):
@@ -39,6 +45,27 @@ def propagate_names(text: str, spans: list[PhiSpan], clinical_terms: frozenset[s
             if not lower_ok and text[start:end].islower():
                 continue
             found.append(PhiSpan(start, end, "PERSON", 0.8))
+    return found
+
+
+# what follows an eponym used as one ("Weber test", "Murphy's sign", "Foley catheter", "Swan-Ganz")
+_EPONYM_AFTER = regex.compile(r"(?:'s|s'|')?[ \t]+(?i:signs?|disease|syndrome|palsy|reflex(?:es)?|tests?|score|scale|"
+                              r"criteria|maneuver|manoeuvre|catheter|procedure|fracture|classification|stage|ulcer|"
+                              r"phenomenon|triad|tube|valve|esophagus|drain|position|stockings?|murmur|nodes?|cells?|"
+                              r"bod(?:y|ies)|angle|line)\b|-\p{L}")  # fmt: skip
+
+
+def _eponym_copies(text: str, low: str, eponyms: set[str]) -> list[PhiSpan]:
+    """Copies, written the same way, of a name word that is also a clinical eponym ("Dr. Weber" ...
+    "early Weber"), except where the eponym is used as one ("Weber test", "Swan-Ganz") or written
+    otherwise ("weber", "WEBER"): left unmasked, the surname would survive and the leak guard would
+    quarantine the note."""
+    found = []
+    for w in eponyms:
+        for start in occurrences(low, w.lower()):
+            end = start + len(w)
+            if text[start:end] == w and not _EPONYM_AFTER.match(text, end) and not (start and text[start - 1] == "-"):
+                found.append(PhiSpan(start, end, "PERSON", 0.8))
     return found
 
 
@@ -68,6 +95,90 @@ def with_initials(text: str, spans: list[PhiSpan]) -> list[PhiSpan]:
         if m and m.group(1) not in ("A", "I"):
             out.append(PhiSpan(m.start(1), s.end, "PERSON", s.score))
     return out
+
+
+
+# a word in a name, and the particles a surname may begin with ("Julie de Luca", "Anke van der Berg")
+_WORD = r"\p{L}+(?:['’-]\p{L}+)*"
+_PARTICLE = r"(?i:de|da|del|della|di|du|van|von|der|den|la|le|ter|ten|bin|ibn|al|el)"
+_NEXT_WORD = regex.compile(rf"[ \t]((?:{_PARTICLE}[ \t])*)({_WORD})(?![\p{{L}}\d'’-])")
+_WORD_BEFORE = regex.compile(rf"(?<![\p{{L}}\d'’.-])({_WORD})[ \t]$")
+
+
+def _case(word: str) -> str | None:
+    return "upper" if word.isupper() else "title" if word[:1].isupper() and word[1:].islower() else None
+
+
+def _strange(word: str, case: str | None, known: frozenset[str]) -> bool:
+    """A word written in `case` (upper or title; lower-case notes are full of unknown misspellings)
+    that no word list knows: three letters or more, a vowel ("MTG" is an abbreviation), no part of
+    it known."""
+    return (case is not None and len(word) >= 3 and _case(word) == case and any(c in "aeiouyAEIOUY" for c in word)
+            and not any(p in known for p in regex.split(r"['’-]", word.lower()) if p))  # fmt: skip
+
+
+def with_name_parts(text: str, spans: list[PhiSpan], known: frozenset[str]) -> list[PhiSpan]:
+    """Name spans grown over the word beside them on the line when it is written in the same case
+    and no word list (`known`: English, clinical, drug and stop words) knows it: the surname a
+    tagger left out ("WENDA KORVALIS", "Orla Venjik"), the first name before a surname it kept
+    ("TOMEK VRABELJ"), and the particles between ("OSKA DE MARNEO"). Otherwise the name's other half
+    survives, readable, beside a surrogate."""
+    out = list(spans)
+    for s in spans:
+        words = NAME_WORD.findall(text[s.start : s.end]) if s.entity_type == "PERSON" else []
+        if not words:
+            continue
+        after = _NEXT_WORD.match(text, s.end)
+        if after and _strange(after.group(2), _case(words[-1]), known):
+            out.append(PhiSpan(s.start, after.end(), "PERSON", s.score))
+        before = _WORD_BEFORE.search(text, max(0, s.start - 40), s.start)
+        if before and _strange(before.group(1), _case(words[0]), known):
+            out.append(PhiSpan(before.start(1), s.end, "PERSON", s.score))
+    return out
+
+
+_RUN_ON_TYPES = frozenset(("PERSON", "LOCATION", "ORGANIZATION"))
+# capitalised words that begin a sentence and are never inside a name
+# ("Her" is a Hmong surname, so not "her")
+_SENTENCE_START = frozenset(("you", "the", "please", "i", "we", "he", "she", "they", "it", "my", "your", "our",
+                             "their", "this", "that", "what", "who", "how", "why", "when", "where"))  # fmt: skip
+
+
+def without_run_on(text: str, spans: list[PhiSpan], wide_places: frozenset[str]) -> list[PhiSpan]:
+    """Spans that ran on into the next sentence where a writer left out the full stop end before
+    it: a name before a capitalised pronoun, article or "Please" that is not its first word ("My
+    name is Orla Please call"), as does an organisation or place that is such a name and those
+    words ("Orla Please" beside the name "Orla"); a name or place before a country or US state of
+    two words or more that ends it ("Orla Venjik United States was fun": `wide_places`, lower case;
+    "Jordan" alone may be a surname, "North Carolina Hospitals" stays whole), which is no Safe
+    Harbor identifier. Else the leak guard finds those words elsewhere in the note, unmasked as
+    they should be, and quarantines it."""
+    names = {(s.start, s.end) for s in spans if s.entity_type == "PERSON"}
+    out = []
+    for s in spans:
+        words = list(NAME_WORD.finditer(text, s.start, s.end)) if s.entity_type in _RUN_ON_TYPES else []
+        cut = next((_end_before(text, w.start()) for w in words[1:] if w.group()[0].isupper() and (
+            (w.group().lower() in _SENTENCE_START
+             and (s.entity_type == "PERSON" or (s.start, _end_before(text, w.start())) in names))
+            or (s.entity_type != "ORGANIZATION" and _wide_place_at(text, w.start(), wide_places) >= s.end))), None)  # fmt: skip
+        out.append(s if cut is None else PhiSpan(s.start, cut, s.entity_type, s.score))
+    return out
+
+
+def _end_before(text: str, i: int) -> int:
+    """Where the words before `i` end (blanks and commas between left out)."""
+    while i and text[i - 1] in " \t,":
+        i -= 1
+    return i
+
+
+def _wide_place_at(text: str, start: int, wide_places: frozenset[str]) -> int:
+    """The end of the country or US state of two to four words that begins at `start` (it may run
+    past the span: "Venjik United" before "States"), or -1."""
+    words = list(NAME_WORD.finditer(text[start : start + 60]))[:4]
+    ends = [start + words[k - 1].end() for k in range(2, len(words) + 1)
+            if " ".join(w.group().lower() for w in words[:k]) in wide_places]  # fmt: skip
+    return max(ends, default=-1)
 
 
 # found values of these types are masked wherever they recur in the note, as written (names have

@@ -348,9 +348,11 @@ class SpanClassifier:
                 kept.append(c.span)
                 continue
             p = self.probability(text, c, view)
-            if p >= self.threshold or (unknown is not None and p >= proper_floor and unknown_proper(text, c.span, view, unknown)):
+            proper = unknown_proper(text, c.span, view, unknown) if unknown is not None and p >= proper_floor else []
+            if p >= self.threshold or proper == [c.span]:
                 kept.append(c.span)
             else:
+                kept += proper  # "States Yurina": the unknown word, not the verb
                 dropped.append(c.span)
         everyday = [d for d in dropped if d.entity_type == "PERSON" and _everyday(text[d.start : d.end], names)]
         return cut_dropped(text, kept, everyday)
@@ -380,19 +382,23 @@ _NAMES_AND_PLACES = frozenset(("PERSON", "LOCATION", "ORGANIZATION"))
 STRONG_DATE = 0.85
 
 
-_TITLE_WORD = regex.compile(r"\p{Lu}\p{Ll}{2,}")
+# a Title-case word, not part of a longer word ("Yurina", not "Yurina's" or "O'Neill")
+_TITLE_WORD = regex.compile(r"(?<![\p{L}'’-])\p{Lu}\p{Ll}{2,}(?![\p{L}'’-])")
 
 
-def unknown_proper(text: str, span: PhiSpan, view: NoteView, unknown: Callable[[str], bool]) -> bool:
-    """A name, place or organisation candidate that is one Title-case word no word list knows
-    (`unknown`: English, clinical, drug and stop words; name lists do not count), inside a sentence
-    (not at the start of a line or clause) of a mixed-case note: in prose such a word is a proper
-    noun ("States Yurina has had fevers", "seen at Brindlecombe"). The classifier learnt from real
-    nursing notes, where capitalised unknown words are often misspellings, so it drops many such
-    names in styles it has not seen; they are kept unless it is near-certain."""
-    word = text[span.start : span.end]
-    return (span.entity_type in _NAMES_AND_PLACES and view.case == "nc=mixed" and _TITLE_WORD.fullmatch(word) is not None
-            and unknown(word) and not starts_clause(text, span.start))  # fmt: skip
+def unknown_proper(text: str, span: PhiSpan, view: NoteView, unknown: Callable[[str], bool]) -> list[PhiSpan]:
+    """The words of a name, place or organisation candidate that are unknown proper nouns: a
+    Title-case word no word list knows (`unknown`: English, clinical, drug and stop words; name
+    lists do not count), inside a sentence (not at the start of a line or clause) of a mixed-case
+    note. In prose such a word is a proper noun ("States Yurina has had fevers", "seen at
+    Brindlecombe"). The classifier learnt from real nursing notes, where capitalised unknown words
+    are often misspellings, so it drops many such names in styles it has not seen; they are kept
+    unless it is near-certain. A candidate that is one such word comes back whole; in a longer one
+    ("States Yurina", the verb taken in) only the word does."""
+    if span.entity_type not in _NAMES_AND_PLACES or view.case != "nc=mixed":
+        return []
+    return [PhiSpan(m.start(), m.end(), span.entity_type, span.score) for m in _TITLE_WORD.finditer(text, span.start, span.end)
+            if unknown(m.group()) and not starts_clause(text, m.start())]  # fmt: skip
 
 
 def _strong_date(c: Candidate) -> bool:

@@ -99,8 +99,25 @@ def surrogate_shape(value: str, secret: bytes, scope: str, kind: str) -> str:
 
 
 def surrogate_place(value: str, secret: bytes, scope: str, kind: str) -> str:
-    out = _surrogate_place(value, secret, scope, kind)
-    return out if out.lower() != value.lower() else _surrogate_place(value + "\x00", secret, scope, kind)
+    """A fake place, facility or address that does not hold the real value's words in a row: not
+    "Greendale" for "Greendale", nor "Summit Community Hospital" for "Community" (the leak guard
+    would find the real value in the text)."""
+    salt = ""
+    for _ in range(8):
+        out = _surrogate_place(value + salt, secret, scope, kind)
+        if not _holds(out, value):
+            return out
+        salt += "\x00"
+    return "[" + kind + "]"
+
+
+_TOKEN = re.compile(r"[^\W_]+")
+
+
+def _holds(text: str, value: str) -> bool:
+    """Whether `value`'s words occur in `text` in a row (any case)."""
+    words, inner = [w.lower() for w in _TOKEN.findall(text)], [w.lower() for w in _TOKEN.findall(value)]
+    return bool(inner) and any(words[i : i + len(inner)] == inner for i in range(len(words) - len(inner) + 1))
 
 
 def _surrogate_place(value: str, secret: bytes, scope: str, kind: str) -> str:

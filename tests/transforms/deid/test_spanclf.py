@@ -168,3 +168,13 @@ def test_when_an_unknown_title_case_word_inside_a_sentence_is_unsure_then_it_is_
     assert (cand.span in clf.keep(text, [cand], unknown=unknown, proper_floor=0.004)) is kept
     assert cand.span not in clf.keep(text, [cand], unknown=unknown, proper_floor=0.01)  # below the floor: dropped
     assert cand.span not in clf.keep(text, [cand])  # without the word lists: the threshold alone
+
+
+def test_when_an_unsure_candidate_takes_in_a_known_word_then_only_its_unknown_proper_noun_is_kept():
+    text = "Wife called. States Yurina has had fevers since Monday."
+    start = text.index("States")
+    cand = Candidate(PhiSpan(start, start + len("States Yurina"), "PERSON", 0.6), [0.99], ["O"], [], [], ".", "has")
+    clf = SpanClassifier({"bias": -5.3}, WordStats(), 0.03)  # P(PHI) 0.005: below the threshold, at the floor
+    known = frozenset({"wife", "called", "states", "has", "had", "fevers", "since", "monday"})
+    kept = clf.keep(text, [cand], unknown=lambda w: w.lower() not in known, proper_floor=0.004)
+    assert [text[s.start : s.end] for s in kept] == ["Yurina"]  # not the verb at the clause's start
