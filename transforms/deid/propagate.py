@@ -151,8 +151,8 @@ def without_run_on(text: str, spans: list[PhiSpan], wide_places: frozenset[str])
     words ("Orla Please" beside the name "Orla"); a name or place before a country or US state of
     two words or more that ends it ("Orla Venjik United States was fun": `wide_places`, lower case;
     "Jordan" alone may be a surname, "North Carolina Hospitals" stays whole), which is no Safe
-    Harbor identifier. Else the leak guard finds those words elsewhere in the note, unmasked as
-    they should be, and quarantines it."""
+    Harbor identifier. A name that is only such a word ("You") is dropped. Else the leak guard
+    finds those words elsewhere in the note, unmasked as they should be, and quarantines it."""
     names = {(s.start, s.end) for s in spans if s.entity_type == "PERSON"}
     out = []
     for s in spans:
@@ -161,6 +161,8 @@ def without_run_on(text: str, spans: list[PhiSpan], wide_places: frozenset[str])
             (w.group().lower() in _SENTENCE_START
              and (s.entity_type == "PERSON" or (s.start, _end_before(text, w.start())) in names))
             or (s.entity_type != "ORGANIZATION" and _wide_place_at(text, w.start(), wide_places) >= s.end))), None)  # fmt: skip
+        if s.entity_type == "PERSON" and len(words) == 1 and words[0].group().lower() in _SENTENCE_START:
+            continue  # "You" alone is nobody's name
         out.append(s if cut is None else PhiSpan(s.start, cut, s.entity_type, s.score))
     return out
 

@@ -111,3 +111,9 @@ def test_when_an_organisation_is_a_name_and_the_next_sentence_then_it_ends_with_
     spans = [PhiSpan(11, 22, "ORGANIZATION", 0.9), PhiSpan(11, 15, "PERSON", 0.9), PhiSpan(29, 45, "ORGANIZATION", 0.9)]
     out = without_run_on(text, spans, frozenset())
     assert [text[s.start : s.end] for s in out] == ["Orla", "Orla", "Bank of The West"]  # no name: left whole
+
+
+def test_when_a_name_span_is_only_a_pronoun_then_it_is_dropped():
+    text = "ms. Orla You can tell"
+    spans = [PhiSpan(4, 8, "PERSON", 0.9), PhiSpan(9, 12, "PERSON", 0.9)]
+    assert [text[s.start : s.end] for s in without_run_on(text, spans, frozenset())] == ["Orla"]
