@@ -97,8 +97,7 @@ def with_initials(text: str, spans: list[PhiSpan]) -> list[PhiSpan]:
     return out
 
 
-
-# a word in a name, and the particles a surname may begin with ("Julie de Luca", "Anke van der Berg")
+# a word in a name, and the particles a surname may begin with ("Oska de Marneo", "Anke van der Berg")
 _WORD = r"\p{L}+(?:['’-]\p{L}+)*"
 _PARTICLE = r"(?i:de|da|del|della|di|du|van|von|der|den|la|le|ter|ten|bin|ibn|al|el)"
 _NEXT_WORD = regex.compile(rf"[ \t]((?:{_PARTICLE}[ \t])*)({_WORD})(?![\p{{L}}\d'’-])")
