@@ -12,7 +12,8 @@ Splits are by seed (dev9: 11, heldout7: 23): the notes differ, the six renderers
 
 Label mapping, to Safe Harbor as the other gold sets count it: Name -> PERSON without a leading
 title ("Dr Skya Cadiere" -> "Skya Cadiere"); Age_Birthdate -> AGE when it is an age ("66-year-old",
-scored from 90 on), DATE otherwise; Date -> DATE; ID -> ID; Contactdetails -> EMAIL or PHONE;
+scored from 90 on), nothing when it is an age in months, weeks or days ("18-month-old"), DATE
+otherwise; Date -> DATE; ID -> ID; Contactdetails -> EMAIL or PHONE;
 Address_Location -> ADDRESS without the state or territory code ("..., DC 20004" keeps the street,
 city and ZIP, as in `pe_corpus.py`); Organization -> ORGANIZATION (hospitals and employers);
 Profession is not PHI and is dropped.
@@ -27,6 +28,7 @@ from pathlib import Path
 
 SEEDS = {"dev9": 11, "heldout7": 23}
 _TITLE = re.compile(r"(?:(?:Dr|Drs|Mr|Mrs|Ms|Miss|Prof|Rev)\.?\s+)+")
+_AGE_YOUNG = re.compile(r"^\d{1,3}\s*-?\s*(?:months?|mos?|weeks?|wks?|days?)(?:[\s-]*old)?$", re.IGNORECASE)
 _AGE = re.compile(r"^\d{1,3}(?:\s*-?\s*(?:years?|yrs?|y)(?:[\s-]*old)?|\s*y/o)?$", re.IGNORECASE)
 _STATES = (
     "AL AK AZ AR CA CO CT DE DC FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH NJ NM NY NC "
@@ -38,6 +40,8 @@ _STATE = re.compile(r"(?:,\s*|\s+)\b(?:" + "|".join(_STATES) + r")\b(?=\s+\d{5}|
 def _type(label: str, text: str) -> str | None:
     category = label.split(":")[0]
     if category == "Age_Birthdate":
+        if _AGE_YOUNG.match(text.strip()):
+            return None  # "18-month-old", "2-week-old": an age under 90, never a Safe Harbor identifier
         return "AGE" if _AGE.match(text.strip()) else "DATE"
     if category == "Contactdetails":
         return "EMAIL" if "@" in text else "PHONE"

@@ -36,3 +36,9 @@ def test_when_a_generated_note_is_converted_then_titles_states_and_professions_a
                    ("Troy Transit Authority", "ORGANIZATION")]  # fmt: skip
     assert all(text[p["start"] : p["end"]] == p["text"] for p in gold["phi"])
     assert gold["id"] == "dev9-meddeid-0000" and gold["meta"]["style"] == "clinic_note"
+
+
+def test_when_an_age_is_in_months_weeks_or_days_then_it_is_not_phi():
+    text = "Ari Lund is a 18-month-old patient; sibling is a 2-week-old."
+    rec = _record(text, [("Ari Lund", "Name:Patient"), ("18-month-old", "Age_Birthdate"), ("2-week-old", "Age_Birthdate")])
+    assert [(p["text"], p["type"]) for p in _module().convert(rec, "dev9", 0)["phi"]] == [("Ari Lund", "PERSON")]
