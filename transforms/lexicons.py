@@ -124,11 +124,14 @@ def countries_and_states() -> frozenset[str]:
 ENGLISH_MIN_COUNT = 200  # "capitalized" 243, "fiscal" 2300 are English; "hernandez" 66, "tatiana" 93 are not
 
 
-def _english_words() -> Iterable[str]:
+COMMON_MIN_COUNT = 1_000  # "received" 79,831, "occasional" 8,007, "intermittent" 1,065; "nitroglycerine" 250
+
+
+def _english_words(min_count: int = ENGLISH_MIN_COUNT) -> Iterable[str]:
     # the package is "pyspellchecker"; its module "spellchecker" holds the word counts as data
     with gzip.open(_package_dir("spellchecker") / "resources" / "en.json.gz", "rt", encoding="utf-8") as f:
         counts = json.load(f)
-    return (w for w, n in counts.items() if n >= ENGLISH_MIN_COUNT)
+    return (w for w, n in counts.items() if n >= min_count)
 
 
 @lru_cache(maxsize=1)
@@ -136,6 +139,13 @@ def english_words() -> frozenset[str]:
     """Lower-cased English words seen at least ENGLISH_MIN_COUNT times in pyspellchecker's corpus
     counts (rare surnames and given names fall below it)."""
     return _cached(f"english{ENGLISH_MIN_COUNT}", "pyspellchecker", _english_words)
+
+
+@lru_cache(maxsize=1)
+def common_english_words() -> frozenset[str]:
+    """Lower-cased English words seen at least COMMON_MIN_COUNT times in pyspellchecker's corpus
+    counts: what a misspelt word in a note most likely meant."""
+    return _cached(f"english{COMMON_MIN_COUNT}", "pyspellchecker", lambda: _english_words(COMMON_MIN_COUNT))
 
 
 class _PlainUnpickler(pickle.Unpickler):

@@ -360,3 +360,10 @@ def test_when_header_fields_name_an_address_or_organisation_then_the_value_to_th
 def test_when_a_facility_or_employer_has_no_keyword_at_its_end_then_cues_and_kinds_of_body_find_it(
         deidentifier, text, phi, kept):  # fmt: skip
     _assert_phi_and_kept(deidentifier, text, phi, kept)
+
+
+def test_when_the_real_word_lists_are_read_then_misspelt_clinical_words_are_told_from_names(deidentifier):
+    v = deidentifier.vocab
+    assert [v.misspelt(w) for w in ("Amniodarone", "recieved", "improvment", "occational", "captoril")] == [True] * 5
+    names = ("Marisol", "Kowalski", "Beckwith", "Cosmin", "Larkfield", "Korvalis", "Venjik", "Amiodarone")
+    assert [v.misspelt(w) for w in names] == [False] * len(names)  # name lists, too short, near nothing, or right

@@ -45,7 +45,13 @@ from transforms.deid.recognizers import (
     mostly_upper,
 )
 from transforms.deid.replace import anonymize, date_shift_days, operator
-from transforms.deid.spanclf import CANDIDATE_THRESHOLD, PROPER_FLOOR, Candidate, SpanClassifier
+from transforms.deid.spanclf import (
+    CANDIDATE_THRESHOLD,
+    MISSPELT_FLOOR,
+    PROPER_FLOOR,
+    Candidate,
+    SpanClassifier,
+)
 from transforms.deid.spans import merge_spans, segments
 from transforms.deid.tagger import BUILTIN_SHA256_12, BUILTIN_SPANS_SHA256_12, Lexicon, PhiTagger, featurize
 from transforms.deid.tidy import filter_ner, tidy
@@ -56,7 +62,7 @@ from transforms.lexicons import english_words
 from transforms.records import PhiSpan
 
 # bump whenever recognizers, the tagger or replacement change; the shipped tagger's checksum is part of it
-DEID_VERSION = f"chartsift-deid-0.17+crf-{BUILTIN_SHA256_12}-{BUILTIN_SPANS_SHA256_12}"
+DEID_VERSION = f"chartsift-deid-0.18+crf-{BUILTIN_SHA256_12}-{BUILTIN_SPANS_SHA256_12}"
 TAGGER_SEGMENT = 4_000  # characters the tagger reads at once (cut at line breaks, never inside a span)
 SEGMENT = 50_000  # characters per analysis/anonymization pass; longer notes are cut at line breaks
 WINDOWS_PER_NER_BATCH = 128  # NER windows per spaCy batch (a window is about 50 characters)
@@ -98,6 +104,9 @@ class DeidPolicy:
     # below `span_threshold`, an unknown Title-case word inside a sentence is still PHI from this
     # P(PHI) up (`spanclf.unknown_proper`; 1 = off)
     proper_floor: float = PROPER_FLOOR
+    # a candidate of misspelt and everyday words only ("Amniodarone") is PHI from this P(PHI) up
+    # (`spanclf.misspelt_only`; 0 = off)
+    misspelt_floor: float = MISSPELT_FLOOR
     # site lexicons, lower case: staff and other names, and facility, ward and place names (with
     # their abbreviations); read by the tagger's features
     site_names: frozenset[str] = frozenset()
@@ -273,7 +282,8 @@ class Deidentifier:
         for off, seg, inside in self._segments(folded, rule_spans):
             features = self.rule_features(seg, inside)
             found = (spans_model.keep(seg, tagger.candidates(seg, features, inside), self.vocab.any_names,
-                                      self.vocab.unknown, self.policy.proper_floor) if spans_model is not None
+                                      self.vocab.unknown, self.policy.proper_floor, self.vocab.spelling,
+                                      self.policy.misspelt_floor) if spans_model is not None
                      else tagger.refine(seg, features, inside))  # fmt: skip
             spans += [PhiSpan(x.start + off, x.end + off, x.entity_type, x.score) for x in found]
         spans = with_name_parts(folded, without_run_on(folded, spans, self.vocab.wide_places), self.vocab.known_words)

@@ -5,7 +5,7 @@ record instead of reaching into the de-identifier."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from spacy.lang.en.stop_words import STOP_WORDS
 
@@ -13,6 +13,7 @@ from transforms.deid.names import census_names, known_names
 from transforms.deid.tagger import EDGE_WORDS
 from transforms.deid.words import word_list
 from transforms.lexicons import (
+    common_english_words,
     countries_and_states,
     drug_words,
     english_words,
@@ -27,6 +28,21 @@ LABEL_WORDS = word_list("label_words")  # field labels NER runs into ("ASTRID FI
 PLACE_CUES = word_list("place_cues")  # never inside a US place name
 
 
+MISSPELT_MIN = 7  # shorter words are one edit from too many names ("Cosmin", "cosmic"; "Brigid", "rigid")
+_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+
+
+def _one_edit(w: str) -> set[str]:
+    """Every lower-case word one edit from `w` (Damerau: insert, delete, replace, swap neighbours)."""
+    cuts = [(w[:i], w[i:]) for i in range(len(w) + 1)]
+    out = {a + b[1:] for a, b in cuts if b}
+    out |= {a + b[1] + b[0] + b[2:] for a, b in cuts if len(b) > 1}
+    out |= {a + c + b[1:] for a, b in cuts if b for c in _LETTERS}
+    out |= {a + c + b for a, b in cuts for c in _LETTERS}
+    out.discard(w)
+    return out
+
+
 @dataclass(frozen=True)
 class Vocabulary:
     clinical_terms: frozenset[str]
@@ -38,26 +54,54 @@ class Vocabulary:
     last_names: frozenset[str]
     drugs: frozenset[str]
     known_words: frozenset[str]  # every word that is not a name on its own
+    # clinical terms, drugs, common English (COMMON_MIN_COUNT) and stop words that no name list
+    # holds: a name is never made of these alone ("clarify", "suctioned"; not Philter's not-a-name
+    # list, which holds rare given names such as "Valida")
+    everyday: frozenset[str]
+    spelt_right: frozenset[str]  # what a misspelt word meant: everyday words of MISSPELT_MIN - 1 letters or more
+    _spelt: dict[str, bool | None] = field(default_factory=dict, compare=False, repr=False)  # `spelling`'s answers
 
     @classmethod
     def build(cls, clinical_terms: frozenset[str], places: frozenset[str]) -> Vocabulary:
         census_first, census_last = census_names()
         first, last = known_names()
         drugs, never_names = drug_words(), not_names()
+        any_names = census_first | census_last | philter_first_names() | philter_last_names()
+        everyday = (clinical_terms | drugs | common_english_words() | STOP) - any_names
         return cls(
             clinical_terms=clinical_terms, places=places,
             # "United States", "Ohio": never "Washington" (a listed city) or "New York" (GeoNames: New York City)
             wide_places=countries_and_states() - places - {"new york"},
             not_names=never_names,
-            any_names=census_first | census_last | philter_first_names() | philter_last_names(),
+            any_names=any_names,
             first_names=first, last_names=last, drugs=drugs,
             known_words=english_words() | drugs | never_names | clinical_terms | STOP | EDGE_WORDS,
+            everyday=everyday,
+            spelt_right=frozenset(w for w in everyday if len(w) >= MISSPELT_MIN - 1 and w.isalpha()),
         )  # fmt: skip
 
     def common(self, word: str, names: frozenset[str]) -> bool:
         """An everyday word (Philter's not-a-name list, or a stop word) that `names` does not hold."""
         w = word.lower().removesuffix("'s")
         return (w in self.not_names or w in STOP) and w not in names
+
+    def misspelt(self, word: str) -> bool:
+        """A misspelling of a known word: MISSPELT_MIN letters or more, no list (names included)
+        holds it, and one edit (a letter added, dropped or changed, or two neighbours swapped) makes
+        a clinical term, a drug or a common English word that no name list holds: "amniodarone",
+        "recieved", "nitroglercerine", "imtermittant" is two edits and not one."""
+        w = word.lower()
+        if len(w) < MISSPELT_MIN or not w.isalpha() or w in self.known_words or w in self.any_names:
+            return False
+        return not self.spelt_right.isdisjoint(_one_edit(w))
+
+    def spelling(self, word: str) -> bool | None:
+        """True for a misspelt word (`misspelt`), False for an everyday word ("received",
+        "comfort"), None for any other (a name, a rare word, or a word no list knows)."""
+        w = word.lower()
+        if w not in self._spelt:
+            self._spelt[w] = False if w in self.everyday else True if self.misspelt(w) else None
+        return self._spelt[w]
 
     def unknown(self, word: str) -> bool:
         """A capitalised word (not all caps) that no English, clinical or stop-word list knows."""

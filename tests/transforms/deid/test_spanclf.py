@@ -178,3 +178,81 @@ def test_when_an_unsure_candidate_takes_in_a_known_word_then_only_its_unknown_pr
     known = frozenset({"wife", "called", "states", "has", "had", "fevers", "since", "monday"})
     kept = clf.keep(text, [cand], unknown=lambda w: w.lower() not in known, proper_floor=0.004)
     assert [text[s.start : s.end] for s in kept] == ["Yurina"]  # not the verb at the clause's start
+
+
+@pytest.mark.parametrize(
+    ("text", "word", "bias", "kept"),
+    [
+        ("Pt recieved Amniodarone at noon.", "Amniodarone", -2.2, False),  # P 0.10: misspelt, below the floor
+        ("Pt recieved Amniodarone at noon.", "recieved Amniodarone", -2.2, False),  # misspelt and known words
+        ("Pt recieved Amniodarone at noon.", "Amniodarone", 0.4, True),  # P 0.60: at the floor or above
+        ("Seen by Yurina at noon.", "Yurina", -2.2, True),  # a word that is neither: the threshold decides
+        ("Pt recieved Yurina at noon.", "recieved Yurina", -2.2, True),
+        ("PT GOOD AT NOON.", "GOOD", -2.2, True),  # everyday words alone: the threshold decides
+        ("Pt seen at Heartland at noon.", "Heartland", -2.2, True),
+        ("Pt seen at Amniodarone at noon.", "Amniodarone", -2.2, False),  # a place with a misspelling
+    ],
+)
+def test_when_a_candidate_is_only_misspelt_and_known_words_then_it_needs_the_misspelt_floor(text, word, bias, kept):
+    start = text.index(word)
+    typ = "LOCATION" if "seen at" in text else "PERSON"
+    cand = Candidate(PhiSpan(start, start + len(word), typ, 0.6), [0.9], ["O"], [], [], "pt", "at")
+    clf = SpanClassifier({"bias": bias}, WordStats(), 0.03)
+    spelling = {"recieved": True, "amniodarone": True, "pt": False, "at": False, "noon": False, "good": False,
+                "heartland": False}.get  # fmt: skip
+
+    def said(w: str) -> bool | None:
+        return spelling(w.lower())
+
+    assert (cand.span in clf.keep(text, [cand], spelling=said, misspelt_floor=0.5)) is kept
+    assert cand.span in clf.keep(text, [cand], spelling=said, misspelt_floor=0.0)  # 0: off
+    assert cand.span in clf.keep(text, [cand])  # without the word lists: the threshold alone
+
+
+def test_when_a_misspelt_word_is_unsure_then_the_unknown_proper_noun_floor_does_not_keep_it():
+    text = "Wife called. States Amniodarone was given."
+    start = text.index("Amniodarone")
+    cand = Candidate(PhiSpan(start, start + len("Amniodarone"), "PERSON", 0.6), [0.99], ["O"], [], [], "states", "was")
+    clf = SpanClassifier({"bias": -5.3}, WordStats(), 0.03)  # P(PHI) 0.005: below the threshold, at the floor
+
+    def unknown(w: str) -> bool:
+        return w.lower() == "amniodarone"
+
+    assert cand.span in clf.keep(text, [cand], unknown=unknown, proper_floor=0.004)
+    misspelt = {"amniodarone": True}.get
+    assert clf.keep(text, [cand], unknown=unknown, proper_floor=0.004, spelling=lambda w: misspelt(w.lower())) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "word", "kept"),
+    [
+        ("PT ALERT, COOPERATIVE. MARRIED. A: CHF", "MARRIED", False),  # a word the CRF ran a date label over
+        ("Keep family updated of pts condition", "condition", False),
+        ("Seen on March 3, back in March", "March", True),  # a month
+        ("Discharged Tues, home for Christmas", "Christmas", True),  # a holiday
+        ("Seen 3/10, back in a week", "3/10", True),  # digits: the classifier decides
+    ],
+)
+def test_when_a_date_candidate_holds_no_digit_and_no_calendar_word_then_it_is_dropped(text, word, kept):
+    start = text.index(word)
+    cand = Candidate(PhiSpan(start, start + len(word), "DATE", 0.5), [0.9], ["B-DATE"], [], [], "x", "x")
+    clf = SpanClassifier({"bias": 5.0}, WordStats(), 0.03)  # P(PHI) 0.99: keeps whatever it decides
+    assert (cand.span in clf.keep(text, [cand])) is kept
+
+
+@pytest.mark.parametrize(
+    ("text", "word", "kept"),
+    [
+        ("R femoral Quinton catheter in place.", "Quinton", False),  # a device named after a firm
+        ("TEMP 94. BEAR HUGGER REMAINS ON.", "BEAR", False),
+        ("IVC greenfield-filter placed", "greenfield", False),
+        ("Tanner stage 3 on exam", "Tanner", False),  # an eponym's head word
+        ("Seen by Quinton today, catheter fine.", "Quinton", True),  # another word follows
+        ("Daughter Certusi cell 555-0142", "Certusi", True),  # a cell phone, not a cell
+    ],
+)
+def test_when_a_one_word_name_names_a_device_or_eponym_then_it_is_dropped(text, word, kept):
+    start = text.index(word)
+    cand = Candidate(PhiSpan(start, start + len(word), "PERSON", 0.6), [0.9], ["B-NAME"], [], [], "x", "x")
+    clf = SpanClassifier({"bias": 7.0}, WordStats(), 0.03)  # P(PHI) 0.999: keeps whatever it decides
+    assert (cand.span in clf.keep(text, [cand])) is kept

@@ -14,7 +14,11 @@ def vocabulary(**extra: frozenset[str]) -> Vocabulary:
         last_names=frozenset({"beckwith", "adeyemi", "berg"}),
         drugs=frozenset({"xanax", "vanco"}),
         known_words=frozenset({"rose", "why", "is", "so", "impulsive", "the", "patient", "denies", "pain", "seen", "by",
-                               "visited", "caller", "note", "foley", "xanax", "summit", "ridge", "with", "and"}),
+                               "visited", "caller", "note", "foley", "xanax", "summit", "ridge", "with", "and",
+                               "received", "amiodarone"}),
+        everyday=frozenset({"received", "amiodarone", "visited", "why", "is", "so", "the", "patient", "denies", "pain",
+                            "seen", "by", "caller", "note", "foley", "xanax", "with", "and"}),
+        spelt_right=frozenset({"received", "amiodarone", "visited"}),
     )  # fmt: skip
     fields.update(extra)
     return Vocabulary(**fields)

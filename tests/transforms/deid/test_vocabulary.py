@@ -1,0 +1,33 @@
+"""The word sets' own questions: a misspelt word, and how a word is spelt."""
+
+import pytest
+
+from tests.transforms.deid.vocab import vocabulary
+
+
+@pytest.mark.parametrize(
+    ("word", "misspelt"),
+    [
+        ("Amniodarone", True),  # a letter added to a drug
+        ("recieved", True),  # two neighbours swapped
+        ("recived", True),  # a letter dropped (7 letters)
+        ("receivad", True),  # a letter changed
+        ("Amiodarone", False),  # spelt right: a list knows it
+        ("Visitd", False),  # six letters: too short to tell from a name
+        ("recieeved", False),  # two edits away
+        ("Korvalis", False),  # near nothing
+        ("recieved2", False),  # not a word of letters
+    ],
+)
+def test_when_a_word_is_one_edit_from_a_known_word_then_it_is_misspelt(word, misspelt):
+    assert vocabulary().misspelt(word) is misspelt
+
+
+def test_when_a_name_list_holds_the_word_then_it_is_not_misspelt():
+    assert vocabulary(any_names=frozenset({"recieved"})).misspelt("Recieved") is False
+
+
+def test_when_a_word_is_spelt_then_it_is_misspelt_known_or_neither():
+    v = vocabulary()
+    assert [v.spelling(w) for w in ("recieved", "Received", "Korvalis")] == [True, False, None]
+    assert v.spelling("Rose") is None  # an English word that a name list holds: maybe a name
