@@ -11,6 +11,7 @@ import re
 
 from spacy.lang.en.stop_words import STOP_WORDS
 
+from transforms.deid.words import word_list
 from transforms.keys import keyed_hash, subkey
 from transforms.records import PhiSpan
 
@@ -84,9 +85,10 @@ def _containing(ranges: list[tuple[int, int, int, int]], starts: list[int], a: i
 
 
 # words of a name that identify no one alone: titles, and the particles of a surname ("Anke van
-# Velden": a "van" elsewhere, "came by van", is no leak; the whole name still is)
-_TITLES = {"dr", "mr", "mrs", "ms", "miss", "prof", "doctor", "nurse",
-           "van", "von", "der", "den", "del", "della", "dos", "das", "ter", "ten", "bin", "ibn"}  # fmt: skip
+# Velden": a "van" elsewhere, "came by van", is no leak; the whole name still is). Particles of two
+# letters never are a name's word needle (3 letters or more), and "Al" alone stays a needle.
+_TITLES = {"dr", "mr", "mrs", "ms", "miss", "prof", "doctor", "nurse"} | {
+    p for p in word_list("surname_particles") if len(p) >= 3}  # fmt: skip
 
 
 def _names_no_one(word: str) -> bool:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import regex
 from spacy.lang.en.stop_words import STOP_WORDS
 
+from transforms.deid.words import word_list
 from transforms.records import PhiSpan
 
 NAME_WORD = regex.compile(r"[A-Za-z][A-Za-z'\-]+")
@@ -99,7 +100,7 @@ def with_initials(text: str, spans: list[PhiSpan]) -> list[PhiSpan]:
 
 # a word in a name, and the particles a surname may begin with ("Oska de Marneo", "Anke van der Berg")
 _WORD = r"\p{L}+(?:['’-]\p{L}+)*"
-_PARTICLE = r"(?i:de|da|del|della|di|du|van|von|der|den|la|le|ter|ten|bin|ibn|al|el)"
+_PARTICLE = "(?i:" + "|".join(sorted(word_list("surname_particles"), key=lambda w: (-len(w), w))) + ")"
 _NEXT_WORD = regex.compile(rf"[ \t]((?:{_PARTICLE}[ \t])*)({_WORD})(?![\p{{L}}\d'’-])")
 _WORD_BEFORE = regex.compile(rf"(?<![\p{{L}}\d'’.-])({_WORD})[ \t]$")
 

@@ -30,6 +30,7 @@ PLACE_CUES = word_list("place_cues")  # never inside a US place name
 
 MISSPELT_MIN = 7  # shorter words are one edit from too many names ("Cosmin", "cosmic"; "Brigid", "rigid")
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
+_SPELT_MAX = 200_000  # words whose spelling a Vocabulary remembers
 
 
 def _one_edit(w: str) -> set[str]:
@@ -88,8 +89,8 @@ class Vocabulary:
     def misspelt(self, word: str) -> bool:
         """A misspelling of a known word: MISSPELT_MIN letters or more, no list (names included)
         holds it, and one edit (a letter added, dropped or changed, or two neighbours swapped) makes
-        a clinical term, a drug or a common English word that no name list holds: "amniodarone",
-        "recieved", "nitroglercerine", "imtermittant" is two edits and not one."""
+        an everyday word of six letters or more ("amniodarone", "recieved", "improvment"; not
+        "imtermittant", two edits away)."""
         w = word.lower()
         if len(w) < MISSPELT_MIN or not w.isalpha() or w in self.known_words or w in self.any_names:
             return False
@@ -100,6 +101,8 @@ class Vocabulary:
         "comfort"), None for any other (a name, a rare word, or a word no list knows)."""
         w = word.lower()
         if w not in self._spelt:
+            if len(self._spelt) >= _SPELT_MAX:  # a long-running worker meets new words without end
+                self._spelt.clear()
             self._spelt[w] = False if w in self.everyday else True if self.misspelt(w) else None
         return self._spelt[w]
 

@@ -53,6 +53,7 @@ def _parts(text: str, word: str) -> list[str]:
         ("0400: WENDA KORVALIS REMAINS ON BIPAP", "WENDA", "WENDA KORVALIS"),  # the surname after
         ("PLAN PER TOMEK VRABELJ.", "VRABELJ", "TOMEK VRABELJ"),  # the first name before
         ("0400: OSKA DE MARNEO REMAINS ON BIPAP", "OSKA", "OSKA DE MARNEO"),  # a particle between
+        ("Seen with Yurina dos Vrabelj today", "Yurina", "Yurina dos Vrabelj"),  # words.yaml's surname_particles
         ("as commenter Orla Venjik points out", "Orla", "Orla Venjik"),  # Title case
     ],
 )

@@ -31,3 +31,12 @@ def test_when_a_word_is_spelt_then_it_is_misspelt_known_or_neither():
     v = vocabulary()
     assert [v.spelling(w) for w in ("recieved", "Received", "Korvalis")] == [True, False, None]
     assert v.spelling("Rose") is None  # an English word that a name list holds: maybe a name
+
+
+def test_when_many_words_are_spelt_then_the_remembered_answers_stay_bounded(monkeypatch):
+    import transforms.deid.vocabulary as vocabulary_module
+
+    monkeypatch.setattr(vocabulary_module, "_SPELT_MAX", 2)
+    v = vocabulary()
+    assert [v.spelling(w) for w in ("recieved", "Received", "Korvalis", "recieved")] == [True, False, None, True]
+    assert len(v._spelt) <= 2
