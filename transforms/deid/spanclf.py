@@ -441,15 +441,36 @@ _DATE_WORD = regex.compile(
 )
 
 
+# what a number or fraction is when these come before or after it: ventilator pressures ("BIPAP
+# 10/5", "PS 10/5 at 50%", "flowby 6/3"), a pain score ("3/10 pain", "c/o CP 5/10") or an age
+# ("83 yo", "84 year old")
+_VENT_BEFORE = regex.compile(r"(?i)(?:bi-?pap|c-?pap|peep|ps|psv|ipap|epap|flow-?by|s?imv|wean(?:ed|ing)?(?: down)? to)"
+                             r"[\s:,&%0-9x.]*$")
+_PAIN_AFTER = regex.compile(r"(?i)\s*(?:(?:l|r|left|right|low|lower|upper|back|chest|incisional|abd|abdominal|sharp|dull)"
+                            r"\s+){0,2}(?:pain|angina|cp\b|discomfort|ha\b|headache|scale)")
+_PAIN_BEFORE = regex.compile(r"(?i)(?:pain|c/o|cp|discomfort|angina|scale)[\s:,-]*(?:\d+-)?$")
+_SCORE = regex.compile(r"(?:10|\d)/10")
+_AGE_AFTER = regex.compile(r"(?i)\s*-?\s*(?:yo\b|y\s?o\b|y/o|years?[\s-]old|yrs?[\s-]old)")
+
+
 def date_like(text: str, span: PhiSpan) -> bool:
-    """Whether a candidate could be a date at all: anything but a DATE is, and a DATE that holds a
-    digit or a month, weekday or holiday word. The CRF runs a date label over words now and then
-    ("MARRIED", "CONDITION", "septic": in nested CV 33 false PhysioNet characters, no true one in
-    any gold set); those are dropped whatever the classifier says."""
+    """Whether a candidate could be a date at all: anything but a DATE is; a DATE must hold a digit
+    or a month, weekday or holiday word, and be no ventilator pressure ("BIPAP 10/5"), pain score
+    ("3/10 pain") or age ("83 yo"). The CRF runs a date label over words now and then ("MARRIED",
+    "CONDITION") and the classifier keeps some pressures and scores: in nested CV 33 and 128 false
+    PhysioNet characters, no true one in any gold set. Those are dropped whatever the classifier
+    says (a strong date pattern's dates never come here: `decides`)."""
     if span.entity_type != "DATE":
         return True
     piece = text[span.start : span.end]
-    return any(ch.isdigit() for ch in piece) or _DATE_WORD.search(piece) is not None
+    if not any(ch.isdigit() for ch in piece):
+        return _DATE_WORD.search(piece) is not None
+    before, after = text[max(0, span.start - 25) : span.start], text[span.end : span.end + 25]
+    if _VENT_BEFORE.search(before):
+        return False
+    if _SCORE.fullmatch(piece) and (_PAIN_AFTER.match(after) or _PAIN_BEFORE.search(before)):
+        return False
+    return not (len(piece) <= 2 and piece.isdigit() and _AGE_AFTER.match(after))
 
 
 # what follows a device or eponym named after a person or firm ("Quinton catheter", "Bear Hugger")

@@ -231,9 +231,16 @@ def test_when_a_misspelt_word_is_unsure_then_the_unknown_proper_noun_floor_does_
         ("Seen on March 3, back in March", "March", True),  # a month
         ("Discharged Tues, home for Christmas", "Christmas", True),  # a holiday
         ("Seen 3/10, back in a week", "3/10", True),  # digits: the classifier decides
+        ("Resp: on bi-pap 10/5 with ABG 7.35", "10/5", False),  # ventilator pressures
+        ("Fio2 40% with flowby 6/3. Spont vols", "6/3", False),
+        ("c/o 3/10 l back pain in am", "3/10", False),  # a pain score
+        ("Pt c/o CP, 5/10, ECG done", "5/10", False),
+        ("Pt is an 83 yo widowed woman", "83", False),  # an age
+        ("Admitted 3/10 for pain control", "3/10", True),  # a date before "for pain"
+        ("Off vent 3/4, extubated", "3/4", True),  # "vent" alone is no pressure setting
     ],
 )
-def test_when_a_date_candidate_holds_no_digit_and_no_calendar_word_then_it_is_dropped(text, word, kept):
+def test_when_a_date_candidate_is_no_calendar_word_pressure_score_or_age_then_it_is_dropped(text, word, kept):
     start = text.index(word)
     cand = Candidate(PhiSpan(start, start + len(word), "DATE", 0.5), [0.9], ["B-DATE"], [], [], "x", "x")
     clf = SpanClassifier({"bias": 5.0}, WordStats(), 0.03)  # P(PHI) 0.99: keeps whatever it decides
