@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
@@ -51,6 +51,7 @@ from transforms.deid.spanclf import (
     PROPER_FLOOR,
     Candidate,
     SpanClassifier,
+    caps_subjects,
 )
 from transforms.deid.spans import merge_spans, segments
 from transforms.deid.tagger import BUILTIN_SHA256_12, BUILTIN_SPANS_SHA256_12, Lexicon, PhiTagger, featurize
@@ -62,7 +63,7 @@ from transforms.lexicons import english_words
 from transforms.records import PhiSpan
 
 # bump whenever recognizers, the tagger or replacement change; the shipped tagger's checksum is part of it
-DEID_VERSION = f"chartsift-deid-0.18+crf-{BUILTIN_SHA256_12}-{BUILTIN_SPANS_SHA256_12}"
+DEID_VERSION = f"chartsift-deid-0.19+crf-{BUILTIN_SHA256_12}-{BUILTIN_SPANS_SHA256_12}"
 TAGGER_SEGMENT = 4_000  # characters the tagger reads at once (cut at line breaks, never inside a span)
 SEGMENT = 50_000  # characters per analysis/anonymization pass; longer notes are cut at line breaks
 WINDOWS_PER_NER_BATCH = 128  # NER windows per spaCy batch (a window is about 50 characters)
@@ -161,7 +162,8 @@ class Deidentifier:
         common = v.known_words - v.any_names
         self.site_entries = [(e, kind, e in common) for words, kind in ((policy.site_names, "PERSON"),
                              (policy.site_places, "LOCATION")) for e in sorted(words) if len(e) >= 2]  # fmt: skip
-        self.span_classifier = (SpanClassifier.from_json(Path(policy.span_model).read_text(), policy.span_threshold)
+        self.span_classifier = (replace(SpanClassifier.from_json(Path(policy.span_model).read_text(), policy.span_threshold),
+                                        proper_floor=policy.proper_floor, misspelt_floor=policy.misspelt_floor)
                                 if policy.span_model else None)  # fmt: skip
         veto, threshold = (1.0, CANDIDATE_THRESHOLD) if self.span_classifier else (policy.tagger_veto, policy.tagger_threshold)
         self.tagger = PhiTagger(policy.tagger_model, veto, threshold, self.clinical_terms | v.drugs) \
@@ -281,10 +283,9 @@ class Deidentifier:
         spans: list[PhiSpan] = []
         for off, seg, inside in self._segments(folded, rule_spans):
             features = self.rule_features(seg, inside)
-            found = (spans_model.keep(seg, tagger.candidates(seg, features, inside), self.vocab.any_names,
-                                      self.vocab.unknown, self.policy.proper_floor, self.vocab.spelling,
-                                      self.policy.misspelt_floor) if spans_model is not None
+            found = (spans_model.keep(seg, tagger.candidates(seg, features, inside), self.vocab) if spans_model is not None
                      else tagger.refine(seg, features, inside))  # fmt: skip
+            found += caps_subjects(seg, self.vocab.knows)
             spans += [PhiSpan(x.start + off, x.end + off, x.entity_type, x.score) for x in found]
         spans = with_name_parts(folded, without_run_on(folded, spans, self.vocab.wide_places), self.vocab.known_words)
         if self.policy.propagate_names:

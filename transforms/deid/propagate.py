@@ -49,11 +49,10 @@ def propagate_names(text: str, spans: list[PhiSpan], clinical_terms: frozenset[s
     return found
 
 
-# what follows an eponym used as one ("Weber test", "Murphy's sign", "Foley catheter", "Swan-Ganz")
-_EPONYM_AFTER = regex.compile(r"(?:'s|s'|')?[ \t]+(?i:signs?|disease|syndrome|palsy|reflex(?:es)?|tests?|score|scale|"
-                              r"criteria|maneuver|manoeuvre|catheter|procedure|fracture|classification|stage|ulcer|"
-                              r"phenomenon|triad|tube|valve|esophagus|drain|position|stockings?|murmur|nodes?|cells?|"
-                              r"bod(?:y|ies)|angle|line)\b|-\p{L}")  # fmt: skip
+# what follows an eponym used as one ("Weber test", "Murphy's sign", "Foley catheter", "Swan-Ganz"):
+# words.yaml `eponym_next`, after an optional possessive, or a hyphen and a letter
+_EPONYM_AFTER = regex.compile(r"(?:'s|s'|')?[ \t]+(?i:" + "|".join(sorted(word_list("eponym_next"), key=lambda w: (-len(w), w)))
+                              + r")\b|-\p{L}")  # fmt: skip
 
 
 def _eponym_copies(text: str, low: str, eponyms: set[str]) -> list[PhiSpan]:

@@ -36,12 +36,13 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import repeat
 from pathlib import Path
+from typing import Protocol
 
 import regex
 from spacy.lang.en.stop_words import STOP_WORDS
 
 from transforms.deid.recognizers import starts_clause
-from transforms.deid.words import word_list
+from transforms.deid.words import pattern_macros, word_list
 from transforms.records import PhiSpan
 
 DECIDED_TYPES = frozenset(("PERSON", "LOCATION", "ORGANIZATION", "DATE"))  # what the classifier decides
@@ -320,6 +321,16 @@ def _word_features(f: dict[str, float], view: NoteView, t: str, words: list[str]
     return [dfmin, phrmax]
 
 
+class Words(Protocol):
+    """What `SpanClassifier.keep` asks of the word lists (transforms.deid.vocabulary.Vocabulary)."""
+
+    any_names: frozenset[str]  # every word a name list holds (lower case)
+
+    def unknown(self, word: str) -> bool: ...  # a capitalised word no English, clinical or stop-word list knows
+
+    def spelling(self, word: str) -> bool | None: ...  # misspelt (True), everyday (False) or neither (None)
+
+
 @dataclass
 class SpanClassifier:
     """Weights and word counts, read from a model file (JSON, see `to_json`)."""
@@ -328,6 +339,8 @@ class SpanClassifier:
     stats: WordStats
     threshold: float = 0.1
     card: dict = field(default_factory=dict)
+    proper_floor: float = PROPER_FLOOR  # see `unknown_proper`; a site setting, not stored in the file
+    misspelt_floor: float = MISSPELT_FLOOR  # see `misspelt_only`; a site setting, not stored in the file
 
     def first_token_keys(self) -> frozenset[str]:
         """The CRF features of a candidate's first token that `features` reads: those it weighs, and
@@ -338,23 +351,20 @@ class SpanClassifier:
         f = features(text, c, self.stats, view=view)
         return _sigmoid(sum(map(operator.mul, map(self.weights.get, f, repeat(0.0)), f.values())))
 
-    def keep(self, text: str, candidates: list[Candidate], names: frozenset[str] = frozenset(),
-             unknown: Callable[[str], bool] | None = None, proper_floor: float = PROPER_FLOOR,
-             spelling: Callable[[str], bool | None] | None = None, misspelt_floor: float = MISSPELT_FLOOR) -> list[PhiSpan]:  # fmt: skip
+    def keep(self, text: str, candidates: list[Candidate], words: Words | None = None) -> list[PhiSpan]:
         """The candidates' spans it keeps; spans of types it does not decide, and dates a strong date
-        pattern found, are always kept (fail closed: see `STRONG_DATE`). With `unknown` (whether no
-        word list knows a word), an unknown proper noun is kept from P(PHI) `proper_floor` up (see
-        `unknown_proper`). With `spelling` (`Vocabulary.spelling`: misspelt, everyday or neither), a
-        candidate of misspelt and everyday words only needs P(PHI) `misspelt_floor` (see
-        `misspelt_only`), and a misspelt word is never an unknown proper noun. A date with no digit
-        or calendar word (`date_like`) and a one-word name before a device (`named_device`) are
-        dropped. A kept name loses an edge of everyday words that a smaller candidate, dropped,
-        covers ("KLEIN WOULD BE", with "WOULD BE" dropped, keeps "KLEIN": see `cut_dropped`;
-        `names`, lower case, are never cut off)."""
+        pattern found, are always kept (fail closed: see `STRONG_DATE`). A date with no digit or
+        calendar word (`date_like`) and a one-word name before a device (`named_device`) are dropped.
+        With `words` (the de-identifier's `Vocabulary`):
+        - an unknown proper noun is kept from P(PHI) `proper_floor` up (`unknown_proper`);
+        - a candidate of misspelt and everyday words only needs P(PHI) `misspelt_floor` (see
+          `misspelt_only`), and a misspelt word is never an unknown proper noun;
+        - a kept name loses an edge of everyday words that a smaller candidate, dropped, covers
+          ("KLEIN WOULD BE", with "WOULD BE" dropped, keeps "KLEIN": see `cut_dropped`), except a
+          word a name list holds."""
         view = NoteView(text)
         kept, dropped = [], []
-        word = unknown if spelling is None or unknown is None else lambda w: unknown(w) and spelling(w) is not True
-        lowest = min(self.threshold, proper_floor) if word is not None else self.threshold  # below: never kept
+        lowest = self.threshold if words is None else min(self.threshold, self.proper_floor)  # below: never kept
         for c in candidates:
             if not decides(c):
                 kept.append(c.span)
@@ -363,15 +373,17 @@ class SpanClassifier:
                 dropped.append(c.span)
                 continue
             p = self.probability(text, c, view)
-            if p < lowest or (spelling is not None and p < misspelt_floor and misspelt_only(text, c.span, spelling)):
+            if p < lowest or (words is not None and p < self.misspelt_floor
+                              and misspelt_only(text, c.span, words.spelling)):  # fmt: skip
                 dropped.append(c.span)
                 continue
-            proper = unknown_proper(text, c.span, view, word) if word is not None and p >= proper_floor else []
+            proper = unknown_proper(text, c.span, view, words) if words is not None and p >= self.proper_floor else []
             if p >= self.threshold or proper == [c.span]:
                 kept.append(c.span)
             else:
                 kept += proper  # "States Yurina": the unknown word, not the verb
                 dropped.append(c.span)
+        names = words.any_names if words is not None else frozenset()
         everyday = [d for d in dropped if d.entity_type == "PERSON" and _everyday(text[d.start : d.end], names)]
         return cut_dropped(text, kept, everyday)
 
@@ -404,10 +416,10 @@ STRONG_DATE = 0.85
 _TITLE_WORD = regex.compile(r"(?<![\p{L}'’-])\p{Lu}\p{Ll}{2,}(?![\p{L}'’-])")
 
 
-def unknown_proper(text: str, span: PhiSpan, view: NoteView, unknown: Callable[[str], bool]) -> list[PhiSpan]:
+def unknown_proper(text: str, span: PhiSpan, view: NoteView, words: Words) -> list[PhiSpan]:
     """The words of a name, place or organisation candidate that are unknown proper nouns: a
-    Title-case word no word list knows (`unknown`: English, clinical, drug and stop words; name
-    lists do not count), inside a sentence (not at the start of a line or clause) of a mixed-case
+    Title-case word no word list knows (`words.unknown`: English, clinical, drug and stop words;
+    name lists do not count) and that is no misspelling (`words.spelling`), inside a sentence (not at the start of a line or clause) of a mixed-case
     note. In prose such a word is a proper noun ("States Yurina has had fevers", "seen at
     Brindlecombe"). The classifier learnt from real nursing notes, where capitalised unknown words
     are often misspellings, so it drops many such names in styles it has not seen; they are kept
@@ -416,7 +428,39 @@ def unknown_proper(text: str, span: PhiSpan, view: NoteView, unknown: Callable[[
     if span.entity_type not in _NAMES_AND_PLACES or view.case != "nc=mixed":
         return []
     return [PhiSpan(m.start(), m.end(), span.entity_type, span.score) for m in _TITLE_WORD.finditer(text, span.start, span.end)
-            if unknown(m.group()) and not starts_clause(text, m.start())]  # fmt: skip
+            if words.unknown(m.group()) and words.spelling(m.group()) is not True
+            and not starts_clause(text, m.start())]  # fmt: skip
+
+
+# a clause's first two or three all-caps words before a verb a person is the subject of (words.yaml
+# `subject_verbs`: "0400: SANDINA CROWDER REMAINS ON BIPAP", "PLAN: RYKUS AKKERMANS IS TO ...")
+_PARTICLES = word_list("surname_particles")
+_CAPS_WORD = r"\p{Lu}[\p{Lu}'’-]*\p{Lu}"
+_CAPS_SUBJECT = regex.compile(
+    r"(?:^|(?<=[:;.][ \t]{1,3})|(?<=\n[ \t]*))(" + _CAPS_WORD + r"(?:[ \t]+" + _CAPS_WORD + r"){1,2}?)[ \t]+(?:"
+    + "|".join(sorted((v.upper() for v in word_list("subject_verbs")), key=lambda v: (-len(v), v))) + r")\b",
+    flags=regex.M,
+)  # fmt: skip
+
+
+def _unknown_name(words: list[str], known: Callable[[str], bool]) -> bool:
+    """Words of 3 letters or more that `known` does not know, a surname particle between them ("DE")."""
+    return all((len(w) >= 3 and not known(w)) or (0 < i < len(words) - 1 and w.lower() in _PARTICLES)
+               for i, w in enumerate(words))  # fmt: skip
+
+
+def caps_subjects(text: str, known: Callable[[str], bool]) -> list[PhiSpan]:
+    """Names an all-caps note gives as a clause's subject, where no word list knows any of their
+    words (`known`: English, clinical, drug, stop and not-a-name words; 3 letters or more each, a
+    surname particle between them):
+    "0400: SANDINA CROWDER REMAINS ON BIPAP". In all-caps notes case tells nothing, and the CRF,
+    taught by real nursing notes where most unknown capitals are misspellings or shorthand, proposes
+    no candidate there. In nested CV such runs occurred in no PhysioNet note; in the synthetic dev
+    sets every one was a name. Kept whatever the classifier says (a rule, like a phone number)."""
+    found = [m for m in _CAPS_SUBJECT.finditer(text) if _unknown_name(m.group(1).split(), known)]
+    if not found or NoteView(text).case != "nc=upper":
+        return []
+    return [PhiSpan(m.start(1), m.end(1), "PERSON", 0.8) for m in found]
 
 
 def misspelt_only(text: str, span: PhiSpan, spelling: Callable[[str], bool | None]) -> bool:
@@ -432,13 +476,14 @@ def misspelt_only(text: str, span: PhiSpan, spelling: Callable[[str], bool | Non
     return True in said and None not in said
 
 
-# a date without a digit names a month, a weekday or a holiday ("March", "Tues", "Christmas")
+# a date without a digit names a month, a weekday or a holiday ("March", "Tues", "Christmas"); the
+# month and weekday spellings are recognizers.yaml's, whose WEEKDAY takes the separator after it
+_WEEKDAY = pattern_macros()["WEEKDAY"]
+assert _WEEKDAY.endswith(r"\.?,?\s+)"), "recognizers.yaml WEEKDAY changed shape"
 _DATE_WORD = regex.compile(
-    r"(?i)\b(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|oct(?:ober)?"
-    r"|nov(?:ember)?|dec(?:ember)?|mon(?:day)?|tue(?:s(?:day)?)?|wed(?:nesday)?|thu(?:rs?)?(?:day)?|fri(?:day)?"
-    r"|sat(?:urday)?|sun(?:day)?|christmas|xmas|easter|thanksgiving|halloween|hanukkah|new year|independence day"
-    r"|memorial day|labor day)\b\.?"
-)
+    r"(?i)\b(?:" + pattern_macros()["MONTH"] + "|" + _WEEKDAY.removesuffix(r"\.?,?\s+)") + ")"
+    + r"|christmas|xmas|easter|thanksgiving|halloween|hanukkah|new year|independence day|memorial day|labor day)\b\.?"
+)  # fmt: skip
 
 
 # what a number or fraction is when these come before or after it: ventilator pressures ("BIPAP
@@ -474,7 +519,7 @@ def date_like(text: str, span: PhiSpan) -> bool:
 
 
 # what follows a device or eponym named after a person or firm ("Quinton catheter", "Bear Hugger")
-_DEVICE_NEXT = (word_list("eponym_next") | word_list("device_next")) - {"cell", "cells"}
+_DEVICE_NEXT = word_list("eponym_next") - {"cell", "cells"}
 _NEXT_WORD = regex.compile(r"[ \t]*-?[ \t]*(\p{L}+)")
 
 

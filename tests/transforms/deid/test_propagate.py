@@ -77,10 +77,10 @@ def test_when_the_word_beside_a_name_is_known_or_written_otherwise_then_the_name
 
 
 def test_when_a_surname_is_also_an_eponym_then_its_copies_are_masked_but_not_the_eponym():
-    text = "Seen by Dr. Weber. Early Weber aware; Weber test normal, Weber's sign neg, weber units; Swan-Weber"
+    text = "Seen by Dr. Weber. Early Weber aware; Weber test normal, Weber's sign neg, weber units; Swan-Weber; Weber pump"
     spans = [PhiSpan(12, 17, "PERSON", 0.9)]
     copies = [text[s.start : s.end] + "@" + str(s.start) for s in propagate_names(text, spans, frozenset({"weber"}))]
-    assert copies == ["Weber@12", "Weber@25"]
+    assert copies == ["Weber@12", "Weber@25"]  # the heads are words.yaml's eponym_next ("pump" too)
 
 
 @pytest.mark.parametrize(

@@ -1,10 +1,35 @@
 """The tagger's span classifier without a model file: its features, word counts that leave a
 group out, the file round trip, what it always keeps, and that training learns."""
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 import pytest
 
-from transforms.deid.spanclf import Candidate, SpanClassifier, WordStats, cut_dropped, features, fit, is_phi
+from transforms.deid.spanclf import (
+    Candidate,
+    SpanClassifier,
+    WordStats,
+    caps_subjects,
+    cut_dropped,
+    features,
+    fit,
+    is_phi,
+)
 from transforms.records import PhiSpan
+
+
+@dataclass
+class _Words:
+    """What keep() asks of the word lists (Vocabulary in the engine): none known by default."""
+
+    any_names: frozenset[str] = frozenset()
+    unknown: Callable[[str], bool] = lambda w: False  # noqa: E731
+    spelling: Callable[[str], bool | None] = lambda w: None  # noqa: E731
+
+
+def _floors(threshold: float, bias: float, proper: float = 0.005, misspelt: float = 0.5) -> SpanClassifier:
+    return SpanClassifier({"bias": bias}, WordStats(), threshold, proper_floor=proper, misspelt_floor=misspelt)
 
 NOTES = [("p1", "neo gtt at 0.5. healey aware", [(16, 22)]), ("p2", "neo weaned off", []),
          ("p3", "neo and levo", []), ("p3", "neo again", [])]  # fmt: skip
@@ -128,9 +153,9 @@ def test_when_a_dropped_tail_holds_a_surname_or_an_initial_then_the_kept_name_is
     whole = Candidate(PhiSpan(roger, black + 5, "PERSON", 0.6), [0.1, 0.1], ["B-NAME", "I-NAME"], [("PERSON", 0.6)], [], "son", "and")
     first = Candidate(PhiSpan(roger, roger + 5, "PERSON", 0.85), [0.1], ["B-NAME"], [], [], "son", "black")
     tail = Candidate(PhiSpan(black, black + 5, "PERSON", 0.85), [0.6], ["B-NAME"], [], [], "roger", "at")
-    kept = clf.keep(text, [whole, first, tail], names=frozenset({"roger", "black"}))
+    kept = clf.keep(text, [whole, first, tail], _Words(any_names=frozenset({"roger", "black"})))
     assert (roger, black + 5) in [(s.start, s.end) for s in kept]  # "BLACK" is a surname: never cut off
-    kept = clf.keep(text, [whole, first, tail], names=frozenset({"roger"}))
+    kept = clf.keep(text, [whole, first, tail], _Words(any_names=frozenset({"roger"})))
     assert (roger, black + 5) not in [(s.start, s.end) for s in kept]  # an everyday word: cut
     a = text.index(" A.") + 1
     name = Candidate(PhiSpan(text.index("MORGAN"), a + 1, "PERSON", 0.6), [0.1, 0.1], ["B-NAME", "I-NAME"], [], [], ",", "x")
@@ -159,24 +184,21 @@ def test_when_a_strong_date_pattern_found_the_date_then_the_classifier_cannot_dr
 def test_when_an_unknown_title_case_word_inside_a_sentence_is_unsure_then_it_is_kept_from_the_floor_up(text, word, kept):
     start = text.index(word)
     cand = Candidate(PhiSpan(start, start + len(word), "PERSON", 0.6), [0.99], ["O"], [], [], "states", "has")
-    clf = SpanClassifier({"bias": -5.3}, WordStats(), 0.03)  # P(PHI) 0.005: below the threshold, at the floor
     known = frozenset({"wife", "called", "states", "pain", "has", "had", "fevers", "since", "monday"})
-
-    def unknown(w: str) -> bool:
-        return w.lower() not in known
-
-    assert (cand.span in clf.keep(text, [cand], unknown=unknown, proper_floor=0.004)) is kept
-    assert cand.span not in clf.keep(text, [cand], unknown=unknown, proper_floor=0.01)  # below the floor: dropped
-    assert cand.span not in clf.keep(text, [cand])  # without the word lists: the threshold alone
+    words = _Words(unknown=lambda w: w.lower() not in known)
+    # P(PHI) 0.005: below the threshold, at the floor
+    assert (cand.span in _floors(0.03, -5.3, proper=0.004).keep(text, [cand], words)) is kept
+    assert cand.span not in _floors(0.03, -5.3, proper=0.01).keep(text, [cand], words)  # below the floor: dropped
+    assert cand.span not in _floors(0.03, -5.3, proper=0.004).keep(text, [cand])  # without the word lists: the threshold alone
 
 
 def test_when_an_unsure_candidate_takes_in_a_known_word_then_only_its_unknown_proper_noun_is_kept():
     text = "Wife called. States Yurina has had fevers since Monday."
     start = text.index("States")
     cand = Candidate(PhiSpan(start, start + len("States Yurina"), "PERSON", 0.6), [0.99], ["O"], [], [], ".", "has")
-    clf = SpanClassifier({"bias": -5.3}, WordStats(), 0.03)  # P(PHI) 0.005: below the threshold, at the floor
     known = frozenset({"wife", "called", "states", "has", "had", "fevers", "since", "monday"})
-    kept = clf.keep(text, [cand], unknown=lambda w: w.lower() not in known, proper_floor=0.004)
+    # P(PHI) 0.005: below the threshold, at the floor
+    kept = _floors(0.03, -5.3, proper=0.004).keep(text, [cand], _Words(unknown=lambda w: w.lower() not in known))
     assert [text[s.start : s.end] for s in kept] == ["Yurina"]  # not the verb at the clause's start
 
 
@@ -197,30 +219,26 @@ def test_when_a_candidate_is_only_misspelt_and_known_words_then_it_needs_the_mis
     start = text.index(word)
     typ = "LOCATION" if "seen at" in text else "PERSON"
     cand = Candidate(PhiSpan(start, start + len(word), typ, 0.6), [0.9], ["O"], [], [], "pt", "at")
-    clf = SpanClassifier({"bias": bias}, WordStats(), 0.03)
     spelling = {"recieved": True, "amniodarone": True, "pt": False, "at": False, "noon": False, "good": False,
                 "heartland": False}.get  # fmt: skip
-
-    def said(w: str) -> bool | None:
-        return spelling(w.lower())
-
-    assert (cand.span in clf.keep(text, [cand], spelling=said, misspelt_floor=0.5)) is kept
-    assert cand.span in clf.keep(text, [cand], spelling=said, misspelt_floor=0.0)  # 0: off
-    assert cand.span in clf.keep(text, [cand])  # without the word lists: the threshold alone
+    words = _Words(spelling=lambda w: spelling(w.lower()))
+    assert (cand.span in _floors(0.03, bias, misspelt=0.5).keep(text, [cand], words)) is kept
+    assert cand.span in _floors(0.03, bias, misspelt=0.0).keep(text, [cand], words)  # 0: off
+    assert cand.span in _floors(0.03, bias).keep(text, [cand])  # without the word lists: the threshold alone
 
 
 def test_when_a_misspelt_word_is_unsure_then_the_unknown_proper_noun_floor_does_not_keep_it():
     text = "Wife called. States Amniodarone was given."
     start = text.index("Amniodarone")
     cand = Candidate(PhiSpan(start, start + len("Amniodarone"), "PERSON", 0.6), [0.99], ["O"], [], [], "states", "was")
-    clf = SpanClassifier({"bias": -5.3}, WordStats(), 0.03)  # P(PHI) 0.005: below the threshold, at the floor
+    clf = _floors(0.03, -5.3, proper=0.004)  # P(PHI) 0.005: below the threshold, at the floor
 
     def unknown(w: str) -> bool:
         return w.lower() == "amniodarone"
 
-    assert cand.span in clf.keep(text, [cand], unknown=unknown, proper_floor=0.004)
+    assert cand.span in clf.keep(text, [cand], _Words(unknown=unknown))
     misspelt = {"amniodarone": True}.get
-    assert clf.keep(text, [cand], unknown=unknown, proper_floor=0.004, spelling=lambda w: misspelt(w.lower())) == []
+    assert clf.keep(text, [cand], _Words(unknown=unknown, spelling=lambda w: misspelt(w.lower()))) == []
 
 
 @pytest.mark.parametrize(
@@ -263,3 +281,24 @@ def test_when_a_one_word_name_names_a_device_or_eponym_then_it_is_dropped(text, 
     cand = Candidate(PhiSpan(start, start + len(word), "PERSON", 0.6), [0.9], ["B-NAME"], [], [], "x", "x")
     clf = SpanClassifier({"bias": 7.0}, WordStats(), 0.03)  # P(PHI) 0.999: keeps whatever it decides
     assert (cand.span in clf.keep(text, [cand])) is kept
+
+
+_KNOWN = frozenset({"pt", "neuro", "son", "film", "bear", "hugger", "alert", "family", "wenda"})
+
+
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        ("MICU NSG 0400: ORLA VENJIK REMAINS ON BIPAP 14/8. PT IS ALERT.", ["ORLA VENJIK"]),
+        ("NEURO: TOMEK DE VRABELJ DENIES PAIN.\nYURINA KORVALIS CALLED, SON UPDATED.", ["TOMEK DE VRABELJ", "YURINA KORVALIS"]),
+        ("PLAN: OSKA VRABELJ-MARNEO IS TO GO HOME.", ["OSKA VRABELJ-MARNEO"]),
+        ("PT REMAINS ON BIPAP. FAMILY IS AWARE. BEAR HUGGER IS ON.", []),  # a word a list knows
+        ("0400: WENDA KORVALIS REMAINS ON BIPAP.", []),  # one word known: not this rule's to say
+        ("CXR: VENJIK KORVALIS CLEAR.", []),  # no subject verb after it
+        ("0400: DE VENJIK REMAINS ON BIPAP.", []),  # a particle first
+        ("VITALS STABLE. ORLA VENJIK REMAINS ON BIPAP. Pt is alert and Calm, Family Aware, Son Here.", []),  # not an all-caps note
+        ("MICU NSG 0400: ZX VENJIK REMAINS ON BIPAP. PT IS ALERT.", []),  # a word of two letters
+    ],
+)
+def test_when_an_all_caps_clause_starts_with_unknown_words_before_a_subject_verb_then_they_are_a_name(text, names):
+    assert [text[s.start : s.end] for s in caps_subjects(text, lambda w: w.lower() in _KNOWN)] == names

@@ -23,6 +23,31 @@ def test_when_a_word_is_one_edit_from_a_known_word_then_it_is_misspelt(word, mis
     assert vocabulary().misspelt(word) is misspelt
 
 
+@pytest.mark.parametrize(
+    ("word", "misspelt"),
+    [
+        ("imtermittant", True),  # two letters changed, 12 letters
+        ("Nitroglercerine", True),  # a letter changed and one added
+        ("intermittent", False),  # spelt right
+        ("imtermitttannt", False),  # four edits away
+        ("amiodaroone", True),  # one edit, as before
+        ("anmiodaronne", True),  # two added
+        ("reciievedd", False),  # ten letters, but "received" is too short to be meant from two edits
+        ("Brindlecombe", False),  # a long name near nothing
+    ],
+)
+def test_when_a_long_word_is_two_edits_from_a_long_known_word_then_it_is_misspelt(word, misspelt):
+    right = frozenset({"received", "amiodarone", "intermittent", "nitroglycerine"})
+    v = vocabulary(spelt_right=right, known_words=vocabulary().known_words | right)
+    assert v.misspelt(word) is misspelt
+
+
+def test_when_a_word_is_shorter_than_ten_letters_then_two_edits_do_not_make_it_misspelt():
+    v = vocabulary(spelt_right=frozenset({"hospitals"}))
+    assert v.misspelt("hozpitalz") is False
+    assert vocabulary(spelt_right=frozenset({"electrolytes"})).misspelt("elektrolytez") is True
+
+
 def test_when_a_name_list_holds_the_word_then_it_is_not_misspelt():
     assert vocabulary(any_names=frozenset({"recieved"})).misspelt("Recieved") is False
 
