@@ -96,3 +96,15 @@ def test_when_threads_share_the_recognizer_then_each_scan_has_its_own_scratch(ga
     want = _ruled_out(gate, text)
     with ThreadPoolExecutor(4) as pool:
         assert list(pool.map(lambda t: _ruled_out(gate, t), [text] * 16)) == [want] * 16
+
+
+@pytest.mark.parametrize(("text", "name"), [
+    ("Pt: Wenda Bašić   DOB 6/25/2018", "Wenda Bašić"),  # a letter with a caron
+    ("Patient Name: Zoë Müller-Sørensen\nDOB: 1/2/1950", "Zoë Müller-Sørensen"),
+    ("Patient Name: Ólafur Korvalis\nDOB: 1/2/1950", "Ólafur Korvalis"),  # an accented first letter
+    ("Patient Name: Orla Venjik\nDOB: 1/2/1950", "Orla Venjik"),
+])  # fmt: skip
+def test_when_a_name_pattern_meets_accented_letters_then_it_takes_the_whole_name(gated_and_plain, text, name):
+    gated, _ = gated_and_plain
+    people = [text[r.start : r.end] for r in gated.analyze(text, ["PERSON"]) if r.entity_type == "PERSON"]
+    assert name in people
