@@ -1,8 +1,8 @@
 """Shift a date string by a number of days, keeping the shape it was written in.
 
 Handles ISO (2024-03-14, with time), m/d/yyyy, m/d/yy, m/d (no year), m/yy (8/84), 14-Mar-2024, 07MAY2024,
-20240314, "March 14th, 2024", "Mar 14", "the 3rd of January", "March 2024" and a leading weekday,
-in any case. Returns None when the string is not a date it can shift (the caller then redacts it).
+20240314, "March 14th, 2024", "Mar 14", "the 3rd of January", "March 2024", a year written with an
+apostrophe ("'92", "74'"; moved as its middle day is) and a leading weekday, in any case. Returns None when the string is not a date it can shift (the caller then redacts it).
 Each shape here answers one `date_*` pattern of recognizers.yaml (a test holds the two sets equal
 and checks that what the patterns find, these rewrite); months and weekdays are spelled once, there.
 """
@@ -111,6 +111,8 @@ _SHAPES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(rf"^{_WD_RX}{_MONTH_RX}(?P<dot>\.?)(?P<s1>\s+)(?P<d>\d{{1,2}})(?P<ord>st|nd|rd|th)?(?:(?P<s2>,?\s+)(?P<y>\d{{4}}))?$", re.I), "mdy_text"),
     (re.compile(rf"^(?P<the>the\s+)?(?P<d>\d{{1,2}})(?P<ord>st|nd|rd|th)(?P<of>\s+(?:day\s+)?of\s+){_MONTH_RX}(?:(?P<s2>,?\s+)(?P<y>\d{{4}}))?$", re.I), "ordinal_of"),
     (re.compile(rf"^{_MONTH_RX}(?P<dot>\.?)(?P<s1>,?\s+(?:of\s+)?)(?P<y>\d{{4}})$", re.I), "month_year"),
+    (re.compile(r"^(?P<q>['’])(?P<y>\d{2})$"), "year_apostrophe"),  # "'92"
+    (re.compile(r"^(?P<y>\d{2})(?P<q>['’])$"), "year_apostrophe_after"),  # "74'"
 ]  # fmt: skip
 
 
@@ -158,6 +160,9 @@ def _render(kind: str, m: re.Match[str], days: int) -> str:
     if kind == "my":
         new = dt.date(_full_year(g["y"]), int(g["m"]), 15) + delta
         return _pad(g["m"], new.month) + "/" + _year_like(g["y"], new.year)
+    if kind in ("year_apostrophe", "year_apostrophe_after"):  # a year alone moves as its middle day does
+        year = f"{(dt.date(_full_year(g['y']), 7, 2) + delta).year % 100:02d}"
+        return g["q"] + year if kind == "year_apostrophe" else year + g["q"]
     if kind == "month_year":
         new = dt.date(int(g["y"]), _month_index(g["mon"]), 15) + delta
         return _month_like(g["mon"] + g["dot"], new.month) + g["s1"] + str(new.year)

@@ -10,7 +10,7 @@ from transforms.deid.recognizers import load_pattern_specs
 EXAMPLES = """Admitted 2024-03-14 and 2024-03-14T08:30:00Z; seen Mon, 3/14/2024, 03/14/24, 3.14.2024 and 3-14-24.
 Follow-up on 3/21. Surgery 14-Mar-2024, 07MAY2024, 14 March 2024, 3rd Jan '92, 20240314.
 Discharged March 14th, 2024; Mar 14; Tuesday March 5 2024; SEPT 3, 2023; the 3rd of January, 2024;
-the 21st day of June; March 2024; Feb. of 2023; jan 5th; wed 3/4/2023; S/P UTI 6/85."""
+the 21st day of June; March 2024; Feb. of 2023; jan 5th; wed 3/4/2023; S/P UTI 6/85; MI '92, CVA 74'."""
 
 
 def _date_specs():
@@ -46,3 +46,8 @@ def test_when_a_date_is_glued_to_a_word_or_follows_a_word_ending_in_rates_then_i
 
 def test_when_a_month_and_two_digit_year_is_shifted_then_it_keeps_its_shape():
     assert dates.shift_date_text("8/84", 30) == "9/84" and dates.shift_date_text("12/99", 30) == "1/00"
+
+
+def test_when_a_year_written_with_an_apostrophe_is_shifted_then_it_moves_as_its_middle_day_does():
+    assert dates.shift_date_text("'92", 30) == "'92" and dates.shift_date_text("'92", 200) == "'93"
+    assert dates.shift_date_text("74'", -200) == "73'" and dates.shift_date_text("92", 200) is None  # a bare number is no year

@@ -17,6 +17,8 @@ def street():
     ("lives at 123 Main St. in Boston", "123 Main St."), ("123 MAIN ST", "123 MAIN ST"),
     ("4 N. Elm Street", "4 N. Elm Street"), ("12 St. Paul Ave", "12 St. Paul Ave"), ("99 oak road", "99 oak road"),
     ("45 degrees. neuro vs q1h. ct", None), ("25 stable ct", None), ("500 ml hespan. ct", None),
+    ("1L PLEURAL AND 2 MEDIASTINAL CT DIVIDED", None), ("PT HAD 3 EPISODES ST IN 130'S", None),  # chest tubes, sinus tach
+    ("lives at 4 Elm Court", "4 Elm Court"), ("lives at 14 Elm Ct", "14 Elm Ct"),  # one digit: a street type written out
     ("7 was \nplace", None), ("5 beat runs vt. dr.", None),
 ])  # fmt: skip
 def test_when_a_street_address_is_looked_for_then_shorthand_is_not_one(street, text, found):
@@ -108,3 +110,24 @@ def test_when_a_name_pattern_meets_accented_letters_then_it_takes_the_whole_name
     gated, _ = gated_and_plain
     people = [text[r.start : r.end] for r in gated.analyze(text, ["PERSON"]) if r.entity_type == "PERSON"]
     assert name in people
+
+
+@pytest.mark.parametrize(("text", "names"), [
+    ("DAUGHTER MARY AT BEDSIDE", ["MARY"]), ("SON(TOMEK) CALLED", ["TOMEK"]), ("BRO ORLA VENJIK CALLED", ["ORLA VENJIK"]),
+    ("NO PRE-OP BRONCHODILATORS NOTED", []),  # "BRO" inside a word is no brother
+    ("PT HAS 2 DAUGHTERS THAT VISIT", []), ("LUNGS BRONCHIAL/COARSE", []), ("2 SM BROWN SOFT STOOLS", []),
+])  # fmt: skip
+def test_when_a_relative_is_named_in_capitals_then_the_relation_is_a_whole_word(text, names):
+    spec = next(p for p in load_pattern_specs() if p.name == "upper_relative_name")
+    assert [m.group(1) for m in regex.finditer(spec.regex, text)] == names
+
+
+@pytest.mark.parametrize(("text", "years"), [
+    ("PMH: s/p MI '92, CABG \u201995", ["'92", "\u201995"]),  # before the number: strong
+    ("CVA 74'. CHOLECYSTECTOMY 77'.", ["74'", "77'"]),  # after it: weak (feet look the same)
+    ("5'10\" tall; rhythm 'AF'", []),
+])  # fmt: skip
+def test_when_a_two_digit_year_is_written_with_an_apostrophe_then_it_is_a_date(gated_and_plain, text, years):
+    gated, plain = gated_and_plain
+    found = [text[r.start : r.end] for r in gated.analyze(text, ["DATE"]) if r.entity_type == "DATE"]
+    assert found == years and _found(gated, text) == _found(plain, text)
