@@ -419,8 +419,8 @@ _TITLE_WORD = regex.compile(r"(?<![\p{L}'’-])\p{Lu}\p{Ll}{2,}(?![\p{L}'’-])"
 def unknown_proper(text: str, span: PhiSpan, view: NoteView, words: Words) -> list[PhiSpan]:
     """The words of a name, place or organisation candidate that are unknown proper nouns: a
     Title-case word no word list knows (`words.unknown`: English, clinical, drug and stop words;
-    name lists do not count) and that is no misspelling (`words.spelling`), inside a sentence (not at the start of a line or clause) of a mixed-case
-    note. In prose such a word is a proper noun ("States Yurina has had fevers", "seen at
+    name lists do not count) and that is no misspelling (`words.spelling`), inside a sentence (not
+    at the start of a line or clause) of a mixed-case note. In prose such a word is a proper noun ("States Yurina has had fevers", "seen at
     Brindlecombe"). The classifier learnt from real nursing notes, where capitalised unknown words
     are often misspellings, so it drops many such names in styles it has not seen; they are kept
     unless it is near-certain. A candidate that is one such word comes back whole; in a longer one
@@ -450,10 +450,9 @@ def _unknown_name(words: list[str], known: Callable[[str], bool]) -> bool:
 
 
 def caps_subjects(text: str, known: Callable[[str], bool]) -> list[PhiSpan]:
-    """Names an all-caps note gives as a clause's subject, where no word list knows any of their
-    words (`known`: English, clinical, drug, stop and not-a-name words; 3 letters or more each, a
-    surname particle between them):
-    "0400: SANDINA CROWDER REMAINS ON BIPAP". In all-caps notes case tells nothing, and the CRF,
+    """Names an all-caps note gives as a clause's subject ("0400: SANDINA CROWDER REMAINS ON
+    BIPAP"), where no word list knows any of their words (`known`: English, clinical, drug, stop
+    and not-a-name words; 3 letters or more each, a surname particle between them). In all-caps notes case tells nothing, and the CRF,
     taught by real nursing notes where most unknown capitals are misspellings or shorthand, proposes
     no candidate there. In nested CV such runs occurred in no PhysioNet note; in the synthetic dev
     sets every one was a name. Kept whatever the classifier says (a rule, like a phone number)."""
