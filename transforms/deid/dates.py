@@ -2,7 +2,8 @@
 
 Handles ISO (2024-03-14, with time), m/d/yyyy, m/d/yy, m/d (no year), m/yy (8/84), 14-Mar-2024, 07MAY2024,
 20240314, "March 14th, 2024", "Mar 14", "the 3rd of January", "March 2024", a year written with an
-apostrophe ("'92", "74'"; moved as its middle day is) and a leading weekday, in any case. Returns None when the string is not a date it can shift (the caller then redacts it).
+apostrophe ("'92", "74'"; moved as its middle day is) and a leading weekday, in any case. Returns
+None when the string is not a date it can shift (the caller then redacts it).
 Each shape here answers one `date_*` pattern of recognizers.yaml (a test holds the two sets equal
 and checks that what the patterns find, these rewrite); months and weekdays are spelled once, there.
 """

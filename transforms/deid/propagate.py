@@ -7,7 +7,7 @@ from __future__ import annotations
 import regex
 from spacy.lang.en.stop_words import STOP_WORDS
 
-from transforms.deid.words import word_list
+from transforms.deid.words import alternation, word_list
 from transforms.records import PhiSpan
 
 NAME_WORD = regex.compile(r"[A-Za-z][A-Za-z'\-]+")
@@ -51,8 +51,7 @@ def propagate_names(text: str, spans: list[PhiSpan], clinical_terms: frozenset[s
 
 # what follows an eponym used as one ("Weber test", "Murphy's sign", "Foley catheter", "Swan-Ganz"):
 # words.yaml `eponym_next`, after an optional possessive, or a hyphen and a letter
-_EPONYM_AFTER = regex.compile(r"(?:'s|s'|')?[ \t]+(?i:" + "|".join(sorted(word_list("eponym_next"), key=lambda w: (-len(w), w)))
-                              + r")\b|-\p{L}")  # fmt: skip
+_EPONYM_AFTER = regex.compile(r"(?:'s|s'|')?[ \t]+(?i:" + alternation(word_list("eponym_next")) + r")\b|-\p{L}")
 
 
 def _eponym_copies(text: str, low: str, eponyms: set[str]) -> list[PhiSpan]:
@@ -99,7 +98,7 @@ def with_initials(text: str, spans: list[PhiSpan]) -> list[PhiSpan]:
 
 # a word in a name, and the particles a surname may begin with ("Oska de Marneo", "Anke van der Berg")
 _WORD = r"\p{L}+(?:['’-]\p{L}+)*"
-_PARTICLE = "(?i:" + "|".join(sorted(word_list("surname_particles"), key=lambda w: (-len(w), w))) + ")"
+_PARTICLE = "(?i:" + alternation(word_list("surname_particles")) + ")"
 _NEXT_WORD = regex.compile(rf"[ \t]((?:{_PARTICLE}[ \t])*)({_WORD})(?![\p{{L}}\d'’-])")
 _WORD_BEFORE = regex.compile(rf"(?<![\p{{L}}\d'’.-])({_WORD})[ \t]$")
 

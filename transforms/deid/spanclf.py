@@ -42,7 +42,7 @@ import regex
 from spacy.lang.en.stop_words import STOP_WORDS
 
 from transforms.deid.recognizers import starts_clause
-from transforms.deid.words import pattern_macros, word_list
+from transforms.deid.words import alternation, pattern_macros, word_list
 from transforms.records import PhiSpan
 
 DECIDED_TYPES = frozenset(("PERSON", "LOCATION", "ORGANIZATION", "DATE"))  # what the classifier decides
@@ -420,11 +420,12 @@ def unknown_proper(text: str, span: PhiSpan, view: NoteView, words: Words) -> li
     """The words of a name, place or organisation candidate that are unknown proper nouns: a
     Title-case word no word list knows (`words.unknown`: English, clinical, drug and stop words;
     name lists do not count) and that is no misspelling (`words.spelling`), inside a sentence (not
-    at the start of a line or clause) of a mixed-case note. In prose such a word is a proper noun ("States Yurina has had fevers", "seen at
-    Brindlecombe"). The classifier learnt from real nursing notes, where capitalised unknown words
-    are often misspellings, so it drops many such names in styles it has not seen; they are kept
-    unless it is near-certain. A candidate that is one such word comes back whole; in a longer one
-    ("States Yurina", the verb taken in) only the word does."""
+    at the start of a line or clause) of a mixed-case note. In prose such a word is a proper noun
+    ("States Yurina has had fevers", "seen at Brindlecombe"). The classifier learnt from real
+    nursing notes, where capitalised unknown words are often misspellings, so it drops many such
+    names in styles it has not seen; they are kept unless it is near-certain. A candidate that is
+    one such word comes back whole; in a longer one ("States Yurina", the verb taken in) only the
+    word does."""
     if span.entity_type not in _NAMES_AND_PLACES or view.case != "nc=mixed":
         return []
     return [PhiSpan(m.start(), m.end(), span.entity_type, span.score) for m in _TITLE_WORD.finditer(text, span.start, span.end)
@@ -438,7 +439,7 @@ _PARTICLES = word_list("surname_particles")
 _CAPS_WORD = r"\p{Lu}[\p{Lu}'’-]*\p{Lu}"
 _CAPS_SUBJECT = regex.compile(
     r"(?:^|(?<=[:;.][ \t]{1,3})|(?<=\n[ \t]*))(" + _CAPS_WORD + r"(?:[ \t]+" + _CAPS_WORD + r"){1,2}?)[ \t]+(?:"
-    + "|".join(sorted((v.upper() for v in word_list("subject_verbs")), key=lambda v: (-len(v), v))) + r")\b",
+    + alternation(v.upper() for v in word_list("subject_verbs")) + r")\b",
     flags=regex.M,
 )  # fmt: skip
 
@@ -452,9 +453,9 @@ def _unknown_name(words: list[str], known: Callable[[str], bool]) -> bool:
 def caps_subjects(text: str, known: Callable[[str], bool]) -> list[PhiSpan]:
     """Names an all-caps note gives as a clause's subject ("0400: SANDINA CROWDER REMAINS ON
     BIPAP"), where no word list knows any of their words (`known`: English, clinical, drug, stop
-    and not-a-name words; 3 letters or more each, a surname particle between them). In all-caps notes case tells nothing, and the CRF,
-    taught by real nursing notes where most unknown capitals are misspellings or shorthand, proposes
-    no candidate there. In nested CV such runs occurred in no PhysioNet note; in the synthetic dev
+    and not-a-name words; 3 letters or more each, a surname particle between them). In all-caps
+    notes case tells nothing, and the CRF, taught by real nursing notes where most unknown capitals
+    are misspellings or shorthand, proposes no candidate there. In nested CV such runs occurred in no PhysioNet note; in the synthetic dev
     sets every one was a name. Kept whatever the classifier says (a rule, like a phone number)."""
     found = [m for m in _CAPS_SUBJECT.finditer(text) if _unknown_name(m.group(1).split(), known)]
     if not found or NoteView(text).case != "nc=upper":

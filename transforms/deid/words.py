@@ -3,9 +3,11 @@ shared pieces of the patterns (the macros of recognizers.yaml: months, weekdays,
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 
+import regex
 import yaml
 
 _FILE = Path(__file__).with_name("words.yaml")
@@ -20,6 +22,12 @@ def _lists() -> dict[str, frozenset[str]]:
 def word_list(name: str) -> frozenset[str]:
     """One named list of words.yaml (KeyError for a name it does not hold)."""
     return _lists()[name]
+
+
+def alternation(words: Iterable[str]) -> str:
+    """`words` as a regex alternation, longest first, so a word wins over its own prefix
+    ("reflexes" before "reflex"); escaped, and in a stable order."""
+    return "|".join(regex.escape(w) for w in sorted(words, key=lambda w: (-len(w), w)))
 
 
 @lru_cache(maxsize=1)
