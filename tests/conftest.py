@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
 os.environ.setdefault("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", "")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("PREFECT_HOME", tempfile.mkdtemp(prefix="chartsift-prefect-"))
+if "PREFECT_HOME" not in os.environ:  # a temporary home, removed when the test process exits
+    _PREFECT_HOME = tempfile.mkdtemp(prefix="chartsift-prefect-")
+    atexit.register(shutil.rmtree, _PREFECT_HOME, ignore_errors=True)
+    os.environ["PREFECT_HOME"] = _PREFECT_HOME
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", "1")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
@@ -79,6 +84,7 @@ def _weed_ports(rng) -> list[int]:
 def _start_weed(root: Path, cfg: Path, attempt: int):
     """One `weed mini` on fresh ports. Returns (process, endpoint, log path). Iceberg, Lance, WebDAV
     and telemetry are off: they bind fixed ports (8181, 9101, 7333) or call out to the internet.
+    Its logs and its local socket stay in `root` (weed writes them to /tmp by default).
     Volumes are fixed at 64 of 64 MB (sparse files): by default weed counts them from the free disk
     (1 GB each), and each bucket takes its own, so a machine with under ~10 GB free ran out
     ("No writable volumes and no free volumes left") and PutObject failed."""
@@ -91,10 +97,11 @@ def _start_weed(root: Path, cfg: Path, attempt: int):
     log_path = root / f"weed-{attempt}.log"
     with log_path.open("wb") as log:
         proc = subprocess.Popen(
-            [weed, "mini", f"-dir={root / f'data-{attempt}'}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
-             f"-s3.port={s3}", f"-master.port={master}", f"-volume.port={volume}", f"-filer.port={filer}",
-             f"-admin.port={admin}", "-s3.port.iceberg=0", "-s3.port.lance=0", "-webdav=false",
-             "-master.telemetry=false", "-master.volumeSizeLimitMB=64", "-volume.max=64", f"-s3.config={cfg}"],
+            [weed, f"-logdir={root}", "mini", f"-dir={root / f'data-{attempt}'}", "-ip=127.0.0.1",
+             "-ip.bind=127.0.0.1", f"-s3.port={s3}", f"-master.port={master}", f"-volume.port={volume}",
+             f"-filer.port={filer}", f"-admin.port={admin}", f"-s3.localSocket={root / f's3-{attempt}.sock'}",
+             "-s3.port.iceberg=0", "-s3.port.lance=0", "-webdav=false", "-master.telemetry=false",
+             "-master.volumeSizeLimitMB=64", "-volume.max=64", f"-s3.config={cfg}"],
             stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )  # fmt: skip
     return proc, f"http://127.0.0.1:{s3}", log_path
