@@ -39,7 +39,7 @@ def deid_policy(settings: DeidSettings) -> DeidPolicy:
         tagger_model=model, tagger_veto=settings.tagger_veto,
         tagger_threshold=settings.tagger_threshold, span_model=span_path(model),
         span_threshold=settings.tagger_span_threshold, proper_floor=settings.tagger_proper_floor,
-        misspelt_floor=settings.tagger_misspelt_floor,
+        misspelt_floor=settings.tagger_misspelt_floor, wordlike_floor=settings.tagger_wordlike_floor,
         site_names=read_word_files(settings.site_names), site_places=read_word_files(settings.site_places),
     )  # fmt: skip
 

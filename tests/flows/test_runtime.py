@@ -39,7 +39,9 @@ def test_when_two_workers_de_identify_then_the_outcome_equals_one_process():
 
 def test_when_settings_set_the_span_threshold_and_the_floors_then_the_policy_carries_them():
     policy = deid_policy(DeidSettings(secret=SITE_SECRET, tagger_span_threshold=0.1, tagger_proper_floor=1.0,
-                                      tagger_misspelt_floor=0.0))  # fmt: skip
+                                      tagger_misspelt_floor=0.0, tagger_wordlike_floor=0.0))  # fmt: skip
     assert policy.span_threshold == 0.1 and policy.proper_floor == 1.0 and policy.misspelt_floor == 0.0
+    assert policy.wordlike_floor == 0.0
     default = deid_policy(DeidSettings(secret=SITE_SECRET))
     assert default.proper_floor == 0.005 and default.misspelt_floor == 0.5  # recall first by default
+    assert default.wordlike_floor == 0.9

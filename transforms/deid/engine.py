@@ -49,6 +49,7 @@ from transforms.deid.spanclf import (
     CANDIDATE_THRESHOLD,
     MISSPELT_FLOOR,
     PROPER_FLOOR,
+    WORDLIKE_FLOOR,
     Candidate,
     SpanClassifier,
     caps_subjects,
@@ -63,7 +64,7 @@ from transforms.lexicons import english_words
 from transforms.records import PhiSpan
 
 # bump whenever recognizers, the tagger or replacement change; the shipped tagger's checksum is part of it
-DEID_VERSION = f"chartsift-deid-0.19+crf-{BUILTIN_SHA256_12}-{BUILTIN_SPANS_SHA256_12}"
+DEID_VERSION = f"chartsift-deid-0.20+crf-{BUILTIN_SHA256_12}-{BUILTIN_SPANS_SHA256_12}"
 TAGGER_SEGMENT = 4_000  # characters the tagger reads at once (cut at line breaks, never inside a span)
 SEGMENT = 50_000  # characters per analysis/anonymization pass; longer notes are cut at line breaks
 WINDOWS_PER_NER_BATCH = 128  # NER windows per spaCy batch (a window is about 50 characters)
@@ -108,6 +109,9 @@ class DeidPolicy:
     # a candidate of misspelt and everyday words only ("Amniodarone") is PHI from this P(PHI) up
     # (`spanclf.misspelt_only`; 0 = off)
     misspelt_floor: float = MISSPELT_FLOOR
+    # a candidate of unlisted word-like words and listed non-names only ("Kaexolate") is PHI from
+    # this P(PHI) up (`spanclf.wordlike_only`; 0 = off)
+    wordlike_floor: float = WORDLIKE_FLOOR
     # site lexicons, lower case: staff and other names, and facility, ward and place names (with
     # their abbreviations); read by the tagger's features
     site_names: frozenset[str] = frozenset()
@@ -163,7 +167,8 @@ class Deidentifier:
         self.site_entries = [(e, kind, e in common) for words, kind in ((policy.site_names, "PERSON"),
                              (policy.site_places, "LOCATION")) for e in sorted(words) if len(e) >= 2]  # fmt: skip
         self.span_classifier = (replace(SpanClassifier.from_json(Path(policy.span_model).read_text(), policy.span_threshold),
-                                        proper_floor=policy.proper_floor, misspelt_floor=policy.misspelt_floor)
+                                        proper_floor=policy.proper_floor, misspelt_floor=policy.misspelt_floor,
+                                        wordlike_floor=policy.wordlike_floor)
                                 if policy.span_model else None)  # fmt: skip
         veto, threshold = (1.0, CANDIDATE_THRESHOLD) if self.span_classifier else (policy.tagger_veto, policy.tagger_threshold)
         self.tagger = PhiTagger(policy.tagger_model, veto, threshold, self.clinical_terms | v.drugs) \

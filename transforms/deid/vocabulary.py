@@ -5,6 +5,8 @@ record instead of reaching into the de-identifier."""
 
 from __future__ import annotations
 
+import math
+from collections import Counter
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -35,6 +37,11 @@ MISSPELT_MIN = 7  # shorter words are one edit from too many names ("Cosmin", "c
 LONG_MISSPELT_MIN = 10
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
 _SPELT_MAX = 200_000  # words whose spelling a Vocabulary remembers
+# an unlisted word whose letters score below this (`Vocabulary.nameness`, the mean log-odds of its
+# character 2- to 4-grams, names against other words) looks like a word, not a name: "kaexolate"
+# -1.5, "secreations" -1.1; "nomvula" -0.4, "tipene" -0.7, "szabolcs" 0.6. The nearest gold name
+# or place of an unlisted word in the PhysioNet half and the synthetic dev sets scored -0.8 ("GBMC")
+WORDLIKE_MAX = -1.0
 
 
 def _one_edit(w: str) -> set[str]:
@@ -46,6 +53,12 @@ def _one_edit(w: str) -> set[str]:
     out |= {a + c + b for a, b in cuts for c in _LETTERS}
     out.discard(w)
     return out
+
+
+def _char_grams(w: str) -> list[str]:
+    """The character 2-, 3- and 4-grams of `w`, its start and end marked ("^ka", "te$")."""
+    m = "^" + w + "$"
+    return [m[i : i + n] for n in (2, 3, 4) for i in range(len(m) - n + 1)]
 
 
 def _drops(w: str) -> list[str]:
@@ -73,6 +86,9 @@ class Vocabulary:
     # built on first use (`_long_forms`): the sorted hashes of the long spelt_right words and of
     # every word one letter shorter than them (330,000 forms in 2.6 MB instead of 35 MB of strings)
     _long: list[np.ndarray] = field(default_factory=list, compare=False, repr=False)
+    # built on first use (`_gram_odds`): log-odds of each character 2- to 4-gram, names against words
+    _grams: list[dict[str, float]] = field(default_factory=list, compare=False, repr=False)
+    _shape: dict[str, bool | None] = field(default_factory=dict, compare=False, repr=False)  # `wordlike`'s answers
 
     @classmethod
     def build(cls, clinical_terms: frozenset[str], places: frozenset[str]) -> Vocabulary:
@@ -133,6 +149,43 @@ class Vocabulary:
                 self._spelt.clear()
             self._spelt[w] = False if w in self.everyday else True if self.misspelt(w) else None
         return self._spelt[w]
+
+    def _gram_odds(self) -> dict[str, float]:
+        if not self._grams:  # two threads may both build it; each builds the same (about 2 s)
+            names = {w for w in self.any_names if len(w) >= 3 and w.isalpha()}
+            words = {w for w in self.known_words if len(w) >= 3 and w.isalpha()} - names
+            counts = []
+            for group in (names, words):
+                c: Counter[str] = Counter()
+                for w in group:
+                    c.update(_char_grams(w))
+                counts.append(c)
+            n, o = counts
+            seen = n.keys() | o.keys()
+            n_total, o_total = n.total() + 0.5 * len(seen), o.total() + 0.5 * len(seen)
+            self._grams.append({g: math.log((n[g] + 0.5) / n_total) - math.log((o[g] + 0.5) / o_total) for g in seen})
+        return self._grams[0]
+
+    def nameness(self, word: str) -> float:
+        """How much the letters of `word` look like a name's rather than another word's: the mean
+        log-odds of its character 2- to 4-grams (with the word's start and end marked) between the
+        name lists and the lists of words that are not names. Learnt from the lists alone."""
+        grams = _char_grams(word.lower())
+        odds = self._gram_odds()
+        return sum(odds.get(g, 0.0) for g in grams) / len(grams)
+
+    def wordlike(self, word: str) -> bool | None:
+        """True for a word that no list holds and whose letters look like a word, not a name
+        (`nameness` below WORDLIKE_MAX: "Kaexolate", "Secreations", "Mgsulfate"); False for a word a
+        list of non-names holds and no name list does ("sulfate", "left"); None for any other (a
+        name-list word, a short one, or an unlisted word that may be a name: "Nomvula")."""
+        w = word.lower()
+        if w not in self._shape:
+            if len(self._shape) >= _SPELT_MAX:
+                self._shape.clear()
+            self._shape[w] = (None if w in self.any_names else False if w in self.known_words
+                              else True if len(w) >= 3 and self.nameness(w) < WORDLIKE_MAX else None)  # fmt: skip
+        return self._shape[w]
 
     def knows(self, word: str) -> bool:
         """Whether a list of words that are not names on their own holds `word` (any case)."""

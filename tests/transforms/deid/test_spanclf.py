@@ -26,10 +26,13 @@ class _Words:
     any_names: frozenset[str] = frozenset()
     unknown: Callable[[str], bool] = lambda w: False  # noqa: E731
     spelling: Callable[[str], bool | None] = lambda w: None  # noqa: E731
+    wordlike: Callable[[str], bool | None] = lambda w: None  # noqa: E731
 
 
-def _floors(threshold: float, bias: float, proper: float = 0.005, misspelt: float = 0.5) -> SpanClassifier:
-    return SpanClassifier({"bias": bias}, WordStats(), threshold, proper_floor=proper, misspelt_floor=misspelt)
+def _floors(threshold: float, bias: float, proper: float = 0.005, misspelt: float = 0.5,
+            wordlike: float = 0.9) -> SpanClassifier:  # fmt: skip
+    return SpanClassifier({"bias": bias}, WordStats(), threshold, proper_floor=proper, misspelt_floor=misspelt,
+                          wordlike_floor=wordlike)  # fmt: skip
 
 NOTES = [("p1", "neo gtt at 0.5. healey aware", [(16, 22)]), ("p2", "neo weaned off", []),
          ("p3", "neo and levo", []), ("p3", "neo again", [])]  # fmt: skip
@@ -224,6 +227,27 @@ def test_when_a_candidate_is_only_misspelt_and_known_words_then_it_needs_the_mis
     words = _Words(spelling=lambda w: spelling(w.lower()))
     assert (cand.span in _floors(0.03, bias, misspelt=0.5).keep(text, [cand], words)) is kept
     assert cand.span in _floors(0.03, bias, misspelt=0.0).keep(text, [cand], words)  # 0: off
+    assert cand.span in _floors(0.03, bias).keep(text, [cand])  # without the word lists: the threshold alone
+
+
+@pytest.mark.parametrize(
+    ("word", "bias", "kept"),
+    [
+        ("Mgsulfate", 1.4, False),  # P 0.80: word-like, below the floor
+        ("Mgsulfate", 2.3, True),  # P 0.91: at the floor or above
+        ("Mgsulfate Sulfate", 1.4, False),  # word-like and a listed non-name
+        ("Mgsulfate Nomvula", 1.4, True),  # beside a word that may be a name: the threshold decides
+        ("Sulfate", 1.4, True),  # listed non-names alone: the threshold decides
+    ],
+)
+def test_when_a_candidate_is_only_word_like_and_listed_words_then_it_needs_the_word_like_floor(word, bias, kept):
+    text = f"Pt given {word} at noon."
+    start = text.index(word)
+    cand = Candidate(PhiSpan(start, start + len(word), "PERSON", 0.6), [0.9], ["O"], [], [], "given", "at")
+    shape = {"mgsulfate": True, "sulfate": False}.get
+    words = _Words(wordlike=lambda w: shape(w.lower()))
+    assert (cand.span in _floors(0.03, bias).keep(text, [cand], words)) is kept
+    assert cand.span in _floors(0.03, bias, wordlike=0.0).keep(text, [cand], words)  # 0: off
     assert cand.span in _floors(0.03, bias).keep(text, [cand])  # without the word lists: the threshold alone
 
 

@@ -65,3 +65,32 @@ def test_when_many_words_are_spelt_then_the_remembered_answers_stay_bounded(monk
     v = vocabulary()
     assert [v.spelling(w) for w in ("recieved", "Received", "Korvalis", "recieved")] == [True, False, None, True]
     assert len(v._spelt) <= 2
+
+
+def _shapes():
+    names = frozenset({"donna", "harold", "adeyemi", "beckwith", "berg", "anh", "nomvula", "marlena", "kowalski",
+                       "thandiwe", "olusegun", "brindley"})
+    words = frozenset({"sulfate", "secretions", "aspiration", "oxygenation", "ventilation", "magnesium", "pressure",
+                       "saturation", "sedation", "tolerated", "suctioned", "medication"})
+    return vocabulary(any_names=names, known_words=vocabulary().known_words | words)
+
+
+def test_when_an_unlisted_word_is_judged_by_its_letters_then_word_endings_look_unlike_names():
+    v = _shapes()
+    assert v.nameness("Secreations") < v.nameness("Kowalska") and v.nameness("Mgsulfation") < v.nameness("Thandeka")
+    assert v.nameness("saturation") < -1 < v.nameness("olusegan")
+
+
+@pytest.mark.parametrize(
+    ("word", "shape"),
+    [
+        ("Sedations", True),  # unlisted, and its letters look like a word's
+        ("secretion", True),
+        ("Thandeka", None),  # unlisted, and its letters look like a name's: maybe a name
+        ("sulfate", False),  # a listed word that no name list holds
+        ("Donna", None),  # a name-list word
+        ("Zq", None),  # too short to judge
+    ],
+)
+def test_when_a_word_is_judged_then_it_is_word_like_listed_or_maybe_a_name(word, shape):
+    assert _shapes().wordlike(word) is shape
