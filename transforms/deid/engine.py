@@ -109,7 +109,7 @@ class DeidPolicy:
     # a candidate of misspelt and everyday words only ("Amniodarone") is PHI from this P(PHI) up
     # (`spanclf.misspelt_only`; 0 = off)
     misspelt_floor: float = MISSPELT_FLOOR
-    # a candidate of unlisted word-like words and listed non-names only ("Kaexolate") is PHI from
+    # a candidate of unlisted word-like words and listed non-names only ("Mgsulfate") is PHI from
     # this P(PHI) up (`spanclf.wordlike_only`; 0 = off)
     wordlike_floor: float = WORDLIKE_FLOOR
     # site lexicons, lower case: staff and other names, and facility, ward and place names (with

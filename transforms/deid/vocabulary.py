@@ -38,9 +38,10 @@ LONG_MISSPELT_MIN = 10
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
 _SPELT_MAX = 200_000  # words whose spelling a Vocabulary remembers
 # an unlisted word whose letters score below this (`Vocabulary.nameness`, the mean log-odds of its
-# character 2- to 4-grams, names against other words) looks like a word, not a name: "kaexolate"
-# -1.5, "secreations" -1.1; "nomvula" -0.4, "tipene" -0.7, "szabolcs" 0.6. The nearest gold name
-# or place of an unlisted word in the PhysioNet half and the synthetic dev sets scored -0.8 ("GBMC")
+# character 2- to 4-grams, names against other words) looks like a word, not a name: "secreations"
+# -1.36, "mgsulfate" -1.31, "nepro" -1.13; "nomvula" -0.64, "tipene" -0.70, "szabolcs" 0.58. Of the
+# 830 unlisted name and place words in the PhysioNet half, the synthetic dev sets and Synthea, 9
+# score below it ("euphrosyne" -1.11, "methodius" -1.29); the classifier kept each at P 0.9 or more
 WORDLIKE_MAX = -1.0
 
 
@@ -176,8 +177,8 @@ class Vocabulary:
 
     def wordlike(self, word: str) -> bool | None:
         """True for a word that no list holds and whose letters look like a word, not a name
-        (`nameness` below WORDLIKE_MAX: "Kaexolate", "Secreations", "Mgsulfate"); False for a word a
-        list of non-names holds and no name list does ("sulfate", "left"); None for any other (a
+        (`nameness` below WORDLIKE_MAX: "Secreations", "Mgsulfate", "Nepro"); False for a word a
+        list of non-names holds and no name list does ("sulfate", "secretions"); None for any other (a
         name-list word, a short one, or an unlisted word that may be a name: "Nomvula")."""
         w = word.lower()
         if w not in self._shape:
