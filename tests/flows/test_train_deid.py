@@ -106,6 +106,10 @@ def test_when_real_and_synthetic_notes_are_cut_then_patients_and_files_each_stay
         for n in fold:
             assert owners.setdefault(n.group, i) == i
     assert sorted(n.id for f in cut for n in f) == sorted(n.id for n in real + extra)
+    other = all_folds(real, extra, 3, seed=14)  # another partition of the same notes, grouped the same way
+    assert [sorted(n.id for n in f) for f in other] != [sorted(n.id for n in f) for f in cut]
+    assert sorted(n.id for f in other for n in f) == sorted(n.id for n in real + extra)
+    assert all(len({i for i, f in enumerate(other) for n in f if n.group == g}) == 1 for g in owners)
 
 
 def test_when_the_tagger_runs_then_a_recurring_name_is_replaced_everywhere(tagged):
