@@ -466,8 +466,9 @@ def caps_subjects(text: str, known: Callable[[str], bool]) -> list[PhiSpan]:
     BIPAP"), where no word list knows any of their words (`known`: English, clinical, drug, stop
     and not-a-name words; 3 letters or more each, a surname particle between them). In all-caps
     notes case tells nothing, and the CRF, taught by real nursing notes where most unknown capitals
-    are misspellings or shorthand, proposes no candidate there. In nested CV such runs occurred in no PhysioNet note; in the synthetic dev
-    sets every one was a name. Kept whatever the classifier says (a rule, like a phone number)."""
+    are misspellings or shorthand, proposes no candidate there. In nested CV such runs occurred in
+    no PhysioNet note; in the synthetic dev sets every one was a name. Kept whatever the classifier
+    says (a rule, like a phone number)."""
     found = [m for m in _CAPS_SUBJECT.finditer(text) if _unknown_name(m.group(1).split(), known)]
     if not found or NoteView(text).case != "nc=upper":
         return []

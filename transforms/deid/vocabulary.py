@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -60,6 +61,16 @@ def _char_grams(w: str) -> list[str]:
     """The character 2-, 3- and 4-grams of `w`, its start and end marked ("^ka", "te$")."""
     m = "^" + w + "$"
     return [m[i : i + n] for n in (2, 3, 4) for i in range(len(m) - n + 1)]
+
+
+def _remembered(answers: dict[str, bool | None], w: str, judge: Callable[[str], bool | None]) -> bool | None:
+    """`judge(w)`, remembered in `answers`, which empties at _SPELT_MAX words (a long-running worker
+    meets new words without end)."""
+    if w not in answers:
+        if len(answers) >= _SPELT_MAX:
+            answers.clear()
+        answers[w] = judge(w)
+    return answers[w]
 
 
 def _drops(w: str) -> list[str]:
@@ -144,24 +155,14 @@ class Vocabulary:
     def spelling(self, word: str) -> bool | None:
         """True for a misspelt word (`misspelt`), False for an everyday word ("received",
         "comfort"), None for any other (a name, a rare word, or a word no list knows)."""
-        w = word.lower()
-        if w not in self._spelt:
-            if len(self._spelt) >= _SPELT_MAX:  # a long-running worker meets new words without end
-                self._spelt.clear()
-            self._spelt[w] = False if w in self.everyday else True if self.misspelt(w) else None
-        return self._spelt[w]
+        return _remembered(self._spelt, word.lower(),
+                           lambda w: False if w in self.everyday else True if self.misspelt(w) else None)
 
     def _gram_odds(self) -> dict[str, float]:
         if not self._grams:  # two threads may both build it; each builds the same (about 2 s)
             names = {w for w in self.any_names if len(w) >= 3 and w.isalpha()}
             words = {w for w in self.known_words if len(w) >= 3 and w.isalpha()} - names
-            counts = []
-            for group in (names, words):
-                c: Counter[str] = Counter()
-                for w in group:
-                    c.update(_char_grams(w))
-                counts.append(c)
-            n, o = counts
+            n, o = (Counter(g for w in group for g in _char_grams(w)) for group in (names, words))
             seen = n.keys() | o.keys()
             n_total, o_total = n.total() + 0.5 * len(seen), o.total() + 0.5 * len(seen)
             self._grams.append({g: math.log((n[g] + 0.5) / n_total) - math.log((o[g] + 0.5) / o_total) for g in seen})
@@ -180,13 +181,9 @@ class Vocabulary:
         (`nameness` below WORDLIKE_MAX: "Secreations", "Mgsulfate", "Nepro"); False for a word a
         list of non-names holds and no name list does ("sulfate", "secretions"); None for any other (a
         name-list word, a short one, or an unlisted word that may be a name: "Nomvula")."""
-        w = word.lower()
-        if w not in self._shape:
-            if len(self._shape) >= _SPELT_MAX:
-                self._shape.clear()
-            self._shape[w] = (None if w in self.any_names else False if w in self.known_words
-                              else True if len(w) >= 3 and self.nameness(w) < WORDLIKE_MAX else None)  # fmt: skip
-        return self._shape[w]
+        return _remembered(self._shape, word.lower(),
+                           lambda w: None if w in self.any_names else False if w in self.known_words
+                           else True if len(w) >= 3 and self.nameness(w) < WORDLIKE_MAX else None)  # fmt: skip
 
     def knows(self, word: str) -> bool:
         """Whether a list of words that are not names on their own holds `word` (any case)."""
