@@ -4,7 +4,7 @@ skips patterns that cannot match."""
 import pytest
 import regex
 
-from transforms.deid.recognizers import load_pattern_specs
+from transforms.deid.recognizers import ClinicalPatternRecognizer, load_pattern_specs
 
 
 @pytest.fixture(scope="module")
@@ -120,6 +120,33 @@ def test_when_a_name_pattern_meets_accented_letters_then_it_takes_the_whole_name
 def test_when_a_relative_is_named_in_capitals_then_the_relation_is_a_whole_word(text, names):
     spec = next(p for p in load_pattern_specs() if p.name == "upper_relative_name")
     assert [m.group(1) for m in regex.finditer(spec.regex, text)] == names
+
+
+@pytest.mark.parametrize(("text", "years"), [
+    ("PMH: CABG 81, Redo CABG 84, MVR,MI 81,HTN", ["81", "84", "81"]),
+    ("PMH: CAD, S/P MI 1992; LCX PTCA", ["1992"]), ("pmh: cabg 81. 09 ptca to lcx", ["81", "09"]), ("HX OF POSSIBLE MI IN 1980S AFTER SURGERY", ["1980S"]),
+    ("Recently diagnosed NIDDM. 09 PTCA to LCX and ramus. 13 stent to LCX", ["09", "13"]),
+    ("CVA 10 days ago; MI 20 yrs ago; PCI 50% LAD; s/p 2 stents; AICD 30J; cath 12 fr", []),  # spans and amounts
+    ("HR 81, BP 92/50, 13 mg given", []),  # no event before or after the number
+])  # fmt: skip
+def test_when_a_bare_year_dates_an_event_of_the_history_then_it_is_a_date(gated_and_plain, text, years):
+    gated, plain = gated_and_plain
+    found = [text[r.start : r.end] for r in gated.analyze(text, ["DATE"]) if r.entity_type == "DATE"]
+    assert found == years and _found(gated, text) == _found(plain, text)
+
+
+@pytest.mark.parametrize(("text", "dates"), [
+    ("GI-appetite good LBM 11/4. Last BM: 3/2", ["11/4", "3/2"]),
+    ("home (living with brother) in sept. and d/c'd; seen since November; back by early June", ["sept.", "November", "June"]),
+    ("UO in dec. Given aug. Nov 5 clinic; in March 2024; to march in line", []),  # abbreviations, or dated by a wider pattern
+])  # fmt: skip
+def test_when_a_month_or_a_last_bowel_movement_is_dated_then_it_is_a_date(gated_and_plain, text, dates):
+    gated, plain = gated_and_plain
+    names = {"date_last_bm", "date_month_alone"}
+    specs = [p for p in load_pattern_specs() if p.name in names]
+    assert len(specs) == 2
+    found = sorted((r.start, text[r.start : r.end]) for r in ClinicalPatternRecognizer(specs).analyze(text, ["DATE"]))
+    assert [t for _, t in found] == dates and _found(gated, text) == _found(plain, text)
 
 
 @pytest.mark.parametrize(("text", "years"), [
