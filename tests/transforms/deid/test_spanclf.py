@@ -58,6 +58,18 @@ def test_when_a_candidate_is_described_then_the_features_say_how_it_arose_and_ho
     assert f["lpmin"] == pytest.approx(0.405, abs=0.01)
 
 
+def test_when_a_candidate_is_described_then_the_three_nearest_words_either_side_are_read():
+    text = "Earlier today I spoke with the nurse Vrabelj about the plan for tomorrow"
+    start = text.index("Vrabelj")
+    f = features(text, _cand(start, start + 7), WordStats.build(NOTES))
+    assert {k for k in f if k.startswith(("cl=", "cr="))} == {"cl=with", "cl=the", "cl=nurse", "cr=about", "cr=the",
+                                                              "cr=plan"}  # fmt: skip
+    # within 60 characters only, and in lower case: a word far away or across a long gap is not read
+    far = "STAT" + " " * 70 + "Vrabelj RN"
+    g = features(far, _cand(74, 81), WordStats.build(NOTES))
+    assert {k for k in g if k.startswith(("cl=", "cr="))} == {"cr=rn"}
+
+
 def test_when_the_model_is_written_and_read_then_it_scores_the_same():
     stats = WordStats.build(NOTES)
     clf = SpanClassifier({"bias": -1.0, "w=neo": -3.0, "crf=NAME": 2.5}, stats, 0.3, {"rows": 4})
