@@ -392,7 +392,9 @@ class SpanClassifier:
           P(PHI) `wordlike_floor` (see `wordlike_only`);
         - a kept name loses an edge of everyday words that a smaller candidate, dropped, covers
           ("KLEIN WOULD BE", with "WOULD BE" dropped, keeps "KLEIN": see `cut_dropped`), except a
-          word a name list holds."""
+          word a name list holds;
+        - a kept name loses a tail of plain words after a name ("CAROL ORDERED LINES" keeps "CAROL":
+          see `cut_plain_tail`)."""
         view = NoteView(text)
         kept, dropped = [], []
         lowest = self.threshold if words is None else min(self.threshold, self.proper_floor)  # below: never kept
@@ -417,7 +419,8 @@ class SpanClassifier:
                 dropped.append(c.span)
         names = words.any_names if words is not None else frozenset()
         everyday = [d for d in dropped if d.entity_type == "PERSON" and _everyday(text[d.start : d.end], names)]
-        return cut_dropped(text, kept, everyday)
+        kept = cut_dropped(text, kept, everyday)
+        return [cut_plain_tail(text, k, names) for k in kept] if words is not None else kept
 
     def to_json(self) -> str:
         return json.dumps({"format": FORMAT, "threshold": self.threshold, "card": self.card,
@@ -601,13 +604,45 @@ _EDGE_FILLER = frozenset(("from", "into", "to", "at", "by", "with", "would", "be
 _EDGE_WORD = regex.compile(r"[^\W_]+")
 
 
+def _plain(w: str, names: frozenset[str]) -> bool:
+    """Whether a (lower-case) word is a stop word ("would", "be") or an English word of three
+    letters or more (pyspellchecker's list) that no name list holds ("aware", "lines"; never
+    "black", "king" or an initial)."""
+    return len(w) >= 2 and (w in STOP_WORDS or (len(w) >= 3 and _spelling(w) == "dict" and w not in names))
+
+
 def _everyday(piece: str, names: frozenset[str]) -> bool:
-    """Whether every word of `piece` is a stop word ("would", "be", "see"), or an English word of
-    three letters or more (pyspellchecker's list) that no name list holds or that ends like a verb
-    ("aware", "ordered", "thinking"): never "BLACK", "Umkhayev" or an initial."""
+    """Whether every word of `piece` is plain (`_plain`) or an English word that ends like a verb
+    ("ordered", "thinking"): never "BLACK", "Umkhayev" or an initial."""
     words = [w.lower() for w in _WORD.findall(piece)]
-    return bool(words) and all(len(w) >= 2 and (w in STOP_WORDS or (len(w) >= 3 and _spelling(w) == "dict" and
-                                                   (w not in names or w.endswith(("ed", "ing"))))) for w in words)  # fmt: skip
+    return bool(words) and all(_plain(w, names) or (len(w) >= 3 and _spelling(w) == "dict" and w.endswith(("ed", "ing")))
+                               for w in words)  # fmt: skip
+
+
+def cut_plain_tail(text: str, span: PhiSpan, names: frozenset[str]) -> PhiSpan:
+    """A kept name less the plain words (`_plain`) that end it, where a name is left before them:
+    "CAROL ORDERED LINES", "SULLIVAN MADE AWARE", "KLEIN WOULD", "Rockwood-thinking" keep "CAROL",
+    "SULLIVAN", "KLEIN", "Rockwood". The word left last must be a name-list word or no English
+    word, or nothing changes (fail closed). In a span not all in capitals, a capitalised word is
+    never cut ("Brigid Medical Center" typed as a name keeps its "Medical Center"). Nested CV
+    (partition 13, the same fold models, 0.02): PhysioNet precision 0.7102 -> 0.7141, recall 0.9829
+    and 18 strings left unchanged; the synthetic files held out by file and the unseen synthetic
+    sets unchanged in recall and strings left. None of the gold names of the PhysioNet half and the
+    synthetic dev files is cut when taken as a span."""
+    if span.entity_type != "PERSON":
+        return span
+    words = [(m.start(), m.end()) for m in _EDGE_WORD.finditer(text, span.start, span.end)]
+    caps = text[span.start : span.end].isupper()
+    k = len(words)
+    while k > 1 and _plain(text[words[k - 1][0] : words[k - 1][1]].lower(), names) and (
+            caps or not text[words[k - 1][0]].isupper()):  # fmt: skip
+        k -= 1
+    if k == len(words):
+        return span
+    last = text[words[k - 1][0] : words[k - 1][1]].lower()
+    if last not in names and _spelling(last) == "dict":
+        return span
+    return PhiSpan(span.start, words[k - 1][1], span.entity_type, span.score)
 
 
 def cut_dropped(text: str, kept: list[PhiSpan], dropped: list[PhiSpan]) -> list[PhiSpan]:

@@ -12,6 +12,7 @@ from transforms.deid.spanclf import (
     WordStats,
     caps_subjects,
     cut_dropped,
+    cut_plain_tail,
     features,
     fit,
     is_phi,
@@ -145,6 +146,28 @@ def test_when_a_kept_name_has_a_dropped_tail_then_the_tail_and_filler_words_at_t
     whole2, piece2 = PhiSpan(pell, pell + 15, "PERSON", 0.85), PhiSpan(pell, pell + 4, "PERSON", 0.85)
     team = PhiSpan(pell + 10, len(text), "LOCATION", 0.85)
     assert text[slice(*_span(cut_dropped(text, [whole2, piece2], [team])[0]))] == "PELL"
+
+
+def _tail(text: str, piece: str, names: frozenset[str] = frozenset(), typ: str = "PERSON") -> str:
+    start = text.index(piece)
+    return text[slice(*_span(cut_plain_tail(text, PhiSpan(start, start + len(piece), typ, 0.85), names)))]
+
+
+def test_when_a_kept_name_ends_in_plain_words_then_they_are_cut_after_the_name():
+    text = "CALLED KORVALIS MADE AWARE OF LABS. DR VRABELJ WOULD BE IN. seen by Venjik-thinking of plan"
+    assert _tail(text, "KORVALIS MADE AWARE OF LABS") == "KORVALIS"
+    assert _tail(text, "VRABELJ WOULD BE") == "VRABELJ"
+    assert _tail(text, "Venjik-thinking") == "Venjik"
+
+
+def test_when_the_tail_may_be_part_of_the_name_then_the_span_stays_whole():
+    text = "Seen by Jim Black and Stephen King at Brindlecombe Medical Center. COMFORT MADE AWARE"
+    names = frozenset(("jim", "black", "stephen", "king"))
+    assert _tail(text, "Jim Black", names) == "Jim Black"  # a name-list word is never plain
+    assert _tail(text, "Stephen King", names) == "Stephen King"
+    assert _tail(text, "Brindlecombe Medical Center") == "Brindlecombe Medical Center"  # capitalised, mixed case
+    assert _tail(text, "COMFORT MADE AWARE") == "COMFORT MADE AWARE"  # no name left before the tail: fail closed
+    assert _tail(text, "Jim Black and", names, "LOCATION") == "Jim Black and"  # names only
 
 
 def test_when_no_kept_piece_is_left_or_the_dropped_piece_is_inside_then_the_kept_span_stays_whole():
