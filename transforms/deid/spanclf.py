@@ -631,18 +631,17 @@ def cut_plain_tail(text: str, span: PhiSpan, names: frozenset[str]) -> PhiSpan:
     synthetic dev files is cut when taken as a span."""
     if span.entity_type != "PERSON":
         return span
-    words = [(m.start(), m.end()) for m in _EDGE_WORD.finditer(text, span.start, span.end)]
+    words = list(_EDGE_WORD.finditer(text, span.start, span.end))
     caps = text[span.start : span.end].isupper()
     k = len(words)
-    while k > 1 and _plain(text[words[k - 1][0] : words[k - 1][1]].lower(), names) and (
-            caps or not text[words[k - 1][0]].isupper()):  # fmt: skip
+    while k > 1 and _plain(words[k - 1].group().lower(), names) and (caps or not words[k - 1].group()[0].isupper()):
         k -= 1
     if k == len(words):
         return span
-    last = text[words[k - 1][0] : words[k - 1][1]].lower()
+    last = words[k - 1].group().lower()
     if last not in names and _spelling(last) == "dict":
         return span
-    return PhiSpan(span.start, words[k - 1][1], span.entity_type, span.score)
+    return PhiSpan(span.start, words[k - 1].end(), span.entity_type, span.score)
 
 
 def cut_dropped(text: str, kept: list[PhiSpan], dropped: list[PhiSpan]) -> list[PhiSpan]:
