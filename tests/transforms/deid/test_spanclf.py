@@ -265,6 +265,15 @@ def test_when_a_candidate_is_only_misspelt_and_known_words_then_it_needs_the_mis
     assert cand.span in _floors(0.03, bias).keep(text, [cand])  # without the word lists: the threshold alone
 
 
+@pytest.mark.parametrize(("bias", "kept"), [(0.4, False), (2.5, True)])  # P 0.60, P 0.92
+def test_when_the_misspelt_floor_is_not_set_then_a_misspelt_candidate_needs_p_0_9(bias, kept):
+    text = "Pt recieved Amniodarone at noon."
+    start = text.index("Amniodarone")
+    cand = Candidate(PhiSpan(start, start + len("Amniodarone"), "PERSON", 0.6), [0.9], ["O"], [], [], "recieved", "at")
+    words = _Words(spelling=lambda w: w.lower() == "amniodarone" or None)
+    assert (cand.span in SpanClassifier({"bias": bias}, WordStats(), 0.03).keep(text, [cand], words)) is kept
+
+
 @pytest.mark.parametrize(
     ("word", "bias", "kept"),
     [
