@@ -43,5 +43,6 @@ def test_when_settings_set_the_span_threshold_and_the_floors_then_the_policy_car
     assert policy.span_threshold == 0.1 and policy.proper_floor == 1.0 and policy.misspelt_floor == 0.0
     assert policy.wordlike_floor == 0.0
     default = deid_policy(DeidSettings(secret=SITE_SECRET))
-    assert default.proper_floor == 0.005 and default.misspelt_floor == 0.9  # recall first by default
+    assert default.proper_floor == 0.005  # recall first by default: unknown proper nouns kept from P 0.005
+    assert default.misspelt_floor == 0.9  # misspellings only from P 0.9 (0.5 before 0.25)
     assert default.wordlike_floor == 0.9
