@@ -7,6 +7,9 @@ from dataclasses import dataclass
 import pytest
 
 from transforms.deid.spanclf import (
+    MISSPELT_FLOOR,
+    PROPER_FLOOR,
+    WORDLIKE_FLOOR,
     Candidate,
     SpanClassifier,
     WordStats,
@@ -30,8 +33,8 @@ class _Words:
     wordlike: Callable[[str], bool | None] = lambda w: None  # noqa: E731
 
 
-def _floors(threshold: float, bias: float, proper: float = 0.005, misspelt: float = 0.5,
-            wordlike: float = 0.9) -> SpanClassifier:  # fmt: skip
+def _floors(threshold: float, bias: float, proper: float = PROPER_FLOOR, misspelt: float = MISSPELT_FLOOR,
+            wordlike: float = WORDLIKE_FLOOR) -> SpanClassifier:  # fmt: skip
     return SpanClassifier({"bias": bias}, WordStats(), threshold, proper_floor=proper, misspelt_floor=misspelt,
                           wordlike_floor=wordlike)  # fmt: skip
 
